@@ -1,0 +1,71 @@
+package channels
+
+import (
+	"fmt"
+	"strings"
+	"sync/atomic"
+
+	"github.com/goyoton/yoton/reactor"
+	"github.com/goyoton/yoton/slots"
+)
+
+// Messaging patterns: the last part of a slot name, as (outgoing, incoming).
+const (
+	patternPubSub = "pub-sub"
+	patternSubPub = "sub-pub"
+)
+
+// base is what every channel has: its context and its two slots.
+type base struct {
+	x         *reactor.Context
+	slotOut   string
+	slotIn    string
+	slotOutID uint64
+	slotInID  uint64
+	closed    atomic.Bool
+}
+
+func (b *base) init(x *reactor.Context, slotBase, typeName, outPattern, inPattern string, rx reactor.Receiver) error {
+	if x == nil {
+		return fmt.Errorf("%w: nil context", ErrInvalidSlot)
+	}
+	if strings.TrimSpace(slotBase) == "" {
+		return fmt.Errorf("%w: %q", ErrInvalidSlot, slotBase)
+	}
+	b.x = x
+	if outPattern != "" {
+		b.slotOut = slotBase + "." + typeName + "." + outPattern
+		b.slotOutID = slots.Hash(slots.Normalize(b.slotOut))
+	}
+	if inPattern != "" {
+		b.slotIn = slotBase + "." + typeName + "." + inPattern
+		b.slotInID = slots.Hash(slots.Normalize(b.slotIn))
+	}
+	name := b.slotOut
+	if name == "" {
+		name = b.slotIn
+	}
+	return x.Register(b.slotOutID, b.slotInID, rx, name)
+}
+
+// SlotOutgoing returns the full name of the slot the channel sends on
+// ("" if it does not send).
+func (b *base) SlotOutgoing() string { return b.slotOut }
+
+// SlotIncoming returns the full name of the slot the channel receives on
+// ("" if it does not receive).
+func (b *base) SlotIncoming() string { return b.slotIn }
+
+// Context returns the channel's context.
+func (b *base) Context() *reactor.Context { return b.x }
+
+// IsClosed reports whether the channel was closed.
+func (b *base) IsClosed() bool { return b.closed.Load() }
+
+func (b *base) close() bool {
+	if b.closed.Swap(true) {
+		return false
+	}
+	b.x.Unregister(b.slotOutID, b.slotInID)
+	return true
+}

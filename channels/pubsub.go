@@ -1,0 +1,301 @@
+package channels
+
+import (
+	"context"
+	"iter"
+	"sync"
+	"time"
+
+	"github.com/goyoton/yoton/internal/queue"
+	"github.com/goyoton/yoton/reactor"
+	"github.com/goyoton/yoton/timers"
+)
+
+// Flow-control constants of yoton's sync mode (see protocol.md 7).
+const (
+	// SendLockWait is the longest a PubChannel send waits while a
+	// subscriber in sync mode says it is full.
+	SendLockWait = time.Second
+	// SendLockExpiry is how long a "full" message locks a PubChannel if no
+	// "ok" follows.
+	SendLockExpiry = 10 * time.Second
+)
+
+// PubChannel is the publishing end of publish/subscribe: every message
+// it sends reaches every SubChannel at the same slot in the network.
+// Safe for concurrent use.
+type PubChannel[T any] struct {
+	base
+	mt MessageType[T]
+
+	lockMu    sync.Mutex
+	fullFrom  map[uint64]struct{}
+	lockUntil time.Time
+	unlocked  chan struct{}
+}
+
+// NewPubChannel attaches a publishing channel to x at slotBase.
+func NewPubChannel[T any](x *reactor.Context, slotBase string, mt MessageType[T]) (*PubChannel[T], error) {
+	p := &PubChannel[T]{mt: mt, fullFrom: map[uint64]struct{}{}, unlocked: make(chan struct{})}
+	if err := p.init(x, slotBase, mt.Name(), patternPubSub, patternSubPub, p); err != nil {
+		return nil, err
+	}
+	x.TrackChannel(p)
+	return p, nil
+}
+
+// Send publishes m. An empty encoding (an empty string, say) sends
+// nothing, as in yoton. While a subscriber in sync mode reports it is
+// full, Send first waits up to SendLockWait; it also waits (bounded)
+// while the context's connections are congested. ctx bounds both waits.
+func (p *PubChannel[T]) Send(ctx context.Context, m T) error {
+	if p.closed.Load() {
+		return ErrClosed
+	}
+	b, err := p.mt.Encode(m)
+	if err != nil {
+		return err
+	}
+	if len(b) == 0 {
+		return nil
+	}
+	if err := p.waitUnlocked(ctx); err != nil {
+		return err
+	}
+	return p.x.Send(ctx, p.slotOutID, b, 0, 0)
+}
+
+func (p *PubChannel[T]) waitUnlocked(ctx context.Context) error {
+	p.lockMu.Lock()
+	locked := len(p.fullFrom) > 0 && time.Now().Before(p.lockUntil)
+	ch := p.unlocked
+	p.lockMu.Unlock()
+	if !locked || p.x.Reactor().OnLoop() {
+		return nil
+	}
+	t := time.NewTimer(SendLockWait)
+	defer t.Stop()
+	select {
+	case <-ch:
+	case <-t.C:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return nil
+}
+
+// Deposit takes a flow-control message ("full" or "ok") from a
+// subscriber. Loop goroutine (reactor.Receiver).
+func (p *PubChannel[T]) Deposit(pk reactor.Package) {
+	p.lockMu.Lock()
+	defer p.lockMu.Unlock()
+	if string(pk.Data) == "full" {
+		p.fullFrom[pk.SourceID] = struct{}{}
+		p.lockUntil = time.Now().Add(SendLockExpiry)
+		return
+	}
+	delete(p.fullFrom, pk.SourceID)
+	if len(p.fullFrom) == 0 {
+		close(p.unlocked)
+		p.unlocked = make(chan struct{})
+	}
+}
+
+// EndBatch does nothing: a PubChannel never emits Received.
+func (p *PubChannel[T]) EndBatch() {}
+
+// Close detaches the channel; Send returns ErrClosed afterwards.
+// Idempotent.
+func (p *PubChannel[T]) Close() error {
+	p.close()
+	return nil
+}
+
+// SubChannel is the subscribing end of publish/subscribe. Messages
+// arrive in a bounded queue (the context's queue size and discard rule)
+// and are read with Recv, TryRecv, RecvAll or Messages. Safe for
+// concurrent use.
+type SubChannel[T any] struct {
+	base
+	mt MessageType[T]
+
+	// Received is emitted on the loop, with the channel, once per batch
+	// of arrived messages (several messages may give one emit; there is
+	// no promise that they have not been read in the mean time).
+	Received *timers.Signal[*SubChannel[T]]
+
+	mu      sync.Mutex
+	q       *queue.Ring[reactor.Package]
+	waiters int
+	arrived chan struct{}
+	posted  bool // loop-owned: a Received emit is queued
+}
+
+// NewSubChannel attaches a subscribing channel to x at slotBase.
+func NewSubChannel[T any](x *reactor.Context, slotBase string, mt MessageType[T]) (*SubChannel[T], error) {
+	s := &SubChannel[T]{mt: mt, q: x.NewQueue(), arrived: make(chan struct{})}
+	s.Received = timers.NewSignal[*SubChannel[T]](x.Reactor())
+	if err := s.init(x, slotBase, mt.Name(), patternSubPub, patternPubSub, s); err != nil {
+		return nil, err
+	}
+	x.TrackChannel(s)
+	return s, nil
+}
+
+// Deposit queues one arrived package. Loop goroutine (reactor.Receiver).
+func (s *SubChannel[T]) Deposit(p reactor.Package) {
+	s.mu.Lock()
+	if !s.closed.Load() {
+		s.q.Push(p)
+	}
+	s.mu.Unlock()
+}
+
+// EndBatch wakes waiting receivers and queues one Received emit. Loop
+// goroutine (reactor.Receiver).
+func (s *SubChannel[T]) EndBatch() {
+	s.mu.Lock()
+	if s.waiters > 0 {
+		close(s.arrived)
+		s.arrived = make(chan struct{})
+		s.waiters = 0
+	}
+	s.mu.Unlock()
+	if !s.posted && s.Received.HandlerCount() > 0 {
+		s.posted = true
+		_ = s.x.Reactor().Post(func() {
+			s.posted = false
+			_ = s.Received.EmitNow(s)
+		})
+	}
+}
+
+// Pending returns the number of queued messages.
+func (s *SubChannel[T]) Pending() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.q.Len()
+}
+
+// Discarded returns how many messages the full queue has dropped.
+func (s *SubChannel[T]) Discarded() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.q.Discarded()
+}
+
+// TryRecv returns the oldest queued message, or ErrNoMessage (ErrClosed
+// once the channel is closed and empty) when there is none. It never
+// blocks.
+func (s *SubChannel[T]) TryRecv() (T, error) {
+	s.mu.Lock()
+	p, ok := s.q.PopFront()
+	s.mu.Unlock()
+	if !ok {
+		var zero T
+		if s.closed.Load() {
+			return zero, ErrClosed
+		}
+		return zero, ErrNoMessage
+	}
+	return s.mt.Decode(p.Data)
+}
+
+// Recv returns the oldest queued message, waiting for one until ctx ends.
+// On a closed channel it returns queued messages, then ErrClosed. On the
+// loop goroutine it never waits: with nothing queued it returns
+// ErrBlockingCall.
+func (s *SubChannel[T]) Recv(ctx context.Context) (T, error) {
+	var zero T
+	onLoop := false
+	checked := false
+	for {
+		s.mu.Lock()
+		p, ok := s.q.PopFront()
+		if ok {
+			s.mu.Unlock()
+			return s.mt.Decode(p.Data)
+		}
+		if s.closed.Load() {
+			s.mu.Unlock()
+			return zero, ErrClosed
+		}
+		if !checked {
+			checked = true
+			s.mu.Unlock()
+			onLoop = s.x.Reactor().OnLoop()
+			if onLoop {
+				return zero, ErrBlockingCall
+			}
+			continue
+		}
+		s.waiters++
+		ch := s.arrived
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return zero, ctx.Err()
+		case <-s.x.Reactor().Done():
+			return zero, ErrClosed
+		}
+	}
+}
+
+// RecvAll returns every queued message, oldest first, without waiting.
+// Messages that fail to decode are left out and their errors joined.
+func (s *SubChannel[T]) RecvAll() ([]T, error) {
+	s.mu.Lock()
+	n := s.q.Len()
+	pkgs := make([]reactor.Package, 0, n)
+	for i := 0; i < n; i++ {
+		p, _ := s.q.PopFront()
+		pkgs = append(pkgs, p)
+	}
+	s.mu.Unlock()
+	out := make([]T, 0, len(pkgs))
+	var errs []error
+	for _, p := range pkgs {
+		m, err := s.mt.Decode(p.Data)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, m)
+	}
+	return out, joinErrors(errs)
+}
+
+// Messages iterates over the queued messages, taking each from the queue,
+// until none is left; it never waits. A message that fails to decode is
+// yielded with its error.
+func (s *SubChannel[T]) Messages() iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		for {
+			s.mu.Lock()
+			p, ok := s.q.PopFront()
+			s.mu.Unlock()
+			if !ok {
+				return
+			}
+			if !yield(s.mt.Decode(p.Data)) {
+				return
+			}
+		}
+	}
+}
+
+// Close detaches the channel: no new message is queued, the queued ones
+// can still be read, and waiting receivers return once it is empty.
+// Idempotent.
+func (s *SubChannel[T]) Close() error {
+	if !s.close() {
+		return nil
+	}
+	s.mu.Lock()
+	close(s.arrived)
+	s.arrived = make(chan struct{})
+	s.waiters = 0
+	s.mu.Unlock()
+	return nil
+}

@@ -1,0 +1,558 @@
+package reactor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/goyoton/yoton/internal/queue"
+	"github.com/goyoton/yoton/slots"
+	"github.com/goyoton/yoton/timers"
+	"github.com/goyoton/yoton/wire"
+)
+
+// Status is the state of a Connection, numbered as in Python yoton.
+type Status int32
+
+// Connection states.
+const (
+	StatusClosed    Status = 0
+	StatusClosing   Status = 1
+	StatusWaiting   Status = 2 // bound, waiting for a peer
+	StatusHosting   Status = 3 // connected, we bound
+	StatusConnected Status = 4 // connected, we connected
+
+	// statusHandover marks a connecting socket being handed to gnet.
+	statusHandover Status = -1
+)
+
+// String returns yoton's name for the status.
+func (s Status) String() string {
+	switch s {
+	case StatusClosed:
+		return "closed"
+	case StatusClosing:
+		return "closing"
+	case StatusWaiting:
+		return "waiting"
+	case StatusHosting:
+		return "hosting"
+	case StatusConnected:
+		return "connected"
+	}
+	return fmt.Sprintf("Status(%d)", int32(s))
+}
+
+// ClosedEvent is what a Connection's Closed signal carries.
+type ClosedEvent struct {
+	Conn   *Connection
+	Reason string
+}
+
+// TimedOutEvent is what a Connection's TimedOut signal carries: TimedOut
+// is true when nothing was received for Timeout, false when data flows
+// again.
+type TimedOutEvent struct {
+	Conn     *Connection
+	TimedOut bool
+}
+
+// Connection is one TCP connection between two contexts (or, after Bind,
+// the wait for one). Its accessors are safe for concurrent use.
+type Connection struct {
+	x      *Context
+	status atomic.Int32
+
+	// Closed is emitted once, on the loop, when the connection closes.
+	Closed *timers.Signal[ClosedEvent]
+	// TimedOut is emitted on the loop when nothing arrived for Timeout
+	// (true) and again when data flows (false).
+	TimedOut *timers.Signal[TimedOutEvent]
+
+	mu          sync.Mutex
+	name        string
+	host1       string
+	port1       int
+	host2       string
+	port2       int
+	id2         uint64
+	pid2        int
+	closeReason string
+	timeout     atomic.Int64
+	done        chan struct{}
+
+	listener net.Listener // while waiting
+
+	// Loop-owned.
+	gc        gnet.Conn
+	pending   *queue.Ring[Package]
+	dirty     bool
+	wbuf      []byte
+	iov       [][]byte
+	segs      []segment
+	lastRecv  time.Time
+	lastSend  time.Time
+	timedOut  bool
+	hdr       [wire.HeaderSize]byte
+	hdrN      int
+	cur       Package
+	curN      int
+	inBody    bool
+	flushWait []chan struct{}
+	pollEntry *timers.Entry
+}
+
+type segment struct {
+	start, end int    // range in wbuf, when ext is nil
+	ext        []byte // a large payload written in place
+}
+
+func newConnection(x *Context, name string) *Connection {
+	c := &Connection{
+		x:        x,
+		name:     name,
+		Closed:   timers.NewSignal[ClosedEvent](x.r),
+		TimedOut: timers.NewSignal[TimedOutEvent](x.r),
+		done:     make(chan struct{}),
+		pending:  queue.New[Package](x.queueSize, x.discard),
+	}
+	c.timeout.Store(int64(MinTimeout))
+	return c
+}
+
+// Context returns the context this connection belongs to.
+func (c *Connection) Context() *Context { return c.x }
+
+// Status returns the connection's state.
+func (c *Connection) Status() Status { return Status(c.status.Load()) }
+
+// IsAlive reports whether the connection is waiting or connected.
+func (c *Connection) IsAlive() bool { return c.Status() >= StatusWaiting }
+
+// IsConnected reports whether the connection is connected.
+func (c *Connection) IsConnected() bool { return c.Status() >= StatusHosting }
+
+// IsWaiting reports whether the connection waits for a peer (after Bind).
+func (c *Connection) IsWaiting() bool { return c.Status() == StatusWaiting }
+
+func (c *Connection) alive() bool { return c.IsAlive() }
+
+// Name returns the connection's name ("" if none).
+func (c *Connection) Name() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.name
+}
+
+// SetName renames the connection.
+func (c *Connection) SetName(name string) {
+	c.mu.Lock()
+	c.name = name
+	c.mu.Unlock()
+}
+
+// LocalAddr returns this end's host and port (the bound port after Bind).
+func (c *Connection) LocalAddr() (host string, port int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.host1, c.port1
+}
+
+// PeerAddr returns the other end's host and port ("" and 0 until connected).
+func (c *Connection) PeerAddr() (host string, port int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.host2, c.port2
+}
+
+// ID returns the id of this end's context.
+func (c *Connection) ID() uint64 { return c.x.id }
+
+// PeerID returns the id of the other end's context (0 until connected).
+func (c *Connection) PeerID() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.id2
+}
+
+// PID returns this process's id.
+func (c *Connection) PID() int { return os.Getpid() }
+
+// PeerPID returns the process id the other end sent in its handshake.
+func (c *Connection) PeerPID() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pid2
+}
+
+// Timeout returns how long the connection may stay silent before it
+// emits TimedOut(true).
+func (c *Connection) Timeout() time.Duration { return time.Duration(c.timeout.Load()) }
+
+// SetTimeout sets Timeout; values below MinTimeout (0.5 s) are refused.
+func (c *Connection) SetTimeout(d time.Duration) error {
+	if d < MinTimeout {
+		return fmt.Errorf("%w: timeout %v below the minimum %v", ErrBadOption, d, MinTimeout)
+	}
+	c.timeout.Store(int64(d))
+	return nil
+}
+
+// Done returns a channel closed when the connection has closed.
+func (c *Connection) Done() <-chan struct{} { return c.done }
+
+// CloseReason returns why the connection closed ("" while open).
+func (c *Connection) CloseReason() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closeReason
+}
+
+// String describes the connection for logs.
+func (c *Connection) String() string {
+	h, p := c.LocalAddr()
+	return fmt.Sprintf("yoton connection %q %s at %s:%d", c.Name(), c.Status(), h, p)
+}
+
+// Close closes the connection, telling a connected peer (yoton's close
+// signal), and emits Closed with reason ("" means ReasonDefault).
+// Closing a closed connection does nothing.
+func (c *Connection) Close(reason string) {
+	if reason == "" {
+		reason = ReasonDefault
+	}
+	_ = c.x.r.Do(context.Background(), func() { c.closeOnLoop(reason, true) })
+}
+
+// CloseOnProblem closes the connection without telling the peer and emits
+// Closed with reason ("" means ReasonUnspecified).
+func (c *Connection) CloseOnProblem(reason string) {
+	if reason == "" {
+		reason = ReasonUnspecified
+	}
+	_ = c.x.r.Do(context.Background(), func() { c.closeOnLoop(reason, false) })
+}
+
+// closeOnLoop is the one close path. Loop goroutine.
+func (c *Connection) closeOnLoop(reason string, notify bool) {
+	old := c.Status()
+	if old == StatusClosed || old == StatusClosing {
+		return
+	}
+	c.status.Store(int32(StatusClosing))
+	if c.listener != nil {
+		_ = c.listener.Close()
+		c.listener = nil
+	}
+	if c.gc != nil {
+		if notify && old >= StatusHosting {
+			c.pending.Push(Package{Slot: slots.ConnectionSlot, SourceSeq: 1})
+			c.flushAll()
+		}
+		_ = c.gc.Close()
+	}
+	c.pending.Clear()
+	c.finish(reason)
+}
+
+func (c *Connection) finish(reason string) {
+	c.status.Store(int32(StatusClosed))
+	c.mu.Lock()
+	c.closeReason = reason
+	c.mu.Unlock()
+	close(c.done)
+	for _, w := range c.flushWait {
+		close(w)
+	}
+	c.flushWait = nil
+	if c.pollEntry != nil {
+		c.x.r.CancelTimer(c.pollEntry)
+		c.pollEntry = nil
+	}
+	c.x.connectionsChanged()
+	c.x.r.logf("yoton: %s closed: %s", c, reason)
+	_ = c.Closed.Emit(ClosedEvent{Conn: c, Reason: reason})
+}
+
+// Flush waits until every package queued on this connection has been
+// handed to the kernel, or ctx ends. Not on the loop goroutine.
+func (c *Connection) Flush(ctx context.Context) error {
+	if c.x.r.OnLoop() {
+		return ErrBlockingCall
+	}
+	var wait chan struct{}
+	var err error
+	if derr := c.x.r.Do(ctx, func() {
+		c.x.drain()
+		if !c.IsConnected() {
+			err = ErrNotConnected
+			return
+		}
+		c.flush()
+		if c.pending.Len() == 0 && c.gc.OutboundBuffered() == 0 {
+			return
+		}
+		wait = make(chan struct{})
+		c.flushWait = append(c.flushWait, wait)
+		c.schedulePoll()
+	}); derr != nil {
+		return derr
+	}
+	if err != nil || wait == nil {
+		return err
+	}
+	select {
+	case <-wait:
+		if c.Status() == StatusClosed {
+			return fmt.Errorf("%w: connection closed while flushing (%s)", ErrClosed, c.CloseReason())
+		}
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// enqueue queues p for this connection. Loop goroutine.
+func (c *Connection) enqueue(p Package) {
+	c.pending.Push(p)
+	if c.gc != nil {
+		c.x.r.markDirty(c)
+	}
+}
+
+// flush moves queued packages into gnet's outbound buffer, as many as fit
+// under the high-water mark, with one write. Loop goroutine.
+func (c *Connection) flush() {
+	if c.gc == nil || c.Status() < StatusHosting {
+		return
+	}
+	budget := c.x.r.cfg.highWaterMark - c.gc.OutboundBuffered()
+	c.write(budget)
+	c.checkFlushed()
+}
+
+// flushAll writes every queued package regardless of the high-water mark.
+func (c *Connection) flushAll() {
+	c.write(int(^uint(0) >> 1))
+}
+
+const inlinePayload = 16 << 10
+
+func (c *Connection) write(budget int) {
+	if c.pending.Len() == 0 || budget <= 0 {
+		if c.pending.Len() > 0 {
+			c.schedulePoll()
+		}
+		return
+	}
+	buf := c.wbuf[:0]
+	segs := c.segs[:0]
+	mark := 0
+	for budget > 0 {
+		p, ok := c.pending.PopFront()
+		if !ok {
+			break
+		}
+		buf = wire.AppendHeader(buf, p.header())
+		if len(p.Data) <= inlinePayload {
+			buf = append(buf, p.Data...)
+		} else {
+			segs = append(segs, segment{start: mark, end: len(buf)}, segment{ext: p.Data})
+			mark = len(buf)
+		}
+		budget -= wire.HeaderSize + len(p.Data)
+	}
+	if mark < len(buf) {
+		segs = append(segs, segment{start: mark, end: len(buf)})
+	}
+	iov := c.iov[:0]
+	for _, s := range segs {
+		if s.ext != nil {
+			iov = append(iov, s.ext)
+		} else if s.end > s.start {
+			iov = append(iov, buf[s.start:s.end])
+		}
+	}
+	if len(iov) > 0 {
+		var err error
+		if len(iov) == 1 {
+			_, err = c.gc.Write(iov[0])
+		} else {
+			_, err = c.gc.Writev(iov)
+		}
+		if err == nil {
+			c.lastSend = time.Now()
+		}
+	}
+	for i := range iov {
+		iov[i] = nil
+	}
+	for i := range segs {
+		segs[i] = segment{}
+	}
+	if cap(buf) > 4*c.x.r.cfg.highWaterMark {
+		buf = nil // do not keep a huge buffer after a burst
+	}
+	c.wbuf, c.segs, c.iov = buf[:0], segs[:0], iov[:0]
+	if c.pending.Len() > 0 {
+		c.schedulePoll()
+	}
+}
+
+// schedulePoll re-checks the connection shortly: gnet has no "outbound
+// buffer drained" callback, so a congested connection polls until its
+// queue and buffer are empty. Loop goroutine.
+func (c *Connection) schedulePoll() {
+	if c.pollEntry != nil && c.pollEntry.Scheduled() {
+		return
+	}
+	c.pollEntry = c.x.r.AfterFunc(time.Millisecond, func() {
+		c.pollEntry = nil
+		if c.Status() >= StatusHosting {
+			c.flush()
+		}
+	})
+}
+
+func (c *Connection) checkFlushed() {
+	if len(c.flushWait) == 0 {
+		return
+	}
+	if c.pending.Len() == 0 && c.gc.OutboundBuffered() == 0 {
+		for _, w := range c.flushWait {
+			close(w)
+		}
+		c.flushWait = nil
+		return
+	}
+	c.schedulePoll()
+}
+
+// tick sends a heartbeat after HeartbeatInterval without sending and
+// tracks time-outs. Loop goroutine.
+func (c *Connection) tick(now time.Time) {
+	if c.Status() < StatusHosting || c.gc == nil {
+		return
+	}
+	if now.Sub(c.lastSend) >= HeartbeatInterval && c.pending.Len() == 0 {
+		var hb [wire.HeaderSize]byte
+		wire.PutHeader(hb[:], wire.Header{Slot: slots.ConnectionSlot})
+		if _, err := c.gc.Write(hb[:]); err == nil {
+			c.lastSend = now
+		}
+	}
+	if !c.timedOut && now.Sub(c.lastRecv) > c.Timeout() {
+		c.timedOut = true
+		_ = c.TimedOut.Emit(TimedOutEvent{Conn: c, TimedOut: true})
+	}
+}
+
+// opened runs when gnet has taken the socket. Loop goroutine.
+func (c *Connection) opened(gc gnet.Conn) {
+	c.gc = gc
+	now := time.Now()
+	c.lastRecv, c.lastSend = now, now
+	switch c.Status() {
+	case StatusWaiting: // Bind: the connection is already listed
+		c.status.Store(int32(StatusHosting))
+		c.x.connectionsChanged()
+		c.x.r.markDirty(c)
+	case statusHandover: // Connect
+		if c.x.isClosed() {
+			c.closeOnLoop(ReasonByContext, false)
+			return
+		}
+		c.status.Store(int32(StatusConnected))
+		c.x.addConnection(c)
+		c.x.r.markDirty(c)
+		c.x.sendNow(slots.ContextSlot, []byte("NEW_CONNECTION"))
+	default: // closed while the socket was being handed over
+		_ = gc.Close()
+	}
+}
+
+// socketClosed runs when gnet closed the socket. Loop goroutine.
+func (c *Connection) socketClosed(err error) {
+	c.gc = nil
+	if c.Status() == StatusClosed {
+		return
+	}
+	reason := ReasonEOF
+	if err != nil && !errors.Is(err, io.EOF) {
+		reason = ReasonSocketError + " " + err.Error()
+	}
+	c.closeOnLoop(reason, false)
+}
+
+// traffic decodes every complete package gnet has read. Loop goroutine.
+func (c *Connection) traffic(gc gnet.Conn) gnet.Action {
+	buf, _ := gc.Next(-1)
+	if len(buf) == 0 {
+		return gnet.None
+	}
+	c.lastRecv = time.Now()
+	if c.timedOut {
+		c.timedOut = false
+		_ = c.TimedOut.Emit(TimedOutEvent{Conn: c, TimedOut: false})
+	}
+	for len(buf) > 0 {
+		if c.Status() < StatusHosting {
+			return gnet.None // closed meanwhile; drop the rest
+		}
+		if !c.inBody {
+			var h wire.Header
+			var err error
+			if c.hdrN == 0 && len(buf) >= wire.HeaderSize {
+				h, err = wire.DecodeHeader(buf[:wire.HeaderSize])
+				buf = buf[wire.HeaderSize:]
+			} else {
+				n := copy(c.hdr[c.hdrN:], buf)
+				c.hdrN += n
+				buf = buf[n:]
+				if c.hdrN < wire.HeaderSize {
+					return gnet.None
+				}
+				c.hdrN = 0
+				h, err = wire.DecodeHeader(c.hdr[:])
+			}
+			if err != nil {
+				c.closeOnLoop(ReasonLostTrack, false)
+				return gnet.None
+			}
+			if h.Length == 0 {
+				if h.SourceSeq == 1 {
+					c.closeOnLoop(ReasonClosedFromThere, false)
+					return gnet.None
+				}
+				continue // heartbeat or unknown signal
+			}
+			if h.Length > uint64(c.x.r.cfg.maxPackageSize) {
+				c.closeOnLoop(fmt.Sprintf("%s Header announces %d bytes; the limit is %d.",
+					ReasonTooLarge, h.Length, c.x.r.cfg.maxPackageSize), false)
+				return gnet.None
+			}
+			c.cur = Package{Slot: h.Slot, SourceID: h.SourceID, SourceSeq: h.SourceSeq,
+				DestID: h.DestID, DestSeq: h.DestSeq, Data: make([]byte, h.Length)}
+			c.curN = 0
+			c.inBody = true
+		}
+		n := copy(c.cur.Data[c.curN:], buf)
+		c.curN += n
+		buf = buf[n:]
+		if c.curN == len(c.cur.Data) {
+			p := c.cur
+			c.cur = Package{}
+			c.inBody = false
+			c.x.receive(p, c)
+		}
+	}
+	return gnet.None
+}

@@ -1,0 +1,511 @@
+package reactor
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/goyoton/yoton/internal/queue"
+	"github.com/goyoton/yoton/slots"
+)
+
+// Context is a node of a yoton network. Channels attach to it at slots;
+// it connects to other contexts (Bind, Connect), stamps and routes the
+// packages its channels send, forwards packages between its connections
+// and deposits the ones addressed here into the channel at their slot.
+//
+// A Context lives on one Reactor; several contexts may share a reactor.
+// Methods are safe for concurrent use unless their doc says otherwise.
+type Context struct {
+	r         *Reactor
+	id        uint64
+	queueSize int
+	discard   Discard
+
+	// Submission queue: filled by senders on any goroutine, drained by
+	// the loop. posted is true while a drain is queued on the loop.
+	subMu  sync.Mutex
+	subQ   []Package
+	spareQ []Package
+	posted bool
+	closed bool
+
+	// Channel registry: written under regMu, read by the loop through
+	// the atomic snapshot.
+	regMu     sync.Mutex
+	sending   map[uint64]string
+	receiving map[uint64]Receiver
+	recvSnap  atomic.Pointer[map[uint64]Receiver]
+	contextRx func(msg string, p Package) // context-message hook (loop)
+	stateSend []func()                    // NEW_CONNECTION resenders
+	channels  []interface{ Close() error }  // for CloseChannels
+
+	// Backpressure: backlogHigh is set by the loop while any queue of
+	// this context is past the tiny length; senders wait on drainCh.
+	backlogHigh atomic.Bool
+	drainMu     sync.Mutex
+	drainCh     chan struct{}
+
+	// Loop-owned state.
+	sendSeq uint64
+	recvSeq uint64
+	seen    map[uint64]uint64
+	conns   []*Connection
+	startup *queue.Ring[Package]
+	connCnt atomic.Int32
+}
+
+var lastIDTime atomic.Uint64
+
+// newID returns a context id as Python yoton makes it:
+// (unix milliseconds & 0xFFFFFFFF) << 32 | random32, never 0, with the
+// time part strictly increasing within this process.
+func newID() uint64 {
+	var ts uint64
+	for {
+		last := lastIDTime.Load()
+		ts = uint64(time.Now().UnixMilli())
+		if ts <= last {
+			ts = last + 1
+		}
+		if lastIDTime.CompareAndSwap(last, ts) {
+			break
+		}
+	}
+	ts &= 0xFFFFFFFF
+	if ts == 0 {
+		ts = 1
+	}
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return ts<<32 | uint64(binary.LittleEndian.Uint32(b[:]))
+}
+
+// NewContext creates a context on r.
+func (r *Reactor) NewContext(opts ...ContextOption) (*Context, error) {
+	cfg := contextConfig{queueSize: DefaultQueueSize, discard: DiscardOld}
+	for _, o := range opts {
+		if err := o.applyContext(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	x := &Context{
+		r:         r,
+		id:        newID(),
+		queueSize: cfg.queueSize,
+		discard:   cfg.discard,
+		sending:   map[uint64]string{},
+		receiving: map[uint64]Receiver{},
+		seen:      map[uint64]uint64{},
+		startup:   queue.New[Package](cfg.queueSize, cfg.discard),
+		drainCh:   make(chan struct{}),
+	}
+	empty := map[uint64]Receiver{}
+	x.recvSnap.Store(&empty)
+	if err := r.Do(context.Background(), func() { r.contexts = append(r.contexts, x) }); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// ID returns the context's 64-bit id.
+func (x *Context) ID() uint64 { return x.id }
+
+// Reactor returns the reactor the context runs on.
+func (x *Context) Reactor() *Reactor { return x.r }
+
+// QueueParams returns the queue size and discard rule of the context.
+func (x *Context) QueueParams() (int, Discard) { return x.queueSize, x.discard }
+
+// NewQueue returns a bounded queue with the context's queue parameters,
+// for channels' incoming queues.
+func (x *Context) NewQueue() *queue.Ring[Package] {
+	return queue.New[Package](x.queueSize, x.discard)
+}
+
+// Register attaches a channel at a sending slot, a receiving slot, or
+// both (0 means none). name is the slot name used in errors. It fails
+// with ErrSlotNotFree when the context already has a channel there.
+func (x *Context) Register(sendSlot uint64, recvSlot uint64, rx Receiver, name string) error {
+	x.regMu.Lock()
+	defer x.regMu.Unlock()
+	if sendSlot != 0 {
+		if _, taken := x.sending[sendSlot]; taken {
+			return fmt.Errorf("%w: %s", ErrSlotNotFree, name)
+		}
+	}
+	if recvSlot != 0 {
+		if _, taken := x.receiving[recvSlot]; taken {
+			return fmt.Errorf("%w: %s", ErrSlotNotFree, name)
+		}
+	}
+	if sendSlot != 0 {
+		x.sending[sendSlot] = name
+	}
+	if recvSlot != 0 {
+		x.receiving[recvSlot] = rx
+		x.publishReceivers()
+	}
+	return nil
+}
+
+// Unregister detaches the channel registered at these slots.
+func (x *Context) Unregister(sendSlot, recvSlot uint64) {
+	x.regMu.Lock()
+	defer x.regMu.Unlock()
+	if sendSlot != 0 {
+		delete(x.sending, sendSlot)
+	}
+	if recvSlot != 0 {
+		if _, ok := x.receiving[recvSlot]; ok {
+			delete(x.receiving, recvSlot)
+			x.publishReceivers()
+		}
+	}
+}
+
+func (x *Context) publishReceivers() {
+	snap := make(map[uint64]Receiver, len(x.receiving))
+	for k, v := range x.receiving {
+		snap[k] = v
+	}
+	x.recvSnap.Store(&snap)
+}
+
+// OnNewConnection registers fn to run on the loop whenever this context
+// receives a NEW_CONNECTION message (state channels resend their state).
+func (x *Context) OnNewConnection(fn func()) {
+	x.regMu.Lock()
+	x.stateSend = append(x.stateSend, fn)
+	x.regMu.Unlock()
+}
+
+// Send queues a package for the network: the context stamps its id and
+// the next sequence number on the loop, in the order Send was called.
+// Send takes ownership of data (do not modify it afterwards). An empty
+// data is a no-op, as in yoton.
+//
+// When the context's outgoing queues are past yoton's tiny length, Send
+// waits until they drain, ctx ends, or SendWait passes, and then queues
+// the package anyway (the queues' discard rule still bounds memory).
+// On the loop goroutine it never waits. Safe for concurrent use.
+func (x *Context) Send(ctx context.Context, slot uint64, data []byte, destID, destSeq uint64) error {
+	if len(data) == 0 {
+		return nil
+	}
+	if x.backlogHigh.Load() && !x.r.OnLoop() {
+		if err := x.waitForRoom(ctx); err != nil {
+			return err
+		}
+	}
+	x.subMu.Lock()
+	if x.closed {
+		x.subMu.Unlock()
+		return ErrClosed
+	}
+	x.subQ = append(x.subQ, Package{Slot: slot, DestID: destID, DestSeq: destSeq, Data: data})
+	post := !x.posted
+	x.posted = true
+	x.subMu.Unlock()
+	if post {
+		if err := x.r.Post(x.drain); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (x *Context) waitForRoom(ctx context.Context) error {
+	x.drainMu.Lock()
+	ch := x.drainCh
+	x.drainMu.Unlock()
+	if !x.backlogHigh.Load() {
+		return nil
+	}
+	t := time.NewTimer(SendWait)
+	defer t.Stop()
+	select {
+	case <-ch:
+	case <-t.C:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-x.r.stopped:
+		return ErrClosed
+	}
+	return nil
+}
+
+// drain moves the submission queue into the connections. Loop goroutine.
+func (x *Context) drain() {
+	x.subMu.Lock()
+	q := x.subQ
+	x.subQ = x.spareQ[:0]
+	x.posted = false
+	x.subMu.Unlock()
+	for i := range q {
+		x.sendSeq++
+		q[i].SourceID = x.id
+		q[i].SourceSeq = x.sendSeq
+		x.route(q[i])
+		q[i] = Package{}
+	}
+	x.spareQ = q[:0]
+}
+
+// sendNow stamps and routes a package at once. Loop goroutine only.
+func (x *Context) sendNow(slot uint64, data []byte) {
+	x.drain() // keep sequence order with packages already submitted
+	x.sendSeq++
+	x.route(Package{Slot: slot, SourceID: x.id, SourceSeq: x.sendSeq, Data: data})
+}
+
+// route hands a stamped package to every alive connection, or to the
+// startup queue when there is none. Loop goroutine.
+func (x *Context) route(p Package) {
+	sent := false
+	for _, c := range x.conns {
+		if c.alive() {
+			c.enqueue(p)
+			sent = true
+		}
+	}
+	if !sent {
+		x.startup.Push(p)
+	}
+}
+
+// updateBacklog publishes whether senders should wait. Loop goroutine.
+func (x *Context) updateBacklog() {
+	high := false
+	for _, c := range x.conns {
+		if c.alive() && c.pending.Len() >= TinyQueueLength {
+			high = true
+			break
+		}
+	}
+	was := x.backlogHigh.Load()
+	if high == was {
+		return
+	}
+	x.backlogHigh.Store(high)
+	if !high {
+		x.drainMu.Lock()
+		close(x.drainCh)
+		x.drainCh = make(chan struct{})
+		x.drainMu.Unlock()
+	}
+}
+
+// addConnection registers c (waiting or connected) and moves the startup
+// queue into it. Loop goroutine.
+func (x *Context) addConnection(c *Connection) {
+	x.pruneConnections()
+	for {
+		p, ok := x.startup.PopFront()
+		if !ok {
+			break
+		}
+		c.pending.Push(p)
+	}
+	x.conns = append(x.conns, c)
+	x.connCnt.Store(int32(x.countConnected()))
+	x.r.startHousekeeping()
+}
+
+func (x *Context) pruneConnections() {
+	kept := x.conns[:0]
+	for _, c := range x.conns {
+		if c.Status() != StatusClosed {
+			kept = append(kept, c)
+		}
+	}
+	for i := len(kept); i < len(x.conns); i++ {
+		x.conns[i] = nil
+	}
+	x.conns = kept
+}
+
+func (x *Context) countConnected() int {
+	n := 0
+	for _, c := range x.conns {
+		if c.IsConnected() {
+			n++
+		}
+	}
+	return n
+}
+
+func (x *Context) connectionsChanged() {
+	x.connCnt.Store(int32(x.countConnected()))
+}
+
+// ConnectionCount returns the number of connected connections.
+func (x *Context) ConnectionCount() int { return int(x.connCnt.Load()) }
+
+// Connections returns the connected connections (not the waiting ones).
+func (x *Context) Connections() Connections {
+	var out Connections
+	_ = x.r.Do(context.Background(), func() {
+		x.pruneConnections()
+		for _, c := range x.conns {
+			if c.IsConnected() {
+				out = append(out, c)
+			}
+		}
+	})
+	return out
+}
+
+// AllConnections returns every alive connection, waiting ones included.
+func (x *Context) AllConnections() Connections {
+	var out Connections
+	_ = x.r.Do(context.Background(), func() {
+		for _, c := range x.conns {
+			if c.IsAlive() {
+				out = append(out, c)
+			}
+		}
+	})
+	return out
+}
+
+// Connections is a list of connections that can be searched by name.
+type Connections []*Connection
+
+// ByName returns the first connection with the given name, or nil.
+func (cs Connections) ByName(name string) *Connection {
+	if name == "" {
+		return nil
+	}
+	for _, c := range cs {
+		if c.Name() == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// Flush waits until every package queued so far on every connected
+// connection has been handed to the kernel, or ctx ends.
+func (x *Context) Flush(ctx context.Context) error {
+	if x.r.OnLoop() {
+		return ErrBlockingCall
+	}
+	// Make sure everything submitted so far is routed first.
+	if err := x.r.Do(ctx, x.drain); err != nil {
+		return err
+	}
+	for _, c := range x.Connections() {
+		if err := c.Flush(ctx); err != nil && !errors.Is(err, ErrNotConnected) {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close closes every connection (connected peers get yoton's close
+// signal) and unregisters every channel hook. Sending afterwards returns
+// ErrClosed. Idempotent.
+func (x *Context) Close() error {
+	return x.r.Do(context.Background(), func() { x.closeOnLoop(ReasonByContext) })
+}
+
+func (x *Context) closeOnLoop(reason string) {
+	x.drain()
+	x.subMu.Lock()
+	x.closed = true
+	x.subMu.Unlock()
+	for _, c := range append([]*Connection(nil), x.conns...) {
+		c.closeOnLoop(reason, true)
+	}
+	x.pruneConnections()
+	x.connectionsChanged()
+	x.closeChannelsHooks()
+}
+
+// TrackChannel registers a channel so CloseChannels and Close close it.
+func (x *Context) TrackChannel(c interface{ Close() error }) {
+	x.regMu.Lock()
+	defer x.regMu.Unlock()
+	x.channels = append(x.channels, c)
+}
+
+func (x *Context) closeChannelsHooks() {
+	x.regMu.Lock()
+	list := x.channels
+	x.channels = nil
+	x.regMu.Unlock()
+	for _, c := range list {
+		_ = c.Close()
+	}
+}
+
+// CloseChannels closes every channel attached to this context, leaving
+// the connections open.
+func (x *Context) CloseChannels() {
+	x.closeChannelsHooks()
+}
+
+// deposit routes a package received from conn. Loop goroutine.
+func (x *Context) receive(p Package, from *Connection) {
+	if last := x.seen[p.SourceID]; p.SourceSeq <= last {
+		return // duplicate or loop
+	}
+	x.seen[p.SourceID] = p.SourceSeq
+	forward, deposit := false, false
+	switch p.DestID {
+	case 0:
+		forward, deposit = true, true
+	case x.id:
+		deposit = true
+	default:
+		forward = true
+	}
+	if deposit {
+		x.recvSeq++
+		p.RecvSeq = x.recvSeq
+	}
+	if forward {
+		for _, c := range x.conns {
+			if c != from && c.alive() {
+				c.enqueue(p)
+			}
+		}
+	}
+	if !deposit {
+		return
+	}
+	if p.Slot == slots.ContextSlot {
+		x.contextMessage(p)
+		return
+	}
+	if rx := (*x.recvSnap.Load())[p.Slot]; rx != nil {
+		rx.Deposit(p)
+		x.r.touch(rx)
+	}
+}
+
+func (x *Context) contextMessage(p Package) {
+	switch msg := string(p.Data); msg {
+	case "CLOSE_CONNECTION":
+		for _, c := range x.conns {
+			if c.IsConnected() && c.PeerID() == p.SourceID {
+				c.closeOnLoop(ReasonClosedFromThere, false)
+			}
+		}
+	case "NEW_CONNECTION":
+		x.regMu.Lock()
+		fns := append([]func(){}, x.stateSend...)
+		x.regMu.Unlock()
+		for _, fn := range fns {
+			fn()
+		}
+	default:
+		x.r.logf("yoton: received unknown context message: %q", msg)
+	}
+}

@@ -1,0 +1,114 @@
+package reactor
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/goyoton/yoton/internal/queue"
+)
+
+// Default settings, as Python yoton has them where it has them.
+const (
+	DefaultQueueSize      = 10000
+	DefaultMaxPackageSize = 256 << 20
+	DefaultHighWaterMark  = 4 << 20
+	MinTimeout            = 500 * time.Millisecond
+	HeartbeatInterval     = 250 * time.Millisecond
+	HandshakeTimeout      = 2 * time.Second
+	DefaultConnectTimeout = time.Second
+	// TinyQueueLength is how many packages a connection queues before a
+	// sender waits (yoton's "tiny" queue length).
+	TinyQueueLength = 64
+	// SendWait is the longest a sender waits for room (yoton waits 1 s).
+	SendWait = time.Second
+)
+
+// Discard is the rule a full queue applies: drop the oldest package or
+// the newest one.
+type Discard = queue.Discard
+
+// The two discard rules.
+const (
+	DiscardOld = queue.DiscardOld
+	DiscardNew = queue.DiscardNew
+)
+
+// Logger receives the reactor's diagnostics. The default discards them.
+type Logger interface {
+	Printf(format string, args ...any)
+}
+
+type config struct {
+	logger         Logger
+	maxPackageSize int
+	highWaterMark  int
+	readBuffer     int
+}
+
+// Option configures a Reactor.
+type Option interface{ apply(*config) error }
+
+type optionFunc func(*config) error
+
+func (f optionFunc) apply(c *config) error { return f(c) }
+
+// WithLogger sends the reactor's diagnostics (failed handshakes, dropped
+// connections) to l.
+func WithLogger(l Logger) Option {
+	return optionFunc(func(c *config) error { c.logger = l; return nil })
+}
+
+// WithMaxPackageSize sets the largest payload accepted from a peer; a
+// package header announcing more closes that connection without
+// allocating. Default 256 MiB.
+func WithMaxPackageSize(n int) Option {
+	return optionFunc(func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("%w: max package size %d < 1", ErrBadOption, n)
+		}
+		c.maxPackageSize = n
+		return nil
+	})
+}
+
+// WithHighWaterMark sets how many bytes may wait in a connection's
+// outbound buffer before further packages stay in its bounded queue (and
+// senders wait). Default 4 MiB.
+func WithHighWaterMark(n int) Option {
+	return optionFunc(func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("%w: high-water mark %d < 1", ErrBadOption, n)
+		}
+		c.highWaterMark = n
+		return nil
+	})
+}
+
+type contextConfig struct {
+	queueSize int
+	discard   Discard
+}
+
+// ContextOption configures a Context.
+type ContextOption interface{ applyContext(*contextConfig) error }
+
+type contextOptionFunc func(*contextConfig) error
+
+func (f contextOptionFunc) applyContext(c *contextConfig) error { return f(c) }
+
+// WithQueue sets yoton's queue_params: every queue of the context (the
+// startup queue, each connection's outgoing queue, each channel's incoming
+// queue) holds at most size packages and, when full, discards by rule.
+// Default (10000, DiscardOld).
+func WithQueue(size int, rule Discard) ContextOption {
+	return contextOptionFunc(func(c *contextConfig) error {
+		if size < 1 {
+			return fmt.Errorf("%w: queue size %d < 1", ErrBadOption, size)
+		}
+		if rule != DiscardOld && rule != DiscardNew {
+			return fmt.Errorf("%w: unknown discard rule %d", ErrBadOption, rule)
+		}
+		c.queueSize, c.discard = size, rule
+		return nil
+	})
+}

@@ -1,0 +1,384 @@
+package reactor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"github.com/panjf2000/gnet/v2/pkg/logging"
+
+	"github.com/goyoton/yoton/internal/goid"
+	"github.com/goyoton/yoton/timers"
+)
+
+// Reactor is one event loop that owns every socket of its contexts and
+// runs every callback and timer on one goroutine (the loop goroutine).
+//
+// Create one with New, add contexts with NewContext, and Close it when
+// done: Close ends every goroutine the reactor started. All methods are
+// safe for concurrent use unless their doc says "loop goroutine only".
+type Reactor struct {
+	cfg    config
+	client *gnet.Client
+	loop   gnet.EventLoop
+	loopID atomic.Int64
+
+	// anchor is a loopback connection enrolled at start so the reactor
+	// has a handle on its gnet event loop before any real connection.
+	anchorPeer net.Conn
+
+	closing   atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
+	stopped   chan struct{}
+	wg        sync.WaitGroup // accept goroutines
+
+	// Loop-owned state.
+	heap      timers.Heap
+	wakeMu    sync.Mutex
+	wakeTimer *time.Timer
+	wakeAt    time.Time
+	contexts  []*Context
+	dirty     []*Connection
+	touched   []Receiver
+	housekeep *timers.Entry
+}
+
+// New starts a reactor: one gnet client engine with exactly one event loop.
+func New(opts ...Option) (*Reactor, error) {
+	r := &Reactor{
+		cfg: config{
+			maxPackageSize: DefaultMaxPackageSize,
+			highWaterMark:  DefaultHighWaterMark,
+			readBuffer:     256 << 10,
+		},
+		stopped: make(chan struct{}),
+	}
+	for _, o := range opts {
+		if err := o.apply(&r.cfg); err != nil {
+			return nil, err
+		}
+	}
+	client, err := gnet.NewClient(&handler{r: r},
+		gnet.WithNumEventLoop(1),
+		gnet.WithMulticore(false),
+		gnet.WithReadBufferCap(r.cfg.readBuffer),
+		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
+		gnet.WithLogger(silentLogger{}),
+		gnet.WithLogLevel(logging.ErrorLevel),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("yoton: start gnet client: %w", err)
+	}
+	if err := client.Start(); err != nil {
+		return nil, fmt.Errorf("yoton: start gnet client: %w", err)
+	}
+	r.client = client
+	if err := r.enrollAnchor(); err != nil {
+		_ = client.Stop()
+		return nil, err
+	}
+	// Learn the loop goroutine's id.
+	done := make(chan struct{})
+	if err := r.Post(func() { r.loopID.Store(goid.Current()); close(done) }); err != nil {
+		_ = r.Close()
+		return nil, err
+	}
+	<-done
+	return r, nil
+}
+
+type anchorTag struct{}
+
+func (r *Reactor) enrollAnchor() error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("yoton: reactor anchor: %w", err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			close(accepted)
+			return
+		}
+		accepted <- c
+	}()
+	nc, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		_ = ln.Close()
+		<-accepted
+		return fmt.Errorf("yoton: reactor anchor: %w", err)
+	}
+	peer, ok := <-accepted
+	if !ok {
+		_ = nc.Close()
+		return errors.New("yoton: reactor anchor: accept failed")
+	}
+	gc, err := r.client.EnrollContext(nc, anchorTag{})
+	if err != nil {
+		_ = peer.Close()
+		return fmt.Errorf("yoton: reactor anchor: %w", err)
+	}
+	r.anchorPeer = peer
+	r.loop = gc.EventLoop()
+	return nil
+}
+
+// OnLoop reports whether the caller runs on the loop goroutine.
+func (r *Reactor) OnLoop() bool {
+	id := r.loopID.Load()
+	return id != 0 && id == goid.Current()
+}
+
+// Post queues fn to run on the loop goroutine and returns at once. Safe
+// for concurrent use. It returns ErrClosed once the reactor is closing.
+func (r *Reactor) Post(fn func()) error {
+	if r.closing.Load() {
+		return ErrClosed
+	}
+	err := r.loop.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+		fn()
+		r.endTurn()
+		return nil
+	}))
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrClosed, err)
+	}
+	return nil
+}
+
+// Do runs fn on the loop goroutine and waits for it. Called on the loop
+// goroutine it runs fn at once. If ctx ends first, Do returns ctx's error
+// (fn may still run later).
+func (r *Reactor) Do(ctx context.Context, fn func()) error {
+	if r.OnLoop() {
+		fn()
+		return nil
+	}
+	done := make(chan struct{})
+	if err := r.Post(func() { fn(); close(done) }); err != nil {
+		return err
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-r.stopped:
+		select {
+		case <-done:
+			return nil
+		default:
+			return ErrClosed
+		}
+	}
+}
+
+// AfterFunc schedules fn to run on the loop goroutine after d and returns
+// the entry, which CancelTimer takes. Loop goroutine only.
+func (r *Reactor) AfterFunc(d time.Duration, fn func()) *timers.Entry {
+	e := r.heap.Add(time.Now().Add(d), fn)
+	r.armWake()
+	return e
+}
+
+// CancelTimer cancels an entry from AfterFunc and reports whether it was
+// still scheduled. Loop goroutine only.
+func (r *Reactor) CancelTimer(e *timers.Entry) bool {
+	return r.heap.Cancel(e)
+}
+
+// armWake makes sure one runtime timer will post runTimers when the
+// earliest deadline comes. Loop goroutine only.
+func (r *Reactor) armWake() {
+	when, ok := r.heap.Next()
+	if !ok {
+		return
+	}
+	r.wakeMu.Lock()
+	defer r.wakeMu.Unlock()
+	if r.wakeTimer != nil && !r.wakeAt.IsZero() && !when.Before(r.wakeAt) {
+		return
+	}
+	r.wakeAt = when
+	d := time.Until(when)
+	if r.wakeTimer == nil {
+		r.wakeTimer = time.AfterFunc(d, r.fireWake)
+	} else {
+		r.wakeTimer.Reset(d)
+	}
+}
+
+func (r *Reactor) fireWake() {
+	_ = r.Post(func() {
+		r.wakeMu.Lock()
+		r.wakeAt = time.Time{}
+		r.wakeMu.Unlock()
+		r.heap.RunDue(time.Now())
+		r.armWake()
+	})
+}
+
+// endTurn ends every piece of loop work: it writes what the turn queued
+// for each connection and tells receivers their batch is over.
+func (r *Reactor) endTurn() {
+	for len(r.dirty) > 0 || len(r.touched) > 0 {
+		dirty := r.dirty
+		r.dirty = r.dirty[len(r.dirty):]
+		for i, c := range dirty {
+			c.dirty = false
+			c.flush()
+			dirty[i] = nil
+		}
+		touched := r.touched
+		r.touched = r.touched[len(r.touched):]
+		for i, rc := range touched {
+			rc.EndBatch()
+			touched[i] = nil
+		}
+	}
+	r.dirty = r.dirty[:0]
+	r.touched = r.touched[:0]
+	for _, x := range r.contexts {
+		x.updateBacklog()
+	}
+}
+
+// touch remembers that rx got packages this turn so endTurn calls its
+// EndBatch. A receiver may see EndBatch more than once per turn.
+func (r *Reactor) touch(rx Receiver) {
+	n := len(r.touched)
+	for i := n - 1; i >= 0 && i >= n-8; i-- {
+		if r.touched[i] == rx {
+			return
+		}
+	}
+	r.touched = append(r.touched, rx)
+}
+
+func (r *Reactor) markDirty(c *Connection) {
+	if !c.dirty {
+		c.dirty = true
+		r.dirty = append(r.dirty, c)
+	}
+}
+
+// startHousekeeping runs the heartbeat and time-out check while any
+// connection exists. Loop goroutine only.
+func (r *Reactor) startHousekeeping() {
+	if r.housekeep != nil && r.housekeep.Scheduled() {
+		return
+	}
+	r.housekeep = r.AfterFunc(housekeepInterval, r.housekeeping)
+}
+
+const housekeepInterval = 50 * time.Millisecond
+
+func (r *Reactor) housekeeping() {
+	now := time.Now()
+	any := false
+	for _, x := range r.contexts {
+		for _, c := range x.conns {
+			if c.Status() == StatusClosed {
+				continue
+			}
+			any = true
+			c.tick(now)
+		}
+	}
+	if any {
+		r.housekeep = r.AfterFunc(housekeepInterval, r.housekeeping)
+	}
+}
+
+// Close closes every context (each peer gets yoton's close signal), stops
+// the loop and waits for every goroutine the reactor started. It is
+// idempotent. Called on the loop goroutine it returns ErrBlockingCall.
+func (r *Reactor) Close() error {
+	if r.OnLoop() {
+		return ErrBlockingCall
+	}
+	r.closeOnce.Do(func() {
+		if r.loop != nil && r.loopID.Load() != 0 {
+			done := make(chan struct{})
+			if err := r.Post(func() {
+				for _, x := range append([]*Context(nil), r.contexts...) {
+					x.closeOnLoop(ReasonReactorClosed)
+				}
+				close(done)
+			}); err == nil {
+				<-done
+			}
+		}
+		r.closing.Store(true)
+		r.wakeMu.Lock()
+		if r.wakeTimer != nil {
+			r.wakeTimer.Stop()
+		}
+		r.wakeMu.Unlock()
+		r.wg.Wait()
+		r.closeErr = r.client.Stop()
+		if r.anchorPeer != nil {
+			_ = r.anchorPeer.Close()
+		}
+		close(r.stopped)
+	})
+	return r.closeErr
+}
+
+// Done returns a channel closed once the reactor has stopped.
+func (r *Reactor) Done() <-chan struct{} { return r.stopped }
+
+func (r *Reactor) logf(format string, args ...any) {
+	if r.cfg.logger != nil {
+		r.cfg.logger.Printf(format, args...)
+	}
+}
+
+// handler adapts gnet's callbacks to the reactor.
+type handler struct {
+	gnet.BuiltinEventEngine
+	r *Reactor
+}
+
+func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
+	if c, ok := gc.Context().(*Connection); ok {
+		c.opened(gc)
+		h.r.endTurn()
+	}
+	return nil, gnet.None
+}
+
+func (h *handler) OnTraffic(gc gnet.Conn) gnet.Action {
+	c, ok := gc.Context().(*Connection)
+	if !ok {
+		_, _ = gc.Discard(-1)
+		return gnet.None
+	}
+	action := c.traffic(gc)
+	h.r.endTurn()
+	return action
+}
+
+func (h *handler) OnClose(gc gnet.Conn, err error) gnet.Action {
+	if c, ok := gc.Context().(*Connection); ok {
+		c.socketClosed(err)
+		h.r.endTurn()
+	}
+	return gnet.None
+}
+
+type silentLogger struct{}
+
+func (silentLogger) Debugf(string, ...any) {}
+func (silentLogger) Infof(string, ...any)  {}
+func (silentLogger) Warnf(string, ...any)  {}
+func (silentLogger) Errorf(string, ...any) {}
+func (silentLogger) Fatalf(string, ...any) {}

@@ -1,0 +1,119 @@
+package timers
+
+import (
+	"container/heap"
+	"time"
+)
+
+// Entry is one scheduled call in a Heap. Its fields are owned by the heap;
+// keep the pointer only to Cancel it.
+type Entry struct {
+	when  time.Time
+	seq   int64
+	index int
+	fn    func()
+}
+
+// When returns the time the entry is due.
+func (e *Entry) When() time.Time { return e.when }
+
+// Scheduled reports whether the entry is still waiting in its heap.
+func (e *Entry) Scheduled() bool { return e.index >= 0 }
+
+// Heap is a min-heap of deadlines. Entries due at the same time run in the
+// order they were added. It is not safe for concurrent use: one goroutine
+// (the loop) owns it. The zero value is an empty heap.
+type Heap struct {
+	items    entries
+	seq      int64
+	frontSeq int64
+}
+
+// Add schedules fn at when and returns its entry.
+func (h *Heap) Add(when time.Time, fn func()) *Entry {
+	h.seq++
+	e := &Entry{when: when, seq: h.seq, fn: fn}
+	heap.Push(&h.items, e)
+	return e
+}
+
+// AddFront schedules fn before every entry already due at or before when
+// (yoton's call_later with a negative delay puts a call at the front).
+func (h *Heap) AddFront(when time.Time, fn func()) *Entry {
+	h.frontSeq--
+	e := &Entry{when: when, seq: h.frontSeq, fn: fn}
+	if len(h.items) > 0 && h.items[0].when.Before(when) {
+		e.when = h.items[0].when
+	}
+	heap.Push(&h.items, e)
+	return e
+}
+
+// Cancel removes e if it is still scheduled and reports whether it was.
+func (h *Heap) Cancel(e *Entry) bool {
+	if e == nil || e.index < 0 || e.index >= len(h.items) || h.items[e.index] != e {
+		return false
+	}
+	heap.Remove(&h.items, e.index)
+	return true
+}
+
+// Len returns the number of scheduled entries.
+func (h *Heap) Len() int { return len(h.items) }
+
+// Next returns the earliest deadline; ok is false when the heap is empty.
+func (h *Heap) Next() (when time.Time, ok bool) {
+	if len(h.items) == 0 {
+		return time.Time{}, false
+	}
+	return h.items[0].when, true
+}
+
+// RunDue removes every entry due at or before now and calls it, earliest
+// first. Entries added by those calls for a time <= now run in the same
+// call only if they were due before RunDue started; others wait for the
+// next call, so a callback that reschedules itself at 0 delay cannot
+// starve the loop. It returns how many entries ran.
+func (h *Heap) RunDue(now time.Time) int {
+	limit := h.seq
+	n := 0
+	for len(h.items) > 0 {
+		e := h.items[0]
+		if e.when.After(now) || e.seq > limit {
+			break
+		}
+		heap.Pop(&h.items)
+		n++
+		e.fn()
+	}
+	return n
+}
+
+type entries []*Entry
+
+func (s entries) Len() int { return len(s) }
+func (s entries) Less(i, j int) bool {
+	if s[i].when.Equal(s[j].when) {
+		return s[i].seq < s[j].seq
+	}
+	return s[i].when.Before(s[j].when)
+}
+func (s entries) Swap(i, j int) {
+	s[i], s[j] = s[j], s[i]
+	s[i].index = i
+	s[j].index = j
+}
+func (s *entries) Push(x any) {
+	e := x.(*Entry)
+	e.index = len(*s)
+	*s = append(*s, e)
+}
+func (s *entries) Pop() any {
+	old := *s
+	n := len(old)
+	e := old[n-1]
+	old[n-1] = nil
+	e.index = -1
+	*s = old[:n-1]
+	return e
+}
