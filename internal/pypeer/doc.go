@@ -1,0 +1,72 @@
+// Package pypeer lets Go tests drive real Python yoton 2.2 processes.
+//
+// The Python peer is the yoton package shipped inside Debian's pyzo package.
+// scripts/fetch-pyzo.sh (at the module root) unpacks it into a cache
+// directory; [PythonPath] finds it there (or through YOTON_PYTHONPATH), and
+// [Require] skips a test when it is missing, or fails it when the
+// environment variable CI is "true" so that CI cannot silently lose the
+// interop tests.
+//
+// [Peer.Start] runs one of the Python scripts in internal/pypeer/scripts
+// with python3 -u. The main one, peer.py, reads one JSON command per line
+// on stdin and writes exactly one JSON reply line per command on stdout:
+// {"ok": true, ...} or {"error": "message"}. It keeps processing yoton
+// events (yoton.process_events) between commands and while a command
+// waits, so yoton signals and event-driven channels work. yoton's own
+// print() output goes to stderr (never stdout) and into a log the "log"
+// and "wait_log" commands expose.
+//
+// 64-bit ids travel as decimal strings; binary messages as hex strings;
+// object messages are reported as Python repr() strings. Every command
+// takes "ctx" (context name, default "main") where it makes sense, and
+// waiting commands take "timeout" in seconds (default 5).
+//
+//	context      {"name", "queue_params": [size, "old"|"new"], "verbose"}
+//	             → id, id_hex (the id as yoton writes it in the handshake), pid
+//	bind         {"addr", "max_tries", "conn"} → port (the port really bound:
+//	             Debian's yoton binds one above the requested port; with port
+//	             "0" the peer picks a free one)
+//	connect      {"addr", "timeout", "conn"} → peer_id, peer_pid, port, peer_port
+//	wait_connected {"conn"} → peer_id, peer_pid, port, peer_port
+//	watch        {"conn"} (every connection is watched from its creation)
+//	closed       {"conn"} → reason, timedout (list of timedout signal values)
+//	status       {"conn"} → alive, connected, waiting, closed_reason, ...
+//	pub, sub, state, rep {"slot", "type": "text"|"binary"|"object", "sync"
+//	             (sub), "mode" (rep, default "event")} → slot_out, slot_in
+//	send         {"kind": "pub"|"state", "slot", "type", "value"|"table"} → repr
+//	recv         {"slot", "type", "count"} → messages
+//	state_recv   {"slot", "type", "until"} → value
+//	req          {"slot", "method", "args", "kwargs"} → repr or exception
+//	             (the rep side has echo, add(a, b), fail(msg), context_id())
+//	table        → names, reprs (the script's OBJECT_TABLE)
+//	pack, unpack {"value"|"table"} → hex, repr; {"hex"} → repr
+//	hash         {"names"} → slot (decimal strings), port
+//	log, wait_log {"contains"} → lines (what yoton printed)
+//	close_conn   {"conn", "reason"}; close_context; process
+//	exit         {"close": bool} replies, then exits with status 0
+//
+// Concurrency: a [Process] has one goroutine reading stdout (lines are
+// handed over through a channel) and one waiting for the process to exit;
+// the test's Cleanup kills the process if it still runs and waits for both,
+// so goleak stays clean. Reads and Call are meant to be used from one
+// goroutine at a time; Send, Kill, Wait, Pid, Stderr and CloseStdin are
+// safe for concurrent use.
+//
+// A typical test:
+//
+//	func TestInterop(t *testing.T) {
+//		p := pypeer.Require(t)
+//		proc := p.Start(t, "peer.py")
+//		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+//		defer cancel()
+//		var r struct{ ID string `json:"id"` }
+//		if err := proc.Call(ctx, map[string]any{"op": "context"}, &r); err != nil {
+//			t.Fatal(err)
+//		}
+//		var b struct{ Port int `json:"port"` }
+//		if err := proc.Call(ctx, map[string]any{"op": "bind", "addr": "127.0.0.1:0", "conn": "c1"}, &b); err != nil {
+//			t.Fatal(err)
+//		}
+//		// ... connect a Go context to 127.0.0.1:b.Port ...
+//	}
+package pypeer

@@ -1,0 +1,525 @@
+# -*- coding: utf-8 -*-
+"""peer.py: a command-driven Python yoton peer for the Go interop tests.
+
+Reads one JSON command per line on stdin and writes exactly one JSON reply
+line per command on stdout. A reply is {"ok": true, ...} or {"error": "..."}.
+Between commands (and while a command waits) yoton events are processed, so
+signals (closed, timedout, received) and event-driven channels keep working.
+
+yoton itself prints diagnostics with print() (for instance "Yoton: Handshake
+failed: ..." from its host thread); sys.stdout is therefore redirected to
+stderr, and those lines are also kept in a log that the "log" and "wait_log"
+commands expose. Replies go to the real stdout only.
+
+Values of 64-bit integers that JSON cannot carry exactly (context ids, slot
+ids) are decimal strings. Binary messages are hex strings; object messages
+are reported as Python repr() strings.
+
+See internal/pypeer/doc.go for the list of commands.
+"""
+
+import json
+import os
+import queue
+import socket
+import sys
+import threading
+import time
+import traceback
+
+# Keep the real stdout for replies; everything else printed goes to stderr.
+_REPLY_OUT = sys.stdout
+
+
+class _LogTee(object):
+    """Writes to stderr and records complete lines for the log commands."""
+
+    def __init__(self, target):
+        self._target = target
+        self._lock = threading.Lock()
+        self._partial = ""
+        self.lines = []
+
+    def write(self, text):
+        with self._lock:
+            self._target.write(text)
+            self._target.flush()
+            self._partial += text
+            while "\n" in self._partial:
+                line, self._partial = self._partial.split("\n", 1)
+                self.lines.append(line)
+        return len(text)
+
+    def flush(self):
+        self._target.flush()
+
+    def snapshot(self):
+        with self._lock:
+            return list(self.lines)
+
+
+LOG = _LogTee(sys.stderr)
+sys.stdout = LOG
+
+import yoton  # noqa: E402  (after the stdout redirection on purpose)
+from yoton.misc import slot_hash, port_hash, UID  # noqa: E402
+
+# Python objects the Go side compares against (by name). Each value must be
+# encodable by yoton's OBJECT message type.
+OBJECT_TABLE = {
+    "none": None,
+    "true": True,
+    "false": False,
+    "zero": 0,
+    "minus_one": -1,
+    "int_255": 255,
+    "int_256": 256,
+    "int64_max": 2**63 - 1,
+    "int64_min_plus_one": -(2**63 - 1),
+    "int64_min": -(2**63),
+    "float_0_1": 0.1,
+    "float_1e16": 1e16,
+    "float_neg_zero": -0.0,
+    "float_1e_05": 1e-05,
+    "float_inf": float("inf"),
+    "float_neg_inf": float("-inf"),
+    "text_ascii": "hello",
+    "text_unicode": "h\u00e9llo w\u00f6rld \u2713 \u65e5\u672c \U0001f389",
+    "text_empty": "",
+    "text_254": "x" * 254,
+    "text_255": "y" * 255,
+    "text_300": "".join(chr(ord("a") + i % 26) for i in range(300)),
+    "list_empty": [],
+    "tuple_empty": (),
+    "dict_empty": {},
+    "list_mixed": [1, 2.5, "three", None, True, False],
+    "list_300_ints": list(range(300)),
+    "tuple_nested": (1, (2, (3, ("four", [5, (6,)]))), ()),
+    "dict_tuple_keys": {(1, 2): "a", ("x", 3): [4, 5], "plain": {"inner": (None,)}},
+    "dict_mixed_keys": {1: "int", 2.5: "float", "s": "str", None: "none", False: "bool"},
+    "request_like": ("echo", ("arg",), {"sleep": 0.0}),
+}
+
+TYPES = {
+    "text": yoton.TEXT,
+    "binary": yoton.BINARY,
+    "object": yoton.OBJECT,
+}
+
+
+class PeerRep(yoton.RepChannel):
+    """A RepChannel with a few methods for the tests (echo is inherited)."""
+
+    def add(self, a, b):
+        return a + b
+
+    def fail(self, message="failure requested"):
+        raise RuntimeError(message)
+
+    def context_id(self):
+        return str(self._context.id)
+
+
+class CommandError(Exception):
+    """A command could not be carried out; reported as {"error": ...}."""
+
+
+class Peer(object):
+    def __init__(self):
+        self.contexts = {}  # name -> Context
+        self.conns = {}  # name -> Connection
+        self.conn_events = {}  # name -> {"closed": reason or None, "timedout": [bool]}
+        self.channels = {}  # (ctx, kind, slot, type) -> channel
+        self.exiting = False
+
+    # ---- helpers
+
+    def ctx(self, cmd):
+        name = cmd.get("ctx", "main")
+        try:
+            return self.contexts[name]
+        except KeyError:
+            raise CommandError("no context named %r" % name)
+
+    def conn(self, cmd):
+        name = cmd.get("conn", "")
+        try:
+            return self.conns[name]
+        except KeyError:
+            raise CommandError("no connection named %r" % name)
+
+    def watch_conn(self, name, conn):
+        """Record the closed and timedout signals of a connection.
+
+        Signals are delivered as yoton events, so the handlers only run while
+        yoton.process_events() is called (always, in this script's loop).
+        """
+        if name in self.conn_events:
+            return
+        rec = {"closed": None, "timedout": []}
+        self.conn_events[name] = rec
+
+        def on_closed(c, reason):
+            rec["closed"] = reason
+
+        def on_timedout(c, timedout):
+            rec["timedout"].append(bool(timedout))
+
+        # Plain functions are held strongly by yoton's signals (methods would
+        # only be held by weak reference).
+        conn.closed.bind(on_closed)
+        conn.timedout.bind(on_timedout)
+
+    def channel(self, cmd, kind, create=False):
+        ctx_name = cmd.get("ctx", "main")
+        slot = cmd["slot"]
+        typ = cmd.get("type", "text")
+        if kind in ("req", "rep"):
+            typ = "object"
+        if typ not in TYPES:
+            raise CommandError("unknown message type %r" % typ)
+        key = (ctx_name, kind, slot, typ)
+        ch = self.channels.get(key)
+        if ch is not None:
+            return ch
+        if not create:
+            raise CommandError("no %s channel for slot %r type %r in context %r" % (kind, slot, typ, ctx_name))
+        context = self.ctx(cmd)
+        if kind == "pub":
+            ch = yoton.PubChannel(context, slot, TYPES[typ])
+        elif kind == "sub":
+            ch = yoton.SubChannel(context, slot, TYPES[typ])
+            if cmd.get("sync"):
+                ch.set_sync_mode(True)
+        elif kind == "state":
+            ch = yoton.StateChannel(context, slot, TYPES[typ])
+        elif kind == "req":
+            ch = yoton.ReqChannel(context, slot)
+        elif kind == "rep":
+            ch = PeerRep(context, slot)
+            ch.set_mode(cmd.get("mode", "event"))
+        else:
+            raise CommandError("unknown channel kind %r" % kind)
+        self.channels[key] = ch
+        return ch
+
+    @staticmethod
+    def value(cmd, typ):
+        """The message a send-like command carries, as a Python value."""
+        if "table" in cmd:
+            if typ != "object":
+                raise CommandError("table values are for object channels")
+            name = cmd["table"]
+            if name not in OBJECT_TABLE:
+                raise CommandError("no table value named %r" % name)
+            return OBJECT_TABLE[name]
+        if "value" not in cmd:
+            raise CommandError("missing value")
+        v = cmd["value"]
+        if typ == "binary":
+            if not isinstance(v, str):
+                raise CommandError("binary values are hex strings")
+            return bytes.fromhex(v)
+        return v
+
+    @staticmethod
+    def fmt(typ, msg):
+        """How a received message is reported back."""
+        if typ == "binary":
+            return bytes(msg).hex()
+        if typ == "text":
+            return msg
+        return repr(msg)
+
+    @staticmethod
+    def wait_until(pred, timeout):
+        """Process yoton events until pred() is true or timeout passes."""
+        deadline = time.monotonic() + float(timeout)
+        while True:
+            yoton.process_events(False)
+            if pred():
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            # Blocks on the event queue: wakes up as soon as an event arrives.
+            yoton.process_events(min(0.01, remaining))
+
+    # ---- commands
+
+    def op_context(self, cmd):
+        name = cmd.get("name", "main")
+        if name in self.contexts:
+            raise CommandError("context %r exists" % name)
+        qp = cmd.get("queue_params")
+        if qp is not None:
+            qp = (int(qp[0]), str(qp[1]))
+        c = yoton.Context(verbose=int(cmd.get("verbose", 0)), queue_params=qp)
+        self.contexts[name] = c
+        return {"id": str(c.id), "id_hex": UID(c.id).get_hex(), "pid": os.getpid()}
+
+    def op_bind(self, cmd):
+        context = self.ctx(cmd)
+        name = cmd.get("conn", "")
+        if name in self.conns:
+            raise CommandError("connection %r exists" % name)
+        addr = cmd["addr"]
+        max_tries = int(cmd.get("max_tries", 1))
+        host, _, port = addr.rpartition(":")
+        if port == "0":
+            conn = self._bind_free(context, host, max_tries, name)
+        else:
+            conn = context.bind(addr, max_tries=max_tries, name=name)
+        self.conns[name] = conn
+        self.watch_conn(name, conn)
+        return {"port": conn.port1, "host": conn.hostname1}
+
+    @staticmethod
+    def _bind_free(context, host, max_tries, name):
+        """Bind near a free port the OS picks (port "0" in the address).
+
+        yoton cannot bind to port 0, and Debian's yoton 2.2 starts one port
+        above the requested one, so ask for the free port minus one. The
+        reply reports the port actually bound (connection.port1).
+        """
+        last = None
+        for _ in range(20):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                s.bind((host.split("://")[-1] or "127.0.0.1", 0))
+                free = s.getsockname()[1]
+            finally:
+                s.close()
+            try:
+                return context.bind("%s:%d" % (host, free - 1), max_tries=max_tries, name=name)
+            except OSError as e:
+                last = e
+        raise last
+
+    def op_connect(self, cmd):
+        context = self.ctx(cmd)
+        name = cmd.get("conn", "")
+        if name in self.conns:
+            raise CommandError("connection %r exists" % name)
+        conn = context.connect(cmd["addr"], timeout=float(cmd.get("timeout", 1.0)), name=name)
+        self.conns[name] = conn
+        self.watch_conn(name, conn)
+        return {
+            "peer_id": str(conn.id2),
+            "peer_pid": conn.pid2,
+            "port": conn.port1,
+            "peer_port": conn.port2,
+        }
+
+    def op_wait_connected(self, cmd):
+        conn = self.conn(cmd)
+        if not self.wait_until(lambda: conn.is_connected or not conn.is_alive, cmd.get("timeout", 5)):
+            raise CommandError("timed out waiting for connection %r" % cmd.get("conn"))
+        if not conn.is_connected:
+            raise CommandError("connection %r closed: %s" % (cmd.get("conn"), self.conn_events.get(cmd.get("conn"), {}).get("closed")))
+        return {"peer_id": str(conn.id2), "peer_pid": conn.pid2, "port": conn.port1, "peer_port": conn.port2}
+
+    def op_watch(self, cmd):
+        self.watch_conn(cmd.get("conn", ""), self.conn(cmd))
+        return {}
+
+    def op_closed(self, cmd):
+        self.conn(cmd)
+        name = cmd.get("conn", "")
+        rec = self.conn_events[name]
+        if not self.wait_until(lambda: rec["closed"] is not None, cmd.get("timeout", 5)):
+            raise CommandError("timed out waiting for connection %r to close" % name)
+        return {"reason": rec["closed"], "timedout": list(rec["timedout"])}
+
+    def op_status(self, cmd):
+        conn = self.conn(cmd)
+        rec = self.conn_events.get(cmd.get("conn", ""), {})
+        return {
+            "alive": conn.is_alive,
+            "connected": conn.is_connected,
+            "waiting": conn.is_waiting,
+            "closed_reason": rec.get("closed"),
+            "timedout": list(rec.get("timedout", [])),
+            "port": conn.port1,
+            "peer_port": conn.port2,
+            "peer_id": str(conn.id2),
+            "peer_pid": conn.pid2,
+            "connection_count": conn._context.connection_count,
+        }
+
+    def op_pub(self, cmd):
+        ch = self.channel(cmd, "pub", create=True)
+        return {"slot_out": str(ch._slot_out_h), "slot_in": str(ch._slot_in_h)}
+
+    def op_sub(self, cmd):
+        ch = self.channel(cmd, "sub", create=True)
+        return {"slot_out": str(ch._slot_out_h), "slot_in": str(ch._slot_in_h)}
+
+    def op_state(self, cmd):
+        ch = self.channel(cmd, "state", create=True)
+        return {"slot_out": str(ch._slot_out_h), "slot_in": str(ch._slot_in_h)}
+
+    def op_rep(self, cmd):
+        ch = self.channel(cmd, "rep", create=True)
+        return {"slot_out": str(ch._slot_out_h), "slot_in": str(ch._slot_in_h)}
+
+    def op_send(self, cmd):
+        kind = cmd.get("kind", "pub")
+        if kind not in ("pub", "state"):
+            raise CommandError("send works on pub and state channels, not %r" % kind)
+        ch = self.channel(cmd, kind)
+        typ = cmd.get("type", "text")
+        v = self.value(cmd, typ)
+        ch.send(v)
+        return {"repr": repr(v)}
+
+    def op_recv(self, cmd):
+        ch = self.channel(cmd, cmd.get("kind", "sub"))
+        typ = cmd.get("type", "text")
+        count = int(cmd.get("count", 1))
+        messages = []
+
+        def got_all():
+            while len(messages) < count and ch.pending:
+                messages.append(self.fmt(typ, ch.recv(False)))
+            return len(messages) >= count
+
+        if not self.wait_until(got_all, cmd.get("timeout", 5)):
+            raise CommandError("timed out after %d of %d messages: %r" % (len(messages), count, messages))
+        return {"messages": messages}
+
+    def op_state_recv(self, cmd):
+        ch = self.channel(cmd, "state")
+        typ = cmd.get("type", "text")
+        if "until" in cmd:
+            want = cmd["until"]
+            if not self.wait_until(lambda: self.fmt(typ, ch.recv()) == want, cmd.get("timeout", 5)):
+                raise CommandError("timed out; state is %r" % self.fmt(typ, ch.recv()))
+        else:
+            yoton.process_events(False)
+        return {"value": self.fmt(typ, ch.recv())}
+
+    def op_req(self, cmd):
+        ch = self.channel(cmd, "req", create=True)
+        method = cmd["method"]
+        args = tuple(cmd.get("args", []))
+        kwargs = cmd.get("kwargs", {})
+        fut = getattr(ch, method)(*args, **kwargs)
+        if not self.wait_until(fut.done, cmd.get("timeout", 5)):
+            fut.cancel()
+            raise CommandError("timed out waiting for the reply to %r" % method)
+        if fut.cancelled():
+            raise CommandError("request %r was cancelled" % method)
+        exc = fut.exception(0)
+        if exc is not None:
+            return {"exception": str(exc)}
+        return {"repr": repr(fut.result(0))}
+
+    def op_table(self, cmd):
+        return {
+            "names": list(OBJECT_TABLE.keys()),
+            "reprs": {k: repr(v) for k, v in OBJECT_TABLE.items()},
+        }
+
+    def op_pack(self, cmd):
+        v = self.value(cmd, "object")
+        return {"hex": yoton.OBJECT.message_to_bytes(v).hex(), "repr": repr(v)}
+
+    def op_unpack(self, cmd):
+        return {"repr": repr(yoton.OBJECT.message_from_bytes(bytes.fromhex(cmd["hex"])))}
+
+    def op_hash(self, cmd):
+        names = cmd.get("names", [])
+        return {
+            "slot": [str(slot_hash(n)) for n in names],
+            "port": [port_hash(n) for n in names],
+        }
+
+    def op_log(self, cmd):
+        return {"lines": LOG.snapshot()}
+
+    def op_wait_log(self, cmd):
+        want = cmd["contains"]
+        if not self.wait_until(lambda: any(want in l for l in LOG.snapshot()), cmd.get("timeout", 5)):
+            raise CommandError("timed out waiting for a log line containing %r" % want)
+        return {"lines": LOG.snapshot()}
+
+    def op_close_conn(self, cmd):
+        self.conn(cmd).close(cmd.get("reason"))
+        return {}
+
+    def op_close_context(self, cmd):
+        name = cmd.get("ctx", "main")
+        self.ctx(cmd).close()
+        self.contexts.pop(name, None)
+        for key in [k for k in self.channels if k[0] == name]:
+            del self.channels[key]
+        return {}
+
+    def op_process(self, cmd):
+        yoton.process_events(False)
+        return {}
+
+    def op_exit(self, cmd):
+        if cmd.get("close"):
+            for c in list(self.contexts.values()):
+                c.close()
+        self.exiting = True
+        return {}
+
+    def handle(self, line):
+        try:
+            cmd = json.loads(line)
+            if not isinstance(cmd, dict):
+                raise CommandError("a command is a JSON object")
+            op = cmd.get("op")
+            fn = getattr(self, "op_%s" % op, None) if isinstance(op, str) else None
+            if fn is None:
+                raise CommandError("unknown op %r" % (op,))
+            reply = fn(cmd)
+            reply["ok"] = True
+            return reply
+        except CommandError as e:
+            return {"error": str(e)}
+        except Exception as e:
+            sys.stderr.write(traceback.format_exc())
+            return {"error": "%s: %s" % (type(e).__name__, e)}
+
+
+def _reader(q):
+    for line in sys.stdin:
+        q.put(line)
+    q.put(None)
+
+
+def main():
+    peer = Peer()
+    lines = queue.Queue()
+    t = threading.Thread(target=_reader, args=(lines,), daemon=True)
+    t.start()
+    while True:
+        yoton.process_events(False)
+        try:
+            line = lines.get(timeout=0.01)
+        except queue.Empty:
+            continue
+        if line is None:
+            break  # stdin closed
+        if not line.strip():
+            continue
+        reply = peer.handle(line)
+        try:
+            _REPLY_OUT.write(json.dumps(reply, ensure_ascii=True) + "\n")
+            _REPLY_OUT.flush()
+        except (TypeError, ValueError) as e:
+            _REPLY_OUT.write(json.dumps({"error": "unencodable reply: %s" % e}) + "\n")
+            _REPLY_OUT.flush()
+        if peer.exiting:
+            break
+    sys.stderr.flush()
+    # yoton's threads are daemons; leave without waiting for them.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The one test command (README "Run the tests"; .ci/run runs it too).
+# Installs what the tests need (the Python yoton peer from Debian's pyzo
+# package), then runs vet, gofmt, the race-enabled test suite with every
+# fuzz seed corpus, and the bench module's own smoke test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== installing the Python yoton peer (cached)"
+bash scripts/fetch-pyzo.sh
+
+echo "== gofmt"
+unformatted=$(gofmt -l . | grep -v '^bench/.*_gen' || true)
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+
+echo "== go vet"
+go vet ./...
+(cd bench && go vet ./...)
+
+echo "== go test -race ./... (library, interop, examples, fuzz seeds)"
+go test -race -count=1 ./...
+
+echo "== bench module smoke test"
+(cd bench && go test -count=1 ./...)
