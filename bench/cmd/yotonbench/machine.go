@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bufio"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+)
+
+// machine describes where a benchmark ran.
+type machine struct {
+	Date    string `json:"date"`
+	CPU     string `json:"cpu"`
+	Cores   int    `json:"cores"`
+	Kernel  string `json:"kernel"`
+	Go      string `json:"go"`
+	GoYoton string `json:"goyoton"`
+	Python  string `json:"python,omitempty"`
+	Yoton   string `json:"yoton,omitempty"`
+}
+
+func describeMachine(py *pyEnv) machine {
+	m := machine{
+		Date:    time.Now().Format(time.RFC3339),
+		CPU:     cpuModel(),
+		Cores:   runtime.NumCPU(),
+		Kernel:  kernelRelease(),
+		Go:      runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH,
+		GoYoton: goYotonVersion(),
+	}
+	if py != nil {
+		m.Python, m.Yoton = py.version, py.yoton
+	}
+	return m
+}
+
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return runtime.GOARCH
+}
+
+// kernelRelease is what `uname -r` prints.
+func kernelRelease() string {
+	b, err := os.ReadFile("/proc/sys/kernel/osrelease")
+	if err != nil {
+		return runtime.GOOS
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// goYotonVersion names the library build: the VCS revision stamped into
+// this binary when there is one (go build in a git checkout).
+func goYotonVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	rev, dirty := "", false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "working tree (no VCS stamp)"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if dirty {
+		rev += "+dirty"
+	}
+	return "git " + rev
+}

@@ -1,0 +1,11 @@
+// Package python holds the Python side of the benchmarks, embedded so that
+// the runner finds it whatever directory it is started from.
+package python
+
+import _ "embed"
+
+// PubSub is pubsub.py: a Python yoton publisher or subscriber, driven by
+// command-line arguments (see its docstring).
+//
+//go:embed pubsub.py
+var PubSub []byte
