@@ -21,7 +21,8 @@
 // takes "ctx" (context name, default "main") where it makes sense, and
 // waiting commands take "timeout" in seconds (default 5).
 //
-//	context      {"name", "queue_params": [size, "old"|"new"], "verbose"}
+//	context      {"name", "queue_params": [size, "old"|"new"], "verbose",
+//	             "id" (decimal string: force the context id)}
 //	             → id, id_hex (the id as yoton writes it in the handshake), pid
 //	bind         {"addr", "max_tries", "conn"} → port (the port really bound:
 //	             Debian's yoton binds one above the requested port; with port
@@ -33,14 +34,16 @@
 //	status       {"conn"} → alive, connected, waiting, closed_reason, ...
 //	pub, sub, state, rep {"slot", "type": "text"|"binary"|"object", "sync"
 //	             (sub), "mode" (rep, default "event")} → slot_out, slot_in
-//	send         {"kind": "pub"|"state", "slot", "type", "value"|"table"} → repr
+//	send         {"kind": "pub"|"state", "slot", "type", "value"|"table"} → repr;
+//	             {"kind", "slot", "type", "values": [...]} sends each → count
 //	recv         {"slot", "type", "count"} → messages
 //	state_recv   {"slot", "type", "until"} → value
 //	req          {"slot", "method", "args", "kwargs"} → repr or exception
 //	             (the rep side has echo, add(a, b), fail(msg), context_id())
 //	table        → names, reprs (the script's OBJECT_TABLE)
 //	pack, unpack {"value"|"table"} → hex, repr; {"hex"} → repr
-//	hash         {"names"} → slot (decimal strings), port
+//	hash         {"names", "normalize" (apply yoton's strip().lower() first)}
+//	             → slot (decimal strings), port, names (as hashed)
 //	log, wait_log {"contains"} → lines (what yoton printed)
 //	close_conn   {"conn", "reason"}; close_context; process
 //	exit         {"close": bool} replies, then exits with status 0

@@ -255,6 +255,13 @@ class Peer(object):
         if qp is not None:
             qp = (int(qp[0]), str(qp[1]))
         c = yoton.Context(verbose=int(cmd.get("verbose", 0)), queue_params=qp)
+        if cmd.get("id") is not None:
+            # Force the context id (decimal string), e.g. one below 2**60 to
+            # show that UID.get_hex pads on the right in the handshake.
+            forced = int(cmd["id"])
+            if not 0 < forced < 2**64:
+                raise CommandError("context id out of range: %r" % cmd["id"])
+            c._id = forced
         self.contexts[name] = c
         return {"id": str(c.id), "id_hex": UID(c.id).get_hex(), "pid": os.getpid()}
 
@@ -369,6 +376,14 @@ class Peer(object):
             raise CommandError("send works on pub and state channels, not %r" % kind)
         ch = self.channel(cmd, kind)
         typ = cmd.get("type", "text")
+        if "values" in cmd:
+            # Many messages in one command, in order.
+            values = cmd["values"]
+            if not isinstance(values, list):
+                raise CommandError("values must be a list")
+            for v in values:
+                ch.send(self.value({"value": v}, typ))
+            return {"count": len(values)}
         v = self.value(cmd, typ)
         ch.send(v)
         return {"repr": repr(v)}
@@ -430,9 +445,14 @@ class Peer(object):
 
     def op_hash(self, cmd):
         names = cmd.get("names", [])
+        if cmd.get("normalize"):
+            # What yoton's channels do to a full slot name before hashing
+            # (channels_base.py: slot.strip().lower()).
+            names = [n.strip().lower() for n in names]
         return {
             "slot": [str(slot_hash(n)) for n in names],
             "port": [port_hash(n) for n in names],
+            "names": names,
         }
 
     def op_log(self, cmd):
