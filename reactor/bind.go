@@ -59,8 +59,11 @@ func (x *Context) Bind(address string, maxTries int, name string) (*Connection, 
 			err = ErrClosed
 			return
 		}
+		if !x.r.enter() {
+			err = ErrClosed
+			return
+		}
 		x.addConnection(c)
-		x.r.wg.Add(1)
 	}); err != nil {
 		_ = ln.Close()
 		return nil, err
@@ -80,9 +83,10 @@ func (x *Context) isClosed() bool {
 }
 
 // acceptLoop waits for the one peer of a bind. It ends when a peer is
-// connected or the listener is closed (Close, Context.Close, Reactor.Close).
+// connected or the listener is closed (Close, Context.Close, Reactor.Close);
+// closing also ends a handshake in progress.
 func (c *Connection) acceptLoop(ln net.Listener) {
-	defer c.x.r.wg.Done()
+	defer c.x.r.leave()
 	for {
 		nc, err := ln.Accept()
 		if err != nil {
@@ -97,7 +101,23 @@ func (c *Connection) acceptLoop(ln net.Listener) {
 			_ = c.x.r.Post(func() { c.closeOnLoop(ReasonSocketError+" "+err.Error(), false) })
 			return
 		}
+		c.mu.Lock()
+		if !c.IsWaiting() {
+			c.mu.Unlock()
+			_ = nc.Close()
+			return
+		}
+		c.handshaking = nc
+		c.mu.Unlock()
 		peerID, peerPID, herr := handshakeAsHost(nc, c.x.id)
+		c.mu.Lock()
+		closed := c.handshaking == nil
+		c.handshaking = nil
+		c.mu.Unlock()
+		if closed {
+			_ = nc.Close()
+			return
+		}
 		if herr != nil {
 			c.x.r.logf("yoton: %v", herr)
 			_ = nc.Close()
@@ -113,7 +133,8 @@ func (c *Connection) acceptLoop(ln net.Listener) {
 	}
 }
 
-// adopt records the peer and hands the socket to the loop.
+// adopt records the peer and hands the socket to the loop. The caller
+// holds an enter of the reactor, so the engine is still running.
 func (c *Connection) adopt(nc net.Conn, peerID uint64, peerPID int) {
 	local := nc.LocalAddr().(*net.TCPAddr)
 	remote := nc.RemoteAddr().(*net.TCPAddr)
@@ -125,7 +146,15 @@ func (c *Connection) adopt(nc net.Conn, peerID uint64, peerPID int) {
 	if tcp, ok := nc.(*net.TCPConn); ok {
 		_ = tcp.SetNoDelay(true)
 	}
+	// EnrollContext returns once the loop has registered the socket and
+	// run OnOpen; if registering failed, OnOpen never ran and gc is nil.
 	if _, err := c.x.r.client.EnrollContext(nc, c); err != nil {
 		_ = c.x.r.Post(func() { c.closeOnLoop(ReasonSocketError+" "+err.Error(), false) })
+		return
 	}
+	_ = c.x.r.Post(func() {
+		if c.gc == nil && (c.Status() == StatusWaiting || c.Status() == statusHandover) {
+			c.closeOnLoop(ReasonSocketError+" the event loop did not take the socket", false)
+		}
+	})
 }

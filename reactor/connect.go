@@ -69,7 +69,12 @@ func (x *Context) Connect(ctx context.Context, address, name string) (*Connectio
 	}
 	c := newConnection(x, name)
 	c.status.Store(int32(statusHandover))
+	if !x.r.enter() {
+		_ = nc.Close()
+		return nil, ErrClosed
+	}
 	c.adopt(nc, peerID, peerPID)
+	x.r.leave()
 	// adopt returns once gnet has run OnOpen, which listed the
 	// connection and sent NEW_CONNECTION; wait for that turn to end.
 	if err := x.r.Do(ctx, func() {}); err != nil {

@@ -88,8 +88,10 @@ type Connection struct {
 	closeReason string
 	timeout     atomic.Int64
 	done        chan struct{}
+	established chan struct{} // closed when the connection becomes connected
 
-	listener net.Listener // while waiting
+	listener    net.Listener // while waiting (loop-owned)
+	handshaking net.Conn     // a bind's socket in its handshake (under mu)
 
 	// Loop-owned.
 	gc        gnet.Conn
@@ -117,12 +119,13 @@ type segment struct {
 
 func newConnection(x *Context, name string) *Connection {
 	c := &Connection{
-		x:        x,
-		name:     name,
-		Closed:   timers.NewSignal[ClosedEvent](x.r),
-		TimedOut: timers.NewSignal[TimedOutEvent](x.r),
-		done:     make(chan struct{}),
-		pending:  queue.New[Package](x.queueSize, x.discard),
+		x:           x,
+		name:        name,
+		Closed:      timers.NewSignal[ClosedEvent](x.r),
+		TimedOut:    timers.NewSignal[TimedOutEvent](x.r),
+		done:        make(chan struct{}),
+		established: make(chan struct{}),
+		pending:     queue.New[Package](x.queueSize, x.discard),
 	}
 	c.timeout.Store(int64(MinTimeout))
 	return c
@@ -252,15 +255,55 @@ func (c *Connection) closeOnLoop(reason string, notify bool) {
 		_ = c.listener.Close()
 		c.listener = nil
 	}
+	c.mu.Lock()
+	hs := c.handshaking
+	c.handshaking = nil
+	c.mu.Unlock()
+	if hs != nil {
+		_ = hs.Close() // ends a bind's handshake in progress at once
+	}
 	if c.gc != nil {
 		if notify && old >= StatusHosting {
-			c.pending.Push(Package{Slot: slots.ConnectionSlot, SourceSeq: 1})
 			c.flushAll()
+			// The close signal is written by itself, past the queue,
+			// so a full queue cannot discard it. A failed write closes
+			// the socket at once (gnet calls OnClose, which clears gc).
+			if c.gc != nil {
+				var hdr [wire.HeaderSize]byte
+				wire.PutHeader(hdr[:], wire.Header{Slot: slots.ConnectionSlot, SourceSeq: 1})
+				_, _ = c.gc.Write(hdr[:])
+			}
 		}
-		_ = c.gc.Close()
+		c.lingerClose(time.Now().Add(closeLinger))
 	}
 	c.pending.Clear()
 	c.finish(reason)
+}
+
+// closeLinger is how long a closed connection keeps its socket open to
+// hand what it buffered to the kernel (yoton's close flushes for up to 1 s).
+const closeLinger = time.Second
+
+// lingerClose closes the socket once gnet's outbound buffer is empty, or
+// at deadline. gnet's Close alone drops whatever the kernel does not take
+// at once, which would cut off the packages (and the close signal) queued
+// for a slow reader. Reactor.Close waits for lingering sockets. Loop
+// goroutine.
+func (c *Connection) lingerClose(deadline time.Time) {
+	c.x.r.lingering++
+	c.lingerPoll(deadline)
+}
+
+func (c *Connection) lingerPoll(deadline time.Time) {
+	gc := c.gc // nil once gnet has closed the socket itself
+	if gc != nil && gc.OutboundBuffered() > 0 && time.Now().Before(deadline) {
+		c.x.r.AfterFunc(time.Millisecond, func() { c.lingerPoll(deadline) })
+		return
+	}
+	if gc != nil {
+		_ = gc.Close()
+	}
+	c.x.r.lingerEnded()
 }
 
 func (c *Connection) finish(reason string) {
@@ -463,6 +506,7 @@ func (c *Connection) opened(gc gnet.Conn) {
 	switch c.Status() {
 	case StatusWaiting: // Bind: the connection is already listed
 		c.status.Store(int32(StatusHosting))
+		close(c.established)
 		c.x.connectionsChanged()
 		c.x.r.markDirty(c)
 	case statusHandover: // Connect
@@ -471,7 +515,11 @@ func (c *Connection) opened(gc gnet.Conn) {
 			return
 		}
 		c.status.Store(int32(StatusConnected))
+		close(c.established)
 		c.x.addConnection(c)
+		// Write the startup packages first, so that NEW_CONNECTION does
+		// not meet a queue filled to its limit by them (and discard one).
+		c.flush()
 		c.x.r.markDirty(c)
 		c.x.sendNow(slots.ContextSlot, []byte("NEW_CONNECTION"))
 	default: // closed while the socket was being handed over

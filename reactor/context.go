@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,12 +29,16 @@ type Context struct {
 	discard   Discard
 
 	// Submission queue: filled by senders on any goroutine, drained by
-	// the loop. posted is true while a drain is queued on the loop.
-	subMu  sync.Mutex
-	subQ   []Package
-	spareQ []Package
-	posted bool
-	closed bool
+	// the loop. posted is true while a drain is queued on the loop. It
+	// holds at most about TinyQueueLength packages: past that, senders
+	// off the loop wait for the drain (closes drained), and a sender on
+	// the loop drains it at once.
+	subMu   sync.Mutex
+	subQ    []Package
+	spareQ  []Package
+	posted  bool
+	closed  bool
+	drained chan struct{} // made by a waiting sender, closed by drain
 
 	// Channel registry: written under regMu, read by the loop through
 	// the atomic snapshot.
@@ -41,9 +46,9 @@ type Context struct {
 	sending   map[uint64]string
 	receiving map[uint64]Receiver
 	recvSnap  atomic.Pointer[map[uint64]Receiver]
-	contextRx func(msg string, p Package) // context-message hook (loop)
-	stateSend []func()                    // NEW_CONNECTION resenders
-	channels  []interface{ Close() error }  // for CloseChannels
+	contextRx func(msg string, p Package)  // context-message hook (loop)
+	stateSend []func()                     // NEW_CONNECTION resenders
+	channels  []interface{ Close() error } // for CloseChannels
 
 	// Backpressure: backlogHigh is set by the loop while any queue of
 	// this context is past the tiny length; senders wait on drainCh.
@@ -193,7 +198,9 @@ func (x *Context) OnNewConnection(fn func()) {
 // When the context's outgoing queues are past yoton's tiny length, Send
 // waits until they drain, ctx ends, or SendWait passes, and then queues
 // the package anyway (the queues' discard rule still bounds memory).
-// On the loop goroutine it never waits. Safe for concurrent use.
+// It also waits (as long at most) while TinyQueueLength packages are
+// still waiting for the loop to take them. On the loop goroutine it
+// never waits. Safe for concurrent use.
 func (x *Context) Send(ctx context.Context, slot uint64, data []byte, destID, destSeq uint64) error {
 	if len(data) == 0 {
 		return nil
@@ -204,6 +211,17 @@ func (x *Context) Send(ctx context.Context, slot uint64, data []byte, destID, de
 		}
 	}
 	x.subMu.Lock()
+	if len(x.subQ) >= TinyQueueLength {
+		// The loop is behind: do not let the submission queue grow
+		// without bound.
+		x.subMu.Unlock()
+		if x.r.OnLoop() {
+			x.drain()
+		} else if err := x.waitForDrain(ctx); err != nil {
+			return err
+		}
+		x.subMu.Lock()
+	}
 	if x.closed {
 		x.subMu.Unlock()
 		return ErrClosed
@@ -216,6 +234,32 @@ func (x *Context) Send(ctx context.Context, slot uint64, data []byte, destID, de
 		if err := x.r.Post(x.drain); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// waitForDrain waits (at most SendWait) until the loop has drained the
+// submission queue, when it is still long. Not on the loop goroutine.
+func (x *Context) waitForDrain(ctx context.Context) error {
+	x.subMu.Lock()
+	if len(x.subQ) < TinyQueueLength || x.closed {
+		x.subMu.Unlock()
+		return nil
+	}
+	if x.drained == nil {
+		x.drained = make(chan struct{})
+	}
+	ch := x.drained
+	x.subMu.Unlock()
+	t := time.NewTimer(SendWait)
+	defer t.Stop()
+	select {
+	case <-ch:
+	case <-t.C:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-x.r.stopped:
+		return ErrClosed
 	}
 	return nil
 }
@@ -246,6 +290,10 @@ func (x *Context) drain() {
 	q := x.subQ
 	x.subQ = x.spareQ[:0]
 	x.posted = false
+	if x.drained != nil {
+		close(x.drained)
+		x.drained = nil
+	}
 	x.subMu.Unlock()
 	for i := range q {
 		x.sendSeq++
@@ -426,6 +474,9 @@ func (x *Context) closeOnLoop(reason string) {
 	x.pruneConnections()
 	x.connectionsChanged()
 	x.closeChannelsHooks()
+	if i := slices.Index(x.r.contexts, x); i >= 0 {
+		x.r.contexts = slices.Delete(x.r.contexts, i, i+1)
+	}
 }
 
 // TrackChannel registers a channel so CloseChannels and Close close it.
@@ -451,8 +502,14 @@ func (x *Context) CloseChannels() {
 	x.closeChannelsHooks()
 }
 
-// deposit routes a package received from conn. Loop goroutine.
+// receive routes a package received from conn. Loop goroutine.
 func (x *Context) receive(p Package, from *Connection) {
+	if p.SourceID == x.id {
+		// Our own package, back through a loop in the network. Python
+		// yoton deposits it (its seen map lacks its own id); it must not
+		// reach our own channels, nor travel on.
+		return
+	}
 	if last := x.seen[p.SourceID]; p.SourceSeq <= last {
 		return // duplicate or loop
 	}

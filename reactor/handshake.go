@@ -86,4 +86,3 @@ func handshakeAsClient(nc net.Conn, id uint64, deadline time.Time) (peerID uint6
 	}
 	return peerID, peerPID, nil
 }
-

@@ -36,7 +36,17 @@ type Reactor struct {
 	closeOnce sync.Once
 	closeErr  error
 	stopped   chan struct{}
-	wg        sync.WaitGroup // accept goroutines
+
+	// Goroutines and hand-overs that must end before the gnet engine
+	// stops (accept loops, sockets being enrolled). enter registers one
+	// unless Close has begun; wgMu orders enter against Close's Wait.
+	wgMu sync.Mutex
+	wg   sync.WaitGroup
+
+	// depth counts nested loop callbacks: a gnet callback can run inside
+	// another (a failed Write closes the socket and calls OnClose at
+	// once), and only the outermost one ends the turn.
+	depth int
 
 	// Loop-owned state.
 	heap      timers.Heap
@@ -44,6 +54,8 @@ type Reactor struct {
 	wakeTimer *time.Timer
 	wakeAt    time.Time
 	contexts  []*Context
+	lingering int           // closed connections still writing out
+	lingerEnd chan struct{} // closed when lingering drops to 0 (Close)
 	dirty     []*Connection
 	touched   []Receiver
 	housekeep *timers.Entry
@@ -144,8 +156,7 @@ func (r *Reactor) Post(fn func()) error {
 		return ErrClosed
 	}
 	err := r.loop.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
-		fn()
-		r.endTurn()
+		r.turn(fn)
 		return nil
 	}))
 	if err != nil {
@@ -226,6 +237,32 @@ func (r *Reactor) fireWake() {
 	})
 }
 
+// turn runs fn as a piece of loop work and ends the turn, unless it is
+// nested in another piece of loop work, which will end it. Loop goroutine.
+func (r *Reactor) turn(fn func()) {
+	r.depth++
+	fn()
+	if r.depth == 1 {
+		r.endTurn() // callbacks nested in endTurn's writes see depth 1 too
+	}
+	r.depth--
+}
+
+// enter registers a goroutine or hand-over that Close must wait for
+// before it stops the engine; it reports false once Close has begun.
+// Each successful enter needs one leave.
+func (r *Reactor) enter() bool {
+	r.wgMu.Lock()
+	defer r.wgMu.Unlock()
+	if r.closing.Load() {
+		return false
+	}
+	r.wg.Add(1)
+	return true
+}
+
+func (r *Reactor) leave() { r.wg.Done() }
+
 // endTurn ends every piece of loop work: it writes what the turn queued
 // for each connection and tells receivers their batch is over.
 func (r *Reactor) endTurn() {
@@ -270,6 +307,16 @@ func (r *Reactor) markDirty(c *Connection) {
 	}
 }
 
+// lingerEnded counts down a connection that finished lingering.
+// Loop goroutine.
+func (r *Reactor) lingerEnded() {
+	r.lingering--
+	if r.lingering == 0 && r.lingerEnd != nil {
+		close(r.lingerEnd)
+		r.lingerEnd = nil
+	}
+}
+
 // startHousekeeping runs the heartbeat and time-out check while any
 // connection exists. Loop goroutine only.
 func (r *Reactor) startHousekeeping() {
@@ -308,16 +355,37 @@ func (r *Reactor) Close() error {
 	r.closeOnce.Do(func() {
 		if r.loop != nil && r.loopID.Load() != 0 {
 			done := make(chan struct{})
+			var lingered chan struct{}
 			if err := r.Post(func() {
 				for _, x := range append([]*Context(nil), r.contexts...) {
 					x.closeOnLoop(ReasonReactorClosed)
 				}
+				if r.lingering > 0 {
+					r.lingerEnd = make(chan struct{})
+					lingered = r.lingerEnd
+				}
 				close(done)
 			}); err == nil {
 				<-done
+				if lingered != nil {
+					// Closed connections hand their last bytes (and the
+					// close signal) to the kernel; each gives up after
+					// closeLinger.
+					t := time.NewTimer(closeLinger + 100*time.Millisecond)
+					select {
+					case <-lingered:
+					case <-t.C:
+					}
+					t.Stop()
+				}
+				// Let the Closed handlers emitted above run before the
+				// loop stops: they were queued ahead of this call.
+				_ = r.Do(context.Background(), func() {})
 			}
 		}
+		r.wgMu.Lock()
 		r.closing.Store(true)
+		r.wgMu.Unlock()
 		r.wakeMu.Lock()
 		if r.wakeTimer != nil {
 			r.wakeTimer.Stop()
@@ -350,8 +418,7 @@ type handler struct {
 
 func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	if c, ok := gc.Context().(*Connection); ok {
-		c.opened(gc)
-		h.r.endTurn()
+		h.r.turn(func() { c.opened(gc) })
 	}
 	return nil, gnet.None
 }
@@ -362,15 +429,14 @@ func (h *handler) OnTraffic(gc gnet.Conn) gnet.Action {
 		_, _ = gc.Discard(-1)
 		return gnet.None
 	}
-	action := c.traffic(gc)
-	h.r.endTurn()
+	action := gnet.None
+	h.r.turn(func() { action = c.traffic(gc) })
 	return action
 }
 
 func (h *handler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	if c, ok := gc.Context().(*Connection); ok {
-		c.socketClosed(err)
-		h.r.endTurn()
+		h.r.turn(func() { c.socketClosed(err) })
 	}
 	return gnet.None
 }

@@ -1,0 +1,124 @@
+package reactor
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/goyoton/yoton/wire"
+)
+
+func TestBackpressureStalledPeer(t *testing.T) {
+	const (
+		hwm       = 4 << 10
+		queueSize = 100
+		payload   = 16 << 10
+	)
+	r := newReactor(t, WithHighWaterMark(hwm))
+	x := newContext(t, r, WithQueue(queueSize, DiscardOld))
+	bound, addr := bindLocal(t, x)
+	// The peer shakes hands and then never reads.
+	_, _ = connectRaw(t, addr, true)
+	waitEstablished(t, bound)
+	data := make([]byte, payload)
+
+	checkBounded := func(t *testing.T) {
+		t.Helper()
+		x.subMu.Lock()
+		submitted := len(x.subQ)
+		x.subMu.Unlock()
+		assert.LessOrEqual(t, submitted, TinyQueueLength+1, "submission queue grew")
+		onLoop(t, r, func() {
+			assert.LessOrEqual(t, bound.pending.Len(), queueSize, "pending queue past its size")
+			if bound.gc != nil {
+				assert.LessOrEqual(t, bound.gc.OutboundBuffered(), hwm+payload+wire.HeaderSize,
+					"outbound buffer past the high-water mark")
+			}
+		})
+	}
+
+	// 1. Senders on a user goroutine end up waiting for room: with a
+	// short deadline, Send gives up with the context's error.
+	waited := 0
+	for i := 0; i < 5000 && waited < 3; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		err := x.Send(ctx, testSlot, data, 0, 0)
+		cancel()
+		if errors.Is(err, context.DeadlineExceeded) {
+			waited++
+			continue
+		}
+		require.NoError(t, err)
+	}
+	require.Equal(t, 3, waited, "Send never waited for a stalled peer")
+	assert.True(t, x.backlogHigh.Load())
+	checkBounded(t)
+
+	// 2. Without a deadline the wait is bounded (SendWait) and the
+	// package goes in anyway, under the queue's discard rule.
+	done := make(chan error, 1)
+	go func() { done <- x.Send(context.Background(), testSlot, data, 0, 0) }()
+	assert.NoError(t, waitChan(t, done, "Send to return after SendWait"))
+	checkBounded(t)
+
+	// 3. On the loop goroutine Send never waits (waiting there would
+	// block the very loop that drains the queue).
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var errs []error
+	require.NoError(t, r.Do(ctx, func() {
+		for i := 0; i < 20; i++ {
+			errs = append(errs, x.Send(context.Background(), testSlot, data, 0, 0))
+		}
+	}), "Send on the loop waited")
+	for _, err := range errs {
+		assert.NoError(t, err)
+	}
+	checkBounded(t)
+	assert.True(t, bound.IsConnected(), "a slow peer is not a reason to close")
+}
+
+func TestBackpressureReleasesWhenPeerReads(t *testing.T) {
+	const hwm = 4 << 10
+	r := newReactor(t, WithHighWaterMark(hwm))
+	x := newContext(t, r)
+	bound, addr := bindLocal(t, x)
+	p, _ := connectRaw(t, addr, true)
+	waitEstablished(t, bound)
+	data := make([]byte, 16<<10)
+	// Fill the queue past the tiny length from the loop (no waiting).
+	const n = 3 * TinyQueueLength
+	onLoop(t, r, func() {
+		for i := 0; i < n; i++ {
+			require.NoError(t, x.Send(context.Background(), testSlot, data, 0, 0))
+		}
+	})
+	barrier(t, r)
+	require.True(t, x.backlogHigh.Load(), "queue should be congested")
+	// Once the peer reads, the backlog clears and every package arrives.
+	got := 0
+	for got < n {
+		h, body, err := p.readFrame(waitTimeout)
+		require.NoError(t, err)
+		if h.Length > 0 {
+			require.Len(t, body, len(data))
+			got++
+		}
+	}
+	barrier(t, r)
+	assert.False(t, x.backlogHigh.Load())
+	// A sender from a user goroutine is not held up any more.
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	require.NoError(t, x.Send(ctx, testSlot, data, 0, 0))
+	h, _, err := p.readFrame(waitTimeout)
+	for err == nil && isHeartbeat(h) {
+		h, _, err = p.readFrame(waitTimeout)
+	}
+	require.NoError(t, err)
+	assert.Equal(t, uint64(len(data)), h.Length)
+}

@@ -1,0 +1,42 @@
+// Package reactor is the heart of the Go yoton: one gnet event loop that
+// owns every socket of a process, the contexts (network nodes) that live
+// on it, their connections, and the routing of packages between them.
+//
+// # Goroutines
+//
+// A Reactor runs exactly one event loop goroutine (the loop goroutine).
+// It decodes every package read from every connection, deduplicates and
+// forwards it, deposits it into the receiving channel, runs timers, and
+// runs every callback: channels' Received handlers, connections' Closed
+// and TimedOut handlers, anything given to Post. Loop-owned state is never
+// touched by other goroutines; they reach it through Post and Do.
+//
+// The only other goroutines are one per Bind (accepting the one peer and
+// running the handshake, as yoton's host thread does) and the caller's own
+// goroutine during Connect. Close ends them all.
+//
+// Blocking calls (Connect, Flush, a channel's Recv, a Send that waits for
+// room) take a context.Context. Made on the loop goroutine, where waiting
+// would deadlock, they return ErrBlockingCall at once instead.
+//
+// # Batching
+//
+// Send appends to the context's submission queue and wakes the loop only
+// when that queue goes from empty to non-empty; the loop drains the whole
+// queue in one turn and writes each connection's share with one writev.
+// On the receiving side every complete package in one read is decoded and
+// deposited before receivers are told, once, that a batch arrived.
+//
+// # Example
+//
+//	r, _ := reactor.New()
+//	defer r.Close()
+//	host, _ := r.NewContext()
+//	conn, _ := host.Bind("localhost:0", 1, "")
+//	_, port := conn.LocalAddr()
+//	peer, _ := r.NewContext()
+//	_, err := peer.Connect(ctx, fmt.Sprintf("localhost:%d", port), "")
+//
+// Channels (package channels) attach to a Context at a slot and send and
+// receive through it.
+package reactor
