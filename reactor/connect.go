@@ -58,8 +58,9 @@ func (x *Context) Connect(ctx context.Context, address, name string) (*Connectio
 		case <-retry.C:
 		}
 	}
+	// The handshake gets yoton's 2 s, or less if ctx ends sooner.
 	hsDeadline := time.Now().Add(HandshakeTimeout)
-	if deadline.After(hsDeadline) {
+	if deadline.Before(hsDeadline) {
 		hsDeadline = deadline
 	}
 	peerID, peerPID, err := handshakeAsClient(nc, x.id, hsDeadline)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -602,5 +603,36 @@ func (c *Connection) traffic(gc gnet.Conn) gnet.Action {
 			c.x.receive(p, c)
 		}
 	}
+	if c.inBody && c.gc == gc && len(c.cur.Data)-c.curN >= directReadMin {
+		c.readBodyDirect(gc)
+	}
 	return gnet.None
+}
+
+// directReadMin is the size of a body's unread part from which the loop
+// reads it straight from the socket into the package's own buffer,
+// skipping gnet's read buffer (one copy less for large messages).
+const directReadMin = 64 << 10
+
+// readBodyDirect reads the rest of the current body from the socket into
+// its buffer until the body is complete or the socket has nothing more
+// now. End of stream and errors are left for gnet's next read to report.
+// Loop goroutine.
+func (c *Connection) readBodyDirect(gc gnet.Conn) {
+	fd := gc.Fd()
+	for c.curN < len(c.cur.Data) {
+		n, err := syscall.Read(fd, c.cur.Data[c.curN:])
+		if n > 0 {
+			c.curN += n
+			continue
+		}
+		if err == syscall.EINTR {
+			continue
+		}
+		return // EAGAIN, end of stream or an error
+	}
+	p := c.cur
+	c.cur = Package{}
+	c.inBody = false
+	c.x.receive(p, c)
 }

@@ -30,15 +30,17 @@ type Context struct {
 
 	// Submission queue: filled by senders on any goroutine, drained by
 	// the loop. posted is true while a drain is queued on the loop. It
-	// holds at most about TinyQueueLength packages: past that, senders
+	// holds at most about submitLimit packages (or submitBytes bytes of
+	// payload): past that, senders
 	// off the loop wait for the drain (closes drained), and a sender on
 	// the loop drains it at once.
-	subMu   sync.Mutex
-	subQ    []Package
-	spareQ  []Package
-	posted  bool
-	closed  bool
-	drained chan struct{} // made by a waiting sender, closed by drain
+	subMu    sync.Mutex
+	subQ     []Package
+	subBytes int
+	spareQ   []Package
+	posted   bool
+	closed   bool
+	drained  chan struct{} // made by a waiting sender, closed by drain
 
 	// Channel registry: written under regMu, read by the loop through
 	// the atomic snapshot.
@@ -198,7 +200,7 @@ func (x *Context) OnNewConnection(fn func()) {
 // When the context's outgoing queues are past yoton's tiny length, Send
 // waits until they drain, ctx ends, or SendWait passes, and then queues
 // the package anyway (the queues' discard rule still bounds memory).
-// It also waits (as long at most) while TinyQueueLength packages are
+// It also waits (as long at most) while submitLimit packages are
 // still waiting for the loop to take them. On the loop goroutine it
 // never waits. Safe for concurrent use.
 func (x *Context) Send(ctx context.Context, slot uint64, data []byte, destID, destSeq uint64) error {
@@ -211,7 +213,7 @@ func (x *Context) Send(ctx context.Context, slot uint64, data []byte, destID, de
 		}
 	}
 	x.subMu.Lock()
-	if len(x.subQ) >= TinyQueueLength {
+	if len(x.subQ) >= submitLimit || x.subBytes >= submitBytes {
 		// The loop is behind: do not let the submission queue grow
 		// without bound.
 		x.subMu.Unlock()
@@ -227,6 +229,7 @@ func (x *Context) Send(ctx context.Context, slot uint64, data []byte, destID, de
 		return ErrClosed
 	}
 	x.subQ = append(x.subQ, Package{Slot: slot, DestID: destID, DestSeq: destSeq, Data: data})
+	x.subBytes += len(data)
 	post := !x.posted
 	x.posted = true
 	x.subMu.Unlock()
@@ -238,11 +241,20 @@ func (x *Context) Send(ctx context.Context, slot uint64, data []byte, destID, de
 	return nil
 }
 
+// Bounds of the submission queue (packages sent but not yet taken by the
+// loop). They are larger than yoton's tiny queue because the loop takes
+// the whole queue per turn: a few thousand small packages per wake is
+// what makes one write per turn pay off.
+const (
+	submitLimit = 4096
+	submitBytes = 4 << 20
+)
+
 // waitForDrain waits (at most SendWait) until the loop has drained the
 // submission queue, when it is still long. Not on the loop goroutine.
 func (x *Context) waitForDrain(ctx context.Context) error {
 	x.subMu.Lock()
-	if len(x.subQ) < TinyQueueLength || x.closed {
+	if (len(x.subQ) < submitLimit && x.subBytes < submitBytes) || x.closed {
 		x.subMu.Unlock()
 		return nil
 	}
@@ -289,6 +301,7 @@ func (x *Context) drain() {
 	x.subMu.Lock()
 	q := x.subQ
 	x.subQ = x.spareQ[:0]
+	x.subBytes = 0
 	x.posted = false
 	if x.drained != nil {
 		close(x.drained)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,6 +49,13 @@ type Reactor struct {
 	// once), and only the outermost one ends the turn.
 	depth int
 
+	// Post queue: FIFO of functions for the loop, one gnet task per burst.
+	postMu        sync.Mutex
+	postQ         []func()
+	postScheduled bool
+	postSpare     []func() // loop-owned
+	runPostedTask gnet.Runnable
+
 	// Loop-owned state.
 	heap      timers.Heap
 	wakeMu    sync.Mutex
@@ -71,6 +79,7 @@ func New(opts ...Option) (*Reactor, error) {
 		},
 		stopped: make(chan struct{}),
 	}
+	r.runPostedTask = gnet.RunnableFunc(r.runPosted)
 	for _, o := range opts {
 		if err := o.apply(&r.cfg); err != nil {
 			return nil, err
@@ -155,14 +164,52 @@ func (r *Reactor) Post(fn func()) error {
 	if r.closing.Load() {
 		return ErrClosed
 	}
-	err := r.loop.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
-		r.turn(fn)
+	r.postMu.Lock()
+	r.postQ = append(r.postQ, fn)
+	schedule := !r.postScheduled
+	r.postScheduled = true
+	r.postMu.Unlock()
+	if !schedule {
 		return nil
-	}))
-	if err != nil {
+	}
+	if err := r.loop.Execute(context.Background(), r.runPostedTask); err != nil {
+		r.postMu.Lock()
+		r.postScheduled = false
+		r.postMu.Unlock()
 		return fmt.Errorf("%w: %v", ErrClosed, err)
 	}
 	return nil
+}
+
+// runPosted runs every queued Post function in one loop turn, in the
+// order they were posted. gnet's own task queues can reorder tasks under
+// load, so the reactor keeps this FIFO itself and asks gnet for one task
+// per burst of posts. A panicking function is logged and does not stop
+// the loop or the functions after it. Loop goroutine.
+func (r *Reactor) runPosted(context.Context) error {
+	r.postMu.Lock()
+	q := r.postQ
+	r.postQ = r.postSpare[:0]
+	r.postScheduled = false
+	r.postMu.Unlock()
+	r.turn(func() {
+		for i, fn := range q {
+			r.runGuarded(fn)
+			q[i] = nil
+		}
+	})
+	r.postSpare = q[:0]
+	return nil
+}
+
+// runGuarded runs a callback, turning a panic into a log line.
+func (r *Reactor) runGuarded(fn func()) {
+	defer func() {
+		if v := recover(); v != nil {
+			r.logf("yoton: panic in loop callback: %v\n%s", v, debug.Stack())
+		}
+	}()
+	fn()
 }
 
 // Do runs fn on the loop goroutine and waits for it. Called on the loop

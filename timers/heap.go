@@ -12,19 +12,22 @@ type Entry struct {
 	seq   int64
 	index int
 	fn    func()
+	// inBatch is true between RunDue taking the entry and calling it.
+	inBatch bool
 }
 
 // When returns the time the entry is due.
 func (e *Entry) When() time.Time { return e.when }
 
 // Scheduled reports whether the entry is still waiting in its heap.
-func (e *Entry) Scheduled() bool { return e.index >= 0 }
+func (e *Entry) Scheduled() bool { return e.index >= 0 || e.inBatch }
 
 // Heap is a min-heap of deadlines. Entries due at the same time run in the
 // order they were added. It is not safe for concurrent use: one goroutine
 // (the loop) owns it. The zero value is an empty heap.
 type Heap struct {
 	items    entries
+	batch    []*Entry
 	seq      int64
 	frontSeq int64
 }
@@ -51,6 +54,10 @@ func (h *Heap) AddFront(when time.Time, fn func()) *Entry {
 
 // Cancel removes e if it is still scheduled and reports whether it was.
 func (h *Heap) Cancel(e *Entry) bool {
+	if e != nil && e.inBatch {
+		e.inBatch = false
+		return true
+	}
 	if e == nil || e.index < 0 || e.index >= len(h.items) || h.items[e.index] != e {
 		return false
 	}
@@ -70,22 +77,29 @@ func (h *Heap) Next() (when time.Time, ok bool) {
 }
 
 // RunDue removes every entry due at or before now and calls it, earliest
-// first. Entries added by those calls for a time <= now run in the same
-// call only if they were due before RunDue started; others wait for the
-// next call, so a callback that reschedules itself at 0 delay cannot
-// starve the loop. It returns how many entries ran.
+// first (entries due at the same time in the order they were added).
+// Entries added by those calls wait for the next RunDue, even when they
+// are already due, so a callback that reschedules itself at 0 delay
+// cannot starve the loop; an entry cancelled by an earlier call of the
+// same run does not run. It returns how many entries ran.
 func (h *Heap) RunDue(now time.Time) int {
-	limit := h.seq
+	due := h.batch[:0]
+	for len(h.items) > 0 && !h.items[0].when.After(now) {
+		e := heap.Pop(&h.items).(*Entry)
+		e.inBatch = true
+		due = append(due, e)
+	}
 	n := 0
-	for len(h.items) > 0 {
-		e := h.items[0]
-		if e.when.After(now) || e.seq > limit {
-			break
+	for i, e := range due {
+		due[i] = nil
+		if !e.inBatch {
+			continue // cancelled meanwhile
 		}
-		heap.Pop(&h.items)
+		e.inBatch = false
 		n++
 		e.fn()
 	}
+	h.batch = due[:0]
 	return n
 }
 
