@@ -8,12 +8,14 @@ import (
 
 // Errors returned by channels, usable with errors.Is.
 var (
-	// ErrClosed is returned by Send on a closed channel, and by Recv on a
-	// closed channel with no queued message left.
+	// ErrClosed is returned by Send on a closed channel (or one whose
+	// context or reactor has closed), and by Recv on a closed channel with
+	// no queued message left.
 	ErrClosed = errors.New("yoton: channel closed")
 	// ErrNoMessage is returned by TryRecv when no message is pending.
 	ErrNoMessage = errors.New("yoton: no message pending")
-	// ErrInvalidSlot is returned for an empty slot name.
+	// ErrInvalidSlot is returned by the constructors for an empty slot
+	// name, a nil context or a nil message type.
 	ErrInvalidSlot = errors.New("yoton: invalid slot name")
 	// ErrBlockingCall is reactor.ErrBlockingCall: Recv on the loop
 	// goroutine with nothing queued returns it instead of deadlocking.

@@ -71,7 +71,10 @@ var (
 	// Text carries Unicode strings as UTF-8 (type name "txt").
 	Text MessageType[string] = textType{}
 	// Binary carries raw bytes (type name "bin"). Send takes ownership of
-	// the slice: do not modify it after sending.
+	// the slice: do not modify it after sending. A received slice is the
+	// package's own payload, not copied; the context may still be
+	// forwarding it to other peers, so treat it as read-only (copy it
+	// before modifying).
 	Binary MessageType[[]byte] = binaryType{}
 	// Object carries the values of the wire object codec: nil, bool,
 	// int64, float64, string, []any, wire.Tuple, *wire.Dict (type name "obj").

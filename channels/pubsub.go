@@ -2,6 +2,8 @@ package channels
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"iter"
 	"sync"
 	"time"
@@ -36,6 +38,9 @@ type PubChannel[T any] struct {
 
 // NewPubChannel attaches a publishing channel to x at slotBase.
 func NewPubChannel[T any](x *reactor.Context, slotBase string, mt MessageType[T]) (*PubChannel[T], error) {
+	if mt == nil {
+		return nil, fmt.Errorf("%w: nil message type", ErrInvalidSlot)
+	}
 	p := &PubChannel[T]{mt: mt, fullFrom: map[uint64]struct{}{}, unlocked: make(chan struct{})}
 	if err := p.init(x, slotBase, mt.Name(), patternPubSub, patternSubPub, p); err != nil {
 		return nil, err
@@ -62,7 +67,15 @@ func (p *PubChannel[T]) Send(ctx context.Context, m T) error {
 	if err := p.waitUnlocked(ctx); err != nil {
 		return err
 	}
-	return p.x.Send(ctx, p.slotOutID, b, 0, 0)
+	if err := p.x.Send(ctx, p.slotOutID, b, 0, 0); err != nil {
+		if errors.Is(err, reactor.ErrClosed) {
+			// The context (or its reactor) closed under us: report it
+			// as the channel's ErrClosed, keeping the cause.
+			return fmt.Errorf("%w: %w", ErrClosed, err)
+		}
+		return err
+	}
+	return nil
 }
 
 func (p *PubChannel[T]) waitUnlocked(ctx context.Context) error {
@@ -95,10 +108,14 @@ func (p *PubChannel[T]) Deposit(pk reactor.Package) {
 		return
 	}
 	delete(p.fullFrom, pk.SourceID)
-	if len(p.fullFrom) == 0 {
-		close(p.unlocked)
-		p.unlocked = make(chan struct{})
+	if len(p.fullFrom) > 0 {
+		// As yoton: any status message that leaves the set non-empty
+		// renews the lock.
+		p.lockUntil = time.Now().Add(SendLockExpiry)
+		return
 	}
+	close(p.unlocked)
+	p.unlocked = make(chan struct{})
 }
 
 // EndBatch does nothing: a PubChannel never emits Received.
@@ -133,6 +150,12 @@ type SubChannel[T any] struct {
 
 // NewSubChannel attaches a subscribing channel to x at slotBase.
 func NewSubChannel[T any](x *reactor.Context, slotBase string, mt MessageType[T]) (*SubChannel[T], error) {
+	if mt == nil {
+		return nil, fmt.Errorf("%w: nil message type", ErrInvalidSlot)
+	}
+	if x == nil {
+		return nil, fmt.Errorf("%w: nil context", ErrInvalidSlot)
+	}
 	s := &SubChannel[T]{mt: mt, q: x.NewQueue(), arrived: make(chan struct{})}
 	s.Received = timers.NewSignal[*SubChannel[T]](x.Reactor())
 	if err := s.init(x, slotBase, mt.Name(), patternSubPub, patternPubSub, s); err != nil {

@@ -2,7 +2,10 @@ package channels_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,9 +13,11 @@ import (
 
 	"github.com/goyoton/yoton/channels"
 	"github.com/goyoton/yoton/reactor"
+	"github.com/goyoton/yoton/slots"
+	"github.com/goyoton/yoton/wire"
 )
 
-func newReactor(t *testing.T) *reactor.Reactor {
+func newReactor(t testing.TB) *reactor.Reactor {
 	t.Helper()
 	r, err := reactor.New()
 	require.NoError(t, err)
@@ -20,20 +25,9 @@ func newReactor(t *testing.T) *reactor.Reactor {
 	return r
 }
 
-func pair(t *testing.T, r *reactor.Reactor) (*reactor.Context, *reactor.Context) {
+func pair(t testing.TB, r *reactor.Reactor) (*reactor.Context, *reactor.Context) {
 	t.Helper()
-	a, err := r.NewContext()
-	require.NoError(t, err)
-	b, err := r.NewContext()
-	require.NoError(t, err)
-	c, err := a.Bind("127.0.0.1:0", 1, "host")
-	require.NoError(t, err)
-	_, port := c.LocalAddr()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_, err = b.Connect(ctx, fmt.Sprintf("127.0.0.1:%d", port), "client")
-	require.NoError(t, err)
-	return a, b
+	return pairWith(t, r, nil, nil)
 }
 
 func TestPubSubText(t *testing.T) {
@@ -53,4 +47,316 @@ func TestPubSubText(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, fmt.Sprintf("msg %d", i), m)
 	}
+}
+
+// TestSlotIDsMatchPython sends raw packages on the slot ids Python yoton
+// computes (yoton.misc.slot_hash) and expects the Go channels there.
+func TestSlotIDsMatchPython(t *testing.T) {
+	r := newReactor(t)
+	a, b := pair(t, r)
+	ctx := testCtx(t)
+
+	txt, err := channels.NewSubChannel(b, "test", channels.Text)
+	require.NoError(t, err)
+	bin, err := channels.NewSubChannel(b, "test", channels.Binary)
+	require.NoError(t, err)
+	obj, err := channels.NewSubChannel(b, "test", channels.Object)
+	require.NoError(t, err)
+	require.Equal(t, "test.txt.sub-pub", txt.SlotOutgoing())
+	require.Equal(t, "test.txt.pub-sub", txt.SlotIncoming())
+	require.Equal(t, "test.bin.pub-sub", bin.SlotIncoming())
+	require.Equal(t, "test.obj.pub-sub", obj.SlotIncoming())
+
+	// python3 -c 'from yoton.misc import slot_hash; print(slot_hash("test.txt.pub-sub"))'
+	const (
+		txtPubSub = 18125440073807
+		binPubSub = 17659257639722
+		objPubSub = 17706003516928
+	)
+	require.NoError(t, a.Send(ctx, txtPubSub, []byte("tëxt"), 0, 0))
+	require.NoError(t, a.Send(ctx, binPubSub, []byte{0, 1, 2}, 0, 0))
+	require.NoError(t, a.Send(ctx, objPubSub, []byte("i\x2a\x00\x00\x00\x00\x00\x00\x00"), 0, 0))
+	require.Equal(t, "tëxt", recvOne(t, txt))
+	require.Equal(t, []byte{0, 1, 2}, recvOne(t, bin))
+	require.Equal(t, any(int64(42)), recvOne(t, obj))
+
+	pub, err := channels.NewPubChannel(a, "test", channels.Text)
+	require.NoError(t, err)
+	require.Equal(t, "test.txt.pub-sub", pub.SlotOutgoing())
+	require.Equal(t, "test.txt.sub-pub", pub.SlotIncoming())
+}
+
+func TestConstructorsValidate(t *testing.T) {
+	r := newReactor(t)
+	x, err := r.NewContext()
+	require.NoError(t, err)
+	tests := []struct {
+		name string
+		make func() error
+	}{
+		{"empty base", func() error { _, err := channels.NewSubChannel(x, "", channels.Text); return err }},
+		{"blank base", func() error { _, err := channels.NewPubChannel(x, " \t", channels.Text); return err }},
+		{"nil context sub", func() error { _, err := channels.NewSubChannel(nil, "a", channels.Text); return err }},
+		{"nil context pub", func() error { _, err := channels.NewPubChannel(nil, "a", channels.Text); return err }},
+		{"nil type sub", func() error { _, err := channels.NewSubChannel[string](x, "a", nil); return err }},
+		{"nil type pub", func() error { _, err := channels.NewPubChannel[string](x, "a", nil); return err }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.ErrorIs(t, tt.make(), channels.ErrInvalidSlot)
+		})
+	}
+}
+
+// TestQueueDiscard fills a subscriber whose context has queue_params
+// (10, rule) and checks what it keeps.
+func TestQueueDiscard(t *testing.T) {
+	tests := []struct {
+		name       string
+		rule       reactor.Discard
+		wantFirst  int
+		wantLength int
+	}{
+		{name: "old", rule: reactor.DiscardOld, wantFirst: 90, wantLength: 10},
+		{name: "new", rule: reactor.DiscardNew, wantFirst: 0, wantLength: 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newReactor(t)
+			a, b := pairWith(t, r, nil, []reactor.ContextOption{reactor.WithQueue(10, tt.rule)})
+			pub, err := channels.NewPubChannel(a, "q", channels.Text)
+			require.NoError(t, err)
+			sub, err := channels.NewSubChannel(b, "q", channels.Text)
+			require.NoError(t, err)
+			mark := newMarker(t, a, b)
+			ctx := testCtx(t)
+			for i := 0; i < 100; i++ {
+				require.NoError(t, pub.Send(ctx, fmt.Sprintf("m%d", i)))
+			}
+			require.NoError(t, a.Flush(ctx))
+			mark.sync(t)
+			require.Equal(t, tt.wantLength, sub.Pending())
+			require.Equal(t, uint64(100-tt.wantLength), sub.Discarded())
+			got, err := sub.RecvAll()
+			require.NoError(t, err)
+			want := make([]string, tt.wantLength)
+			for i := range want {
+				want[i] = fmt.Sprintf("m%d", tt.wantFirst+i)
+			}
+			require.Equal(t, want, got)
+		})
+	}
+}
+
+// TestObjectMessages sends values that stress the object codec through a
+// real connection.
+func TestObjectMessages(t *testing.T) {
+	r := newReactor(t)
+	a, b := pair(t, r)
+	pub, err := channels.NewPubChannel(a, "objects", channels.Object)
+	require.NoError(t, err)
+	sub, err := channels.NewSubChannel(b, "objects", channels.Object)
+	require.NoError(t, err)
+
+	d := wire.NewDict()
+	require.NoError(t, d.Set(wire.Tuple{int64(1), "a"}, "tuple key"))
+	require.NoError(t, d.Set(wire.Tuple{wire.Tuple{int64(2)}, nil, true}, []any{"nested", wire.Tuple{}}))
+	require.NoError(t, d.Set("ключ 🔑", 2.5))
+	long := make([]any, 300) // a count above 254 takes the 9-byte form
+	for i := range long {
+		long[i] = int64(i)
+	}
+	values := []any{
+		nil,
+		true,
+		int64(math.MinInt64),
+		int64(math.MaxInt64),
+		int64(-1),
+		int64(0),
+		-0.5,
+		"",
+		"日本語 héllo 🎉",
+		strings.Repeat("é", 300),
+		wire.Tuple{wire.Tuple{wire.Tuple{int64(1)}}, wire.Tuple{}},
+		[]any{},
+		long,
+		d,
+		wire.NewDict(),
+	}
+	ctx := testCtx(t)
+	for _, v := range values {
+		require.NoError(t, pub.Send(ctx, v))
+	}
+	for _, want := range values {
+		got := recvOne(t, sub)
+		require.Equal(t, wire.Repr(want), wire.Repr(got))
+	}
+
+	// Types survive, not just their repr.
+	require.NoError(t, pub.Send(ctx, wire.Tuple{int64(math.MinInt64), d}))
+	got, ok := recvOne(t, sub).(wire.Tuple)
+	require.True(t, ok)
+	require.Equal(t, int64(math.MinInt64), got[0])
+	gd, ok := got[1].(*wire.Dict)
+	require.True(t, ok)
+	v, ok := gd.Get(wire.Tuple{int64(1), "a"})
+	require.True(t, ok)
+	require.Equal(t, "tuple key", v)
+
+	// Values the codec cannot carry fail in Send, before anything is sent.
+	require.ErrorIs(t, pub.Send(ctx, []byte("raw")), channels.ErrEncode)
+	require.ErrorIs(t, pub.Send(ctx, uint64(math.MaxUint64)), channels.ErrEncode)
+}
+
+// strictText is a user type whose decoder refuses the payload "bad".
+var strictText = channels.NewMessageType("strict",
+	func(m string) ([]byte, error) {
+		if m == "unsendable" {
+			return nil, errors.New("refused")
+		}
+		return []byte(m), nil
+	},
+	func(b []byte) (string, error) {
+		if string(b) == "bad" {
+			return "", errors.New("refused")
+		}
+		return string(b), nil
+	})
+
+// TestDecodeError checks that a message that fails to decode surfaces as
+// ErrDecode on every read path and does not stop later messages.
+func TestDecodeError(t *testing.T) {
+	r := newReactor(t)
+	a, b := pair(t, r)
+	pub, err := channels.NewPubChannel(a, "strict", strictText)
+	require.NoError(t, err)
+	sub, err := channels.NewSubChannel(b, "strict", strictText)
+	require.NoError(t, err)
+	mark := newMarker(t, a, b)
+	ctx := testCtx(t)
+
+	require.ErrorIs(t, pub.Send(ctx, "unsendable"), channels.ErrEncode)
+
+	send := func(ms ...string) {
+		t.Helper()
+		for _, m := range ms {
+			require.NoError(t, pub.Send(ctx, m))
+		}
+		mark.sync(t)
+	}
+
+	send("one", "bad", "two")
+	require.Equal(t, "one", recvOne(t, sub))
+	_, err = sub.Recv(ctx)
+	require.ErrorIs(t, err, channels.ErrDecode)
+	require.Equal(t, "two", recvOne(t, sub))
+
+	send("bad")
+	_, err = sub.TryRecv()
+	require.ErrorIs(t, err, channels.ErrDecode)
+
+	send("three", "bad", "four")
+	all, err := sub.RecvAll()
+	require.ErrorIs(t, err, channels.ErrDecode)
+	require.Equal(t, []string{"three", "four"}, all)
+
+	send("five", "bad", "six")
+	var got []string
+	var errs int
+	for m, err := range sub.Messages() {
+		if err != nil {
+			require.ErrorIs(t, err, channels.ErrDecode)
+			errs++
+			continue
+		}
+		got = append(got, m)
+	}
+	require.Equal(t, []string{"five", "six"}, got)
+	require.Equal(t, 1, errs)
+
+	// The built-in object type reports malformed payloads the same way.
+	obj, err := channels.NewSubChannel(b, "strict", channels.Object)
+	require.NoError(t, err)
+	objSlot := slots.Hash(slots.Normalize("strict.obj.pub-sub"))
+	require.NoError(t, a.Send(ctx, objSlot, []byte{'?'}, 0, 0))
+	require.NoError(t, a.Send(ctx, objSlot, []byte{'n'}, 0, 0))
+	_, err = obj.Recv(ctx)
+	require.ErrorIs(t, err, channels.ErrDecode)
+	require.ErrorIs(t, err, wire.ErrMalformedObject)
+	v, err := obj.Recv(ctx)
+	require.NoError(t, err)
+	require.Nil(t, v)
+}
+
+// TestFlowControlSources checks that a PubChannel stays locked while any
+// subscriber context says "full", and that a lock without "ok" holds a
+// Send back for SendLockWait only.
+func TestFlowControlSources(t *testing.T) {
+	r := newReactor(t)
+	a, b := pair(t, r)
+	// A third context, connected to a through a second bind.
+	c, err := r.NewContext()
+	require.NoError(t, err)
+	conn, err := a.Bind("127.0.0.1:0", 1, "second")
+	require.NoError(t, err)
+	_, port := conn.LocalAddr()
+	ctx := testCtx(t)
+	_, err = c.Connect(ctx, fmt.Sprintf("127.0.0.1:%d", port), "c")
+	require.NoError(t, err)
+
+	pub, err := channels.NewPubChannel(a, "flow", channels.Text)
+	require.NoError(t, err)
+	sub, err := channels.NewSubChannel(b, "flow", channels.Text)
+	require.NoError(t, err)
+	fromB := newMarker(t, b, a)
+	fromC := &marker{pub: mustPub(t, c, "test-marker-c"), sub: mustSub(t, a, "test-marker-c")}
+
+	subPub := slots.Hash(slots.Normalize("flow.txt.sub-pub"))
+	status := func(x *reactor.Context, m *marker, s string) {
+		t.Helper()
+		require.NoError(t, x.Send(ctx, subPub, []byte(s), 0, 0))
+		m.sync(t)
+	}
+	locked := func() bool {
+		t.Helper()
+		short, cancel := context.WithTimeout(ctx, 30*time.Millisecond)
+		defer cancel()
+		err := pub.Send(short, "probe")
+		if errors.Is(err, context.DeadlineExceeded) {
+			return true
+		}
+		require.NoError(t, err)
+		require.Equal(t, "probe", recvOne(t, sub))
+		return false
+	}
+
+	require.False(t, locked())
+	status(b, fromB, "full")
+	status(c, fromC, "full")
+	require.True(t, locked())
+	status(b, fromB, "ok")
+	require.True(t, locked(), "c is still full")
+	status(c, fromC, "ok")
+	require.False(t, locked())
+
+	// Without "ok", Send waits SendLockWait and then sends anyway.
+	status(b, fromB, "full")
+	start := time.Now()
+	require.NoError(t, pub.Send(ctx, "late"))
+	require.GreaterOrEqual(t, time.Since(start), channels.SendLockWait-50*time.Millisecond)
+	require.Equal(t, "late", recvOne(t, sub))
+}
+
+func mustPub(t *testing.T, x *reactor.Context, base string) *channels.PubChannel[string] {
+	t.Helper()
+	p, err := channels.NewPubChannel(x, base, channels.Text)
+	require.NoError(t, err)
+	return p
+}
+
+func mustSub(t *testing.T, x *reactor.Context, base string) *channels.SubChannel[string] {
+	t.Helper()
+	s, err := channels.NewSubChannel(x, base, channels.Text)
+	require.NoError(t, err)
+	return s
 }

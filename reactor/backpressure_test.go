@@ -31,7 +31,7 @@ func TestBackpressureStalledPeer(t *testing.T) {
 		x.subMu.Lock()
 		submitted := len(x.subQ)
 		x.subMu.Unlock()
-		assert.LessOrEqual(t, submitted, TinyQueueLength+1, "submission queue grew")
+		assert.LessOrEqual(t, submitted, submitLimit+1, "submission queue grew")
 		onLoop(t, r, func() {
 			assert.LessOrEqual(t, bound.pending.Len(), queueSize, "pending queue past its size")
 			if bound.gc != nil {
