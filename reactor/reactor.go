@@ -55,6 +55,7 @@ type Reactor struct {
 	postScheduled bool
 	postSpare     []func() // loop-owned
 	runPostedTask gnet.Runnable
+	ctl           loopControl // Run, Stop, OnQueued (loop.go)
 
 	// Loop-owned state.
 	heap      timers.Heap
@@ -160,26 +161,7 @@ func (r *Reactor) OnLoop() bool {
 
 // Post queues fn to run on the loop goroutine and returns at once. Safe
 // for concurrent use. It returns ErrClosed once the reactor is closing.
-func (r *Reactor) Post(fn func()) error {
-	if r.closing.Load() {
-		return ErrClosed
-	}
-	r.postMu.Lock()
-	r.postQ = append(r.postQ, fn)
-	schedule := !r.postScheduled
-	r.postScheduled = true
-	r.postMu.Unlock()
-	if !schedule {
-		return nil
-	}
-	if err := r.loop.Execute(context.Background(), r.runPostedTask); err != nil {
-		r.postMu.Lock()
-		r.postScheduled = false
-		r.postMu.Unlock()
-		return fmt.Errorf("%w: %v", ErrClosed, err)
-	}
-	return nil
-}
+func (r *Reactor) Post(fn func()) error { return r.post(fn, false) }
 
 // runPosted runs every queued Post function in one loop turn, in the
 // order they were posted. gnet's own task queues can reorder tasks under
@@ -464,25 +446,33 @@ type handler struct {
 }
 
 func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
-	if c, ok := gc.Context().(*Connection); ok {
+	switch c := gc.Context().(type) {
+	case *Connection:
+		h.r.turn(func() { c.opened(gc) })
+	case *Stream:
 		h.r.turn(func() { c.opened(gc) })
 	}
 	return nil, gnet.None
 }
 
 func (h *handler) OnTraffic(gc gnet.Conn) gnet.Action {
-	c, ok := gc.Context().(*Connection)
-	if !ok {
-		_, _ = gc.Discard(-1)
-		return gnet.None
-	}
 	action := gnet.None
-	h.r.turn(func() { action = c.traffic(gc) })
+	switch c := gc.Context().(type) {
+	case *Connection:
+		h.r.turn(func() { action = c.traffic(gc) })
+	case *Stream:
+		h.r.turn(func() { c.traffic(gc) })
+	default:
+		_, _ = gc.Discard(-1)
+	}
 	return action
 }
 
 func (h *handler) OnClose(gc gnet.Conn, err error) gnet.Action {
-	if c, ok := gc.Context().(*Connection); ok {
+	switch c := gc.Context().(type) {
+	case *Connection:
+		h.r.turn(func() { c.socketClosed(err) })
+	case *Stream:
 		h.r.turn(func() { c.socketClosed(err) })
 	}
 	return gnet.None

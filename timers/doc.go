@@ -1,9 +1,36 @@
-// Package timers holds the pieces of yoton's event system that do not
-// touch sockets: a deadline heap that an event loop drives, and the Signal
-// type that queues handler calls onto a loop.
+// Package timers is yoton's event system (yoton.events) for the Go
+// reactor: a deadline heap that an event loop drives, and the public
+// Signal, Timer and CallLater, which run their callbacks on the loop
+// goroutine of the Loop they are given (a *reactor.Reactor).
 //
-// Nothing here starts a goroutine. A Heap is driven by its owner (the
-// reactor runs its heap on the loop goroutine); a Signal posts its handler
-// calls through the Loop it was made with, so handlers always run on that
-// loop's goroutine.
+// # Goroutines
+//
+// Nothing here starts a goroutine. A Heap is driven by its owner: the
+// reactor keeps one heap on its loop goroutine and one runtime timer that
+// wakes the loop for the earliest deadline. A running Timer is one entry
+// in that heap, so thousands of timers cost thousands of heap entries and
+// no goroutine. Signal handlers, timer handlers and CallLater functions
+// all run on the loop goroutine; Signal.Emit, Timer.Start, Timer.Stop and
+// CallLater may be called from any goroutine.
+//
+// # From Python yoton
+//
+//	Signal()                  timers.NewSignal[T](loop)
+//	signal.bind(f)            id := s.Bind(f)
+//	signal.unbind(f)          s.Unbind(id)   (Go functions cannot be compared)
+//	signal.unbind()           s.UnbindAll()
+//	signal.emit(...)          s.Emit(v)      (one queued call per handler)
+//	signal.emit_now(...)      s.EmitNow(v)   (loop goroutine only)
+//	Timer(interval, oneshot)  timers.NewTimer(loop, interval, timers.OneShot)
+//	timer.start(i, oneshot)   t.Start(), t.StartWith(i, timers.Repeating)
+//	timer.stop(), .running    t.Stop(), t.Running()
+//	call_later(f, timeout)    timers.CallLater(loop, delay, f)
+//
+// # Example
+//
+//	tick, _ := timers.NewTimer(r, time.Second, timers.Repeating)
+//	tick.Bind(func(t *timers.Timer) { fmt.Println("tick") }) // on the loop
+//	_ = tick.Start()
+//	...
+//	tick.Stop()
 package timers

@@ -1,0 +1,73 @@
+package clientserver
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/goyoton/yoton/reactor"
+)
+
+// Defaults of a RequestServer.
+const (
+	// DefaultRequestTimeout is how long a client has, from connecting, to
+	// send its request. Python yoton's server waits one second too (it
+	// then answers whatever arrived; this server drops the client).
+	DefaultRequestTimeout = time.Second
+	// DefaultMaxRequestSize bounds the bytes a client may send before
+	// its CRLF; a client sending more is dropped.
+	DefaultMaxRequestSize = 1 << 20
+)
+
+type config struct {
+	async          bool
+	requestTimeout time.Duration
+	maxRequestSize int
+	logger         reactor.Logger
+}
+
+// Option configures a RequestServer.
+type Option interface{ apply(*config) error }
+
+type optionFunc func(*config) error
+
+func (f optionFunc) apply(c *config) error { return f(c) }
+
+// WithAsync makes the server call its handler on a goroutine of its own
+// for every request (yoton's async_val=True), for handlers that take
+// long or block. Without it the handler runs on the loop goroutine, one
+// request at a time, and must return quickly.
+func WithAsync() Option {
+	return optionFunc(func(c *config) error { c.async = true; return nil })
+}
+
+// WithRequestTimeout sets how long a client has, from connecting, to
+// send its whole request; a client that is not done by then is dropped
+// without a reply. Default DefaultRequestTimeout.
+func WithRequestTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: request timeout %v <= 0", reactor.ErrBadOption, d)
+		}
+		c.requestTimeout = d
+		return nil
+	})
+}
+
+// WithMaxRequestSize sets how many bytes a request may have; a client
+// that sends more without a CRLF is dropped. Default
+// DefaultMaxRequestSize.
+func WithMaxRequestSize(n int) Option {
+	return optionFunc(func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("%w: max request size %d < 1", reactor.ErrBadOption, n)
+		}
+		c.maxRequestSize = n
+		return nil
+	})
+}
+
+// WithLogger sends the server's diagnostics (dropped clients, handler
+// panics, accept errors) to l. The default discards them.
+func WithLogger(l reactor.Logger) Option {
+	return optionFunc(func(c *config) error { c.logger = l; return nil })
+}

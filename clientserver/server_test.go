@@ -1,0 +1,330 @@
+package clientserver_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/goyoton/yoton/clientserver"
+	"github.com/goyoton/yoton/reactor"
+	"github.com/goyoton/yoton/slots"
+)
+
+func TestDefaultHandlerReplies(t *testing.T) {
+	r := newReactor(t)
+	_, syncAddr := newServer(t, r, nil)
+	_, asyncAddr := newServer(t, r, nil, clientserver.WithAsync())
+	tests := []struct {
+		name    string
+		request string
+		want    string
+	}{
+		{name: "CRLF appended", request: "hello", want: "Requested: hello\r\n"},
+		{name: "CRLF kept", request: "hello\r\n", want: "Requested: hello\r\n"},
+		{name: "newline inside", request: "a\nb", want: "Requested: a\nb\r\n"},
+		{name: "empty", request: "", want: "Requested: \r\n"},
+		{name: "wait is not special on the wire", request: "wait", want: "Requested: wait\r\n"},
+		{name: "stop is not special on the wire", request: "stop", want: "Requested: stop\r\n"},
+		{name: "utf-8", request: "grüße ✓", want: "Requested: grüße ✓\r\n"},
+		{name: "ends at the first CRLF", request: "one\r\ntwo", want: "Requested: one\r\n"},
+	}
+	for _, tt := range tests {
+		for _, addr := range []string{syncAddr, asyncAddr} {
+			t.Run(tt.name, func(t *testing.T) {
+				assert.Equal(t, tt.want, doRequest(t, addr, tt.request))
+			})
+		}
+	}
+	assert.Equal(t, "Requested: x", clientserver.DefaultHandler("x"))
+}
+
+func TestHandlerGetsCRLFAndRunsWhereAsked(t *testing.T) {
+	r := newReactor(t)
+	for _, async := range []bool{false, true} {
+		t.Run(fmt.Sprintf("async=%v", async), func(t *testing.T) {
+			var mu sync.Mutex
+			var got []string
+			var onLoop []bool
+			h := func(req string) string {
+				mu.Lock()
+				defer mu.Unlock()
+				got = append(got, req)
+				onLoop = append(onLoop, r.OnLoop())
+				return "reply ends in CRLF already\r\n"
+			}
+			var opts []clientserver.Option
+			if async {
+				opts = append(opts, clientserver.WithAsync())
+			}
+			_, addr := newServer(t, r, h, opts...)
+			assert.Equal(t, "reply ends in CRLF already\r\n", doRequest(t, addr, "ping"))
+			mu.Lock()
+			defer mu.Unlock()
+			assert.Equal(t, []string{"ping\r\n"}, got)
+			assert.Equal(t, []bool{!async}, onLoop)
+		})
+	}
+}
+
+func TestAsyncHandlesConcurrently(t *testing.T) {
+	r := newReactor(t)
+	const n = 4
+	var arrived sync.WaitGroup
+	arrived.Add(n)
+	all := make(chan struct{})
+	go func() { arrived.Wait(); close(all) }()
+	h := func(req string) string {
+		arrived.Done()
+		<-all // returns only once all n requests are being handled at once
+		return "done " + req
+	}
+	_, addr := newServer(t, r, h, clientserver.WithAsync())
+	replies := make(chan string, n)
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			reply, err := clientserver.DoRequest(testContext(t), addr, strconv.Itoa(i))
+			errs <- err
+			replies <- reply
+		}()
+	}
+	got := map[string]bool{}
+	for range n {
+		require.NoError(t, <-errs)
+		got[<-replies] = true
+	}
+	for i := range n {
+		assert.True(t, got["done "+strconv.Itoa(i)+"\r\n"], "reply %d", i)
+	}
+}
+
+func TestLargeReplies(t *testing.T) {
+	r := newReactor(t)
+	big := strings.Repeat("0123456789abcdef", 1<<16) // 1 MiB, no CRLF inside
+	for _, async := range []bool{false, true} {
+		t.Run(fmt.Sprintf("async=%v", async), func(t *testing.T) {
+			var opts []clientserver.Option
+			if async {
+				opts = append(opts, clientserver.WithAsync())
+			}
+			_, addr := newServer(t, r, func(string) string { return big }, opts...)
+			// DoRequest shuts down its side at once: the reply must
+			// survive that.
+			reply := doRequest(t, addr, "big")
+			assert.Equal(t, len(big)+2, len(reply))
+			assert.True(t, reply == big+"\r\n")
+		})
+	}
+}
+
+// A client that sends nothing and never closes is dropped after the
+// request timeout, and does not keep other clients waiting meanwhile.
+func TestSilentClientDropped(t *testing.T) {
+	r := newReactor(t)
+	log := newLogger()
+	_, addr := newServer(t, r, nil, clientserver.WithLogger(log)) // default timeout: 1 s
+	silent := dial(t, addr)
+	partial := dial(t, addr)
+	_, err := partial.Write([]byte("no end of line"))
+	require.NoError(t, err)
+
+	dropped := make(chan string, 2)
+	for _, nc := range []*net.TCPConn{silent, partial} {
+		go func() {
+			_ = nc.SetReadDeadline(time.Now().Add(waitTimeout))
+			var buf [64]byte
+			n, err := nc.Read(buf[:])
+			dropped <- fmt.Sprintf("%q %v", buf[:n], err)
+		}()
+	}
+	// Served while both wait.
+	for i := range 3 {
+		assert.Equal(t, "Requested: "+strconv.Itoa(i)+"\r\n", doRequest(t, addr, strconv.Itoa(i)))
+	}
+	select {
+	case d := <-dropped:
+		t.Fatalf("a waiting client was dropped before the others were served: %s", d)
+	default:
+	}
+	for range 2 {
+		select {
+		case d := <-dropped:
+			assert.Equal(t, `"" EOF`, d, "dropped without a reply")
+		case <-time.After(waitTimeout):
+			t.Fatal("waiting clients were not dropped")
+		}
+	}
+	line := <-log.lines
+	assert.Contains(t, line, "no request within 1s")
+}
+
+func TestRequestEndedByEOF(t *testing.T) {
+	r := newReactor(t)
+	for _, async := range []bool{false, true} {
+		t.Run(fmt.Sprintf("async=%v", async), func(t *testing.T) {
+			var opts []clientserver.Option
+			if async {
+				opts = append(opts, clientserver.WithAsync())
+			}
+			_, addr := newServer(t, r, nil, opts...)
+			nc := dial(t, addr)
+			_, err := nc.Write([]byte("no CRLF"))
+			require.NoError(t, err)
+			require.NoError(t, nc.CloseWrite())
+			assert.Equal(t, "Requested: no CRLF\r\n", readAll(t, nc))
+
+			empty := dial(t, addr)
+			require.NoError(t, empty.CloseWrite())
+			assert.Equal(t, "Requested: \r\n", readAll(t, empty), "as Python: an empty request")
+		})
+	}
+}
+
+func TestRequestTooLargeDropped(t *testing.T) {
+	r := newReactor(t)
+	_, addr := newServer(t, r, nil, clientserver.WithMaxRequestSize(16))
+	nc := dial(t, addr)
+	_, err := nc.Write([]byte(strings.Repeat("x", 100)))
+	require.NoError(t, err)
+	assert.Equal(t, "", readAll(t, nc))
+	assert.Equal(t, "Requested: short\r\n", doRequest(t, addr, "short"))
+}
+
+func TestHandlerPanicDropsOneClient(t *testing.T) {
+	r := newReactor(t)
+	for _, async := range []bool{false, true} {
+		t.Run(fmt.Sprintf("async=%v", async), func(t *testing.T) {
+			log := newLogger()
+			opts := []clientserver.Option{clientserver.WithLogger(log)}
+			if async {
+				opts = append(opts, clientserver.WithAsync())
+			}
+			_, addr := newServer(t, r, func(req string) string {
+				if req == "panic\r\n" {
+					panic("handler failed")
+				}
+				return "fine"
+			}, opts...)
+			reply, err := clientserver.DoRequest(testContext(t), addr, "panic")
+			assert.NoError(t, err, "the server closed without a reply")
+			assert.Empty(t, reply)
+			assert.Contains(t, <-log.lines, "panic in handler: handler failed")
+			assert.Equal(t, "fine\r\n", doRequest(t, addr, "again"))
+		})
+	}
+}
+
+func TestStopFromHandler(t *testing.T) {
+	r := newReactor(t)
+	var s *clientserver.RequestServer
+	ready := make(chan struct{})
+	s, addr := newServer(t, r, func(req string) string {
+		<-ready
+		if req == "stop\r\n" {
+			s.Stop()
+			return "stopping"
+		}
+		return "ok"
+	})
+	close(ready)
+	assert.Equal(t, "ok\r\n", doRequest(t, addr, "x"))
+	assert.Equal(t, "stopping\r\n", doRequest(t, addr, "stop"), "the request that stops still gets its reply")
+	waitClosed(t, s.Done(), "Done")
+	_, err := clientserver.DoRequest(testContext(t), addr, "x")
+	assert.ErrorIs(t, err, clientserver.ErrNoServer)
+	s.Stop() // again: nothing
+}
+
+func TestCloseDropsWaitingClients(t *testing.T) {
+	r := newReactor(t)
+	s, err := clientserver.NewRequestServer(r, "127.0.0.1:0", nil, clientserver.WithRequestTimeout(time.Hour))
+	require.NoError(t, err)
+	addr := s.Addr().String()
+	nc := dial(t, addr)
+	// The server has taken the client once a request on another
+	// connection, accepted after it, is answered.
+	assert.Equal(t, "Requested: x\r\n", doRequest(t, addr, "x"))
+	require.NoError(t, s.Close())
+	assert.Equal(t, "", readAll(t, nc), "dropped without waiting for the hour")
+	waitClosed(t, s.Done(), "Done")
+	require.NoError(t, s.Close(), "idempotent")
+}
+
+func TestCloseOnLoop(t *testing.T) {
+	r := newReactor(t)
+	s, _ := newServer(t, r, nil)
+	var err error
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	require.NoError(t, r.Do(ctx, func() { err = s.Close() }))
+	assert.ErrorIs(t, err, reactor.ErrBlockingCall)
+}
+
+func TestServerEndsWithReactor(t *testing.T) {
+	r, err := reactor.New()
+	require.NoError(t, err)
+	s, err := clientserver.NewRequestServer(r, "127.0.0.1:0", nil)
+	require.NoError(t, err)
+	nc := dial(t, s.Addr().String())
+	require.NoError(t, r.Close())
+	waitClosed(t, s.Done(), "Done after the reactor closed")
+	_ = nc.SetReadDeadline(time.Now().Add(waitTimeout))
+	_, _ = nc.Read(make([]byte, 1)) // EOF, or reset if the server never took it
+	require.NoError(t, s.Close())
+
+	_, err = clientserver.NewRequestServer(r, "127.0.0.1:0", nil)
+	assert.ErrorIs(t, err, reactor.ErrClosed)
+}
+
+func TestNewRequestServerErrors(t *testing.T) {
+	r := newReactor(t)
+	taken, addr := newServer(t, r, nil)
+	_ = taken
+	tests := []struct {
+		name    string
+		address string
+		opts    []clientserver.Option
+		want    error
+	}{
+		{name: "no port", address: "localhost", want: slots.ErrInvalidAddress},
+		{name: "not tcp", address: "udp://localhost:0", want: slots.ErrInvalidAddress},
+		{name: "port taken", address: addr},
+		{name: "bad timeout", address: "localhost:0", opts: []clientserver.Option{clientserver.WithRequestTimeout(0)}, want: reactor.ErrBadOption},
+		{name: "bad size", address: "localhost:0", opts: []clientserver.Option{clientserver.WithMaxRequestSize(0)}, want: reactor.ErrBadOption},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := clientserver.NewRequestServer(r, tt.address, nil, tt.opts...)
+			require.Error(t, err)
+			assert.Nil(t, s)
+			if tt.want != nil {
+				assert.ErrorIs(t, err, tt.want)
+			}
+		})
+	}
+}
+
+// Address forms are yoton's: a port name is hashed to a port.
+func TestNamedPort(t *testing.T) {
+	r := newReactor(t)
+	const address = "localhost:goyoton-clientserver-test"
+	a, err := slots.ParseAddress(address)
+	require.NoError(t, err)
+	s, err := clientserver.NewRequestServer(r, address, nil)
+	if errors.Is(err, syscallEADDRINUSE) {
+		t.Skipf("port %d of %q is taken on this machine", a.Port, address)
+	}
+	require.NoError(t, err)
+	defer func() { assert.NoError(t, s.Close()) }()
+	assert.Equal(t, a.Port, s.Addr().(*net.TCPAddr).Port)
+	assert.Equal(t, "Requested: named\r\n", doRequest(t, address, "named"))
+}
