@@ -224,7 +224,7 @@ func (r *Reactor) Do(ctx context.Context, fn func()) error {
 // AfterFunc schedules fn to run on the loop goroutine after d and returns
 // the entry, which CancelTimer takes. Loop goroutine only.
 func (r *Reactor) AfterFunc(d time.Duration, fn func()) *timers.Entry {
-	e := r.heap.Add(time.Now().Add(d), fn)
+	e := r.heap.Add(time.Now().Add(d), func() { r.runGuarded(fn) })
 	r.armWake()
 	return e
 }
@@ -261,8 +261,8 @@ func (r *Reactor) fireWake() {
 		r.wakeMu.Lock()
 		r.wakeAt = time.Time{}
 		r.wakeMu.Unlock()
+		defer r.armWake() // even if a callback panics
 		r.heap.RunDue(time.Now())
-		r.armWake()
 	})
 }
 
