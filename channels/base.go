@@ -49,17 +49,21 @@ func (b *base) init(x *reactor.Context, slotBase, typeName, outPattern, inPatter
 }
 
 // SlotOutgoing returns the full name of the slot the channel sends on
-// ("" if it does not send).
+// ("" if it does not send), as given: base + "." + type name + "." +
+// pattern, before normalisation, as Python's slot_outgoing. Safe for
+// concurrent use.
 func (b *base) SlotOutgoing() string { return b.slotOut }
 
 // SlotIncoming returns the full name of the slot the channel receives on
-// ("" if it does not receive).
+// ("" if it does not receive), as Python's slot_incoming. Safe for
+// concurrent use.
 func (b *base) SlotIncoming() string { return b.slotIn }
 
-// Context returns the channel's context.
+// Context returns the channel's context. Safe for concurrent use.
 func (b *base) Context() *reactor.Context { return b.x }
 
-// IsClosed reports whether the channel was closed.
+// IsClosed reports whether the channel was closed (by Close, or by its
+// context's Close or CloseChannels). Safe for concurrent use.
 func (b *base) IsClosed() bool { return b.closed.Load() }
 
 func (b *base) close() bool {

@@ -10,7 +10,10 @@ import (
 
 // MessageType converts messages of type T to bytes and back. Its Name is
 // part of the slot name, so only channels with the same type name meet.
-// yoton's built-in names are "txt", "bin" and "obj".
+// yoton's built-in names are "txt", "bin" and "obj". Channels return
+// Encode and Decode failures wrapped in ErrEncode and ErrDecode.
+// Implementations must be safe for concurrent use: channels call them
+// from the sending and receiving goroutines.
 type MessageType[T any] interface {
 	// Name returns the type name used in slot names.
 	Name() string

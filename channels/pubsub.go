@@ -36,7 +36,11 @@ type PubChannel[T any] struct {
 	unlocked  chan struct{}
 }
 
-// NewPubChannel attaches a publishing channel to x at slotBase.
+// NewPubChannel attaches a publishing channel to x at slotBase: it sends
+// on slot slotBase.<type>.pub-sub and hears subscribers' flow-control
+// messages on slotBase.<type>.sub-pub. It fails with ErrSlotNotFree when
+// x already has a channel sending on that slot, and with ErrInvalidSlot
+// for a blank slotBase or a nil x or mt. Safe for concurrent use.
 func NewPubChannel[T any](x *reactor.Context, slotBase string, mt MessageType[T]) (*PubChannel[T], error) {
 	if mt == nil {
 		return nil, fmt.Errorf("%w: nil message type", ErrInvalidSlot)
@@ -53,12 +57,18 @@ func NewPubChannel[T any](x *reactor.Context, slotBase string, mt MessageType[T]
 // nothing, as in yoton. While a subscriber in sync mode reports it is
 // full, Send first waits up to SendLockWait; it also waits (bounded)
 // while the context's connections are congested. ctx bounds both waits.
+// Send returns ErrClosed once the channel, its context or its reactor is
+// closed, and wraps ErrEncode when mt cannot encode m. On the loop
+// goroutine (in a callback) it never waits. Safe for concurrent use.
 func (p *PubChannel[T]) Send(ctx context.Context, m T) error {
 	if p.closed.Load() {
 		return ErrClosed
 	}
 	b, err := p.mt.Encode(m)
 	if err != nil {
+		if !errors.Is(err, ErrEncode) {
+			err = fmt.Errorf("%w (%s): %w", ErrEncode, p.mt.Name(), err)
+		}
 		return err
 	}
 	if len(b) == 0 {
@@ -122,7 +132,7 @@ func (p *PubChannel[T]) Deposit(pk reactor.Package) {
 func (p *PubChannel[T]) EndBatch() {}
 
 // Close detaches the channel; Send returns ErrClosed afterwards.
-// Idempotent.
+// Idempotent; safe for concurrent use.
 func (p *PubChannel[T]) Close() error {
 	p.close()
 	return nil
@@ -148,7 +158,12 @@ type SubChannel[T any] struct {
 	posted  bool // loop-owned: a Received emit is queued
 }
 
-// NewSubChannel attaches a subscribing channel to x at slotBase.
+// NewSubChannel attaches a subscribing channel to x at slotBase: it
+// receives on slot slotBase.<type>.pub-sub (and would send flow-control
+// messages on slotBase.<type>.sub-pub). Its queue takes the context's
+// queue size and discard rule. It fails with ErrSlotNotFree when x
+// already has a channel receiving on that slot, and with ErrInvalidSlot
+// for a blank slotBase or a nil x or mt. Safe for concurrent use.
 func NewSubChannel[T any](x *reactor.Context, slotBase string, mt MessageType[T]) (*SubChannel[T], error) {
 	if mt == nil {
 		return nil, fmt.Errorf("%w: nil message type", ErrInvalidSlot)
@@ -193,14 +208,25 @@ func (s *SubChannel[T]) EndBatch() {
 	}
 }
 
-// Pending returns the number of queued messages.
+// decode turns a payload into a message; its errors always wrap
+// ErrDecode, whatever the MessageType returned.
+func (s *SubChannel[T]) decode(b []byte) (T, error) {
+	m, err := s.mt.Decode(b)
+	if err != nil && !errors.Is(err, ErrDecode) {
+		err = fmt.Errorf("%w (%s): %w", ErrDecode, s.mt.Name(), err)
+	}
+	return m, err
+}
+
+// Pending returns the number of queued messages. Safe for concurrent use.
 func (s *SubChannel[T]) Pending() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.q.Len()
 }
 
-// Discarded returns how many messages the full queue has dropped.
+// Discarded returns how many messages the full queue has dropped. Safe
+// for concurrent use.
 func (s *SubChannel[T]) Discarded() uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -209,7 +235,8 @@ func (s *SubChannel[T]) Discarded() uint64 {
 
 // TryRecv returns the oldest queued message, or ErrNoMessage (ErrClosed
 // once the channel is closed and empty) when there is none. It never
-// blocks.
+// blocks. A message that fails to decode is taken from the queue and
+// its error (wrapping ErrDecode) returned. Safe for concurrent use.
 func (s *SubChannel[T]) TryRecv() (T, error) {
 	s.mu.Lock()
 	p, ok := s.q.PopFront()
@@ -221,13 +248,15 @@ func (s *SubChannel[T]) TryRecv() (T, error) {
 		}
 		return zero, ErrNoMessage
 	}
-	return s.mt.Decode(p.Data)
+	return s.decode(p.Data)
 }
 
 // Recv returns the oldest queued message, waiting for one until ctx ends.
 // On a closed channel it returns queued messages, then ErrClosed. On the
 // loop goroutine it never waits: with nothing queued it returns
-// ErrBlockingCall.
+// ErrBlockingCall. A message that fails to decode is taken from the
+// queue and its error (wrapping ErrDecode) returned; the next call
+// returns the next message. Safe for concurrent use.
 func (s *SubChannel[T]) Recv(ctx context.Context) (T, error) {
 	var zero T
 	onLoop := false
@@ -237,7 +266,7 @@ func (s *SubChannel[T]) Recv(ctx context.Context) (T, error) {
 		p, ok := s.q.PopFront()
 		if ok {
 			s.mu.Unlock()
-			return s.mt.Decode(p.Data)
+			return s.decode(p.Data)
 		}
 		if s.closed.Load() {
 			s.mu.Unlock()
@@ -267,6 +296,7 @@ func (s *SubChannel[T]) Recv(ctx context.Context) (T, error) {
 
 // RecvAll returns every queued message, oldest first, without waiting.
 // Messages that fail to decode are left out and their errors joined.
+// Safe for concurrent use.
 func (s *SubChannel[T]) RecvAll() ([]T, error) {
 	s.mu.Lock()
 	n := s.q.Len()
@@ -279,7 +309,7 @@ func (s *SubChannel[T]) RecvAll() ([]T, error) {
 	out := make([]T, 0, len(pkgs))
 	var errs []error
 	for _, p := range pkgs {
-		m, err := s.mt.Decode(p.Data)
+		m, err := s.decode(p.Data)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -291,7 +321,9 @@ func (s *SubChannel[T]) RecvAll() ([]T, error) {
 
 // Messages iterates over the queued messages, taking each from the queue,
 // until none is left; it never waits. A message that fails to decode is
-// yielded with its error.
+// yielded with its error. Breaking out of the loop leaves the remaining
+// messages queued. Safe for concurrent use, but concurrent readers each
+// get some of the messages.
 func (s *SubChannel[T]) Messages() iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		for {
@@ -301,7 +333,7 @@ func (s *SubChannel[T]) Messages() iter.Seq2[T, error] {
 			if !ok {
 				return
 			}
-			if !yield(s.mt.Decode(p.Data)) {
+			if !yield(s.decode(p.Data)) {
 				return
 			}
 		}
@@ -309,8 +341,8 @@ func (s *SubChannel[T]) Messages() iter.Seq2[T, error] {
 }
 
 // Close detaches the channel: no new message is queued, the queued ones
-// can still be read, and waiting receivers return once it is empty.
-// Idempotent.
+// can still be read, and waiting receivers return ErrClosed once it is
+// empty. Idempotent; safe for concurrent use.
 func (s *SubChannel[T]) Close() error {
 	if !s.close() {
 		return nil

@@ -223,6 +223,25 @@ var strictText = channels.NewMessageType("strict",
 		return string(b), nil
 	})
 
+var errPlain = errors.New("plain failure")
+
+// plainType implements MessageType directly; its errors wrap nothing.
+type plainType struct{}
+
+func (plainType) Name() string { return "plain" }
+func (plainType) Encode(m string) ([]byte, error) {
+	if m == "unsendable" {
+		return nil, errPlain
+	}
+	return []byte(m), nil
+}
+func (plainType) Decode(b []byte) (string, error) {
+	if string(b) == "bad" {
+		return "", errPlain
+	}
+	return string(b), nil
+}
+
 // TestDecodeError checks that a message that fails to decode surfaces as
 // ErrDecode on every read path and does not stop later messages.
 func TestDecodeError(t *testing.T) {
@@ -273,6 +292,20 @@ func TestDecodeError(t *testing.T) {
 	}
 	require.Equal(t, []string{"five", "six"}, got)
 	require.Equal(t, 1, errs)
+
+	// A MessageType implemented by hand, whose errors do not wrap
+	// ErrDecode or ErrEncode, is reported the same way.
+	raw, err := channels.NewSubChannel[string](b, "strict", plainType{})
+	require.NoError(t, err)
+	rawPub, err := channels.NewPubChannel[string](a, "strict", plainType{})
+	require.NoError(t, err)
+	require.ErrorIs(t, rawPub.Send(ctx, "unsendable"), channels.ErrEncode)
+	require.NoError(t, rawPub.Send(ctx, "bad"))
+	require.NoError(t, rawPub.Send(ctx, "fine"))
+	_, err = raw.Recv(ctx)
+	require.ErrorIs(t, err, channels.ErrDecode)
+	require.ErrorIs(t, err, errPlain)
+	require.Equal(t, "fine", recvOne(t, raw))
 
 	// The built-in object type reports malformed payloads the same way.
 	obj, err := channels.NewSubChannel(b, "strict", channels.Object)

@@ -1,0 +1,94 @@
+package channels_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/goyoton/yoton/channels"
+)
+
+// BenchmarkPubSub measures pub -> sub throughput of binary messages
+// between two contexts on one reactor, over loopback TCP. The benchmark
+// goroutine publishes and one goroutine reads with Recv; the time covers
+// both ends.
+//
+// At most benchWindow bytes (and 4096 messages) are in flight: the
+// publisher takes a credit before each Send and the reader returns it.
+// Without a window a publisher that outruns the loop may see its
+// messages discarded by the bounded queues; see benchPubSub.
+func BenchmarkPubSub(b *testing.B) {
+	for _, size := range []int{64, 1 << 10, 64 << 10, 1 << 20} {
+		b.Run(sizeName(size), func(b *testing.B) { benchPubSub(b, size) })
+	}
+}
+
+// benchWindow bounds the bytes in flight in BenchmarkPubSub.
+const benchWindow = 64 << 20
+
+func sizeName(n int) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%dMiB", n>>20)
+	case n >= 1<<10:
+		return fmt.Sprintf("%dKiB", n>>10)
+	}
+	return fmt.Sprintf("%dB", n)
+}
+
+func benchPubSub(b *testing.B, size int) {
+	r := newReactor(b)
+	x, y := pair(b, r)
+	pub, err := channels.NewPubChannel(x, "bench", channels.Binary)
+	require.NoError(b, err)
+	sub, err := channels.NewSubChannel(y, "bench", channels.Binary)
+	require.NoError(b, err)
+	// The payload is shared by every Send: Binary takes ownership of
+	// it, which only forbids modifying it, and nobody does.
+	payload := bytes.Repeat([]byte{'y'}, size)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	// Every yoton queue is bounded and discards when full, and a lost
+	// message would leave the reader waiting forever: keep the number
+	// in flight well below the queue size (10000).
+	credits := make(chan struct{}, min(4096, max(16, benchWindow/size)))
+
+	b.ReportAllocs()
+	b.SetBytes(int64(size))
+	b.ResetTimer()
+	done := make(chan error, 1)
+	go func() {
+		for i := 0; i < b.N; i++ {
+			m, err := sub.Recv(ctx)
+			if err != nil {
+				done <- err
+				return
+			}
+			<-credits
+			if len(m) != size {
+				done <- fmt.Errorf("received %d bytes, want %d", len(m), size)
+				return
+			}
+		}
+		done <- nil
+	}()
+	for i := 0; i < b.N; i++ {
+		select {
+		case credits <- struct{}{}:
+		case err := <-done:
+			b.Fatalf("reader stopped early: %v", err)
+		}
+		if err := pub.Send(ctx, payload); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	require.Zero(b, sub.Discarded())
+}
