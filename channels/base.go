@@ -23,6 +23,7 @@ type base struct {
 	slotOutID uint64
 	slotInID  uint64
 	closed    atomic.Bool
+	self      interface{ Close() error } // the channel, as tracked by the context
 }
 
 func (b *base) init(x *reactor.Context, slotBase, typeName, outPattern, inPattern string, rx reactor.Receiver) error {
@@ -71,5 +72,15 @@ func (b *base) close() bool {
 		return false
 	}
 	b.x.Unregister(b.slotOutID, b.slotInID)
+	if b.self != nil {
+		b.x.UntrackChannel(b.self)
+	}
 	return true
+}
+
+// track registers the channel (its outer value) with the context so that
+// Context.Close and CloseChannels close it.
+func (b *base) track(self interface{ Close() error }) {
+	b.self = self
+	b.x.TrackChannel(self)
 }

@@ -49,7 +49,7 @@ func NewPubChannel[T any](x *reactor.Context, slotBase string, mt MessageType[T]
 	if err := p.init(x, slotBase, mt.Name(), patternPubSub, patternSubPub, p); err != nil {
 		return nil, err
 	}
-	x.TrackChannel(p)
+	p.track(p)
 	return p, nil
 }
 
@@ -176,7 +176,7 @@ func NewSubChannel[T any](x *reactor.Context, slotBase string, mt MessageType[T]
 	if err := s.init(x, slotBase, mt.Name(), patternSubPub, patternPubSub, s); err != nil {
 		return nil, err
 	}
-	x.TrackChannel(s)
+	s.track(s)
 	return s, nil
 }
 

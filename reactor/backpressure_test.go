@@ -89,7 +89,9 @@ func TestBackpressureReleasesWhenPeerReads(t *testing.T) {
 	bound, addr := bindLocal(t, x)
 	p, _ := connectRaw(t, addr, true)
 	waitEstablished(t, bound)
-	data := make([]byte, 16<<10)
+	// 3 × 64 packages of 64 KiB: more than the kernel's send buffer takes
+	// (4 MiB at most on Linux), so the queue must back up.
+	data := make([]byte, 64<<10)
 	// Fill the queue past the tiny length from the loop (no waiting).
 	const n = 3 * TinyQueueLength
 	onLoop(t, r, func() {

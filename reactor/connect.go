@@ -54,7 +54,7 @@ func (x *Context) Connect(ctx context.Context, address, name string) (*Connectio
 			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 				err = ctx.Err()
 			}
-			return nil, fmt.Errorf("%w: cannot connect to %s on %d: %v", ErrConnect, addr.Host, addr.Port, err)
+			return nil, fmt.Errorf("%w: cannot connect to %s on %d: %w", ErrConnect, addr.Host, addr.Port, err)
 		case <-retry.C:
 		}
 	}

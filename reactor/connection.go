@@ -312,6 +312,8 @@ func (c *Connection) finish(reason string) {
 	c.mu.Lock()
 	c.closeReason = reason
 	c.mu.Unlock()
+	// Count first: whoever wakes on done must see the new count.
+	c.x.connectionsChanged()
 	close(c.done)
 	for _, w := range c.flushWait {
 		close(w)
@@ -321,7 +323,6 @@ func (c *Connection) finish(reason string) {
 		c.x.r.CancelTimer(c.pollEntry)
 		c.pollEntry = nil
 	}
-	c.x.connectionsChanged()
 	c.x.r.logf("yoton: %s closed: %s", c, reason)
 	_ = c.Closed.Emit(ClosedEvent{Conn: c, Reason: reason})
 }
@@ -364,10 +365,19 @@ func (c *Connection) Flush(ctx context.Context) error {
 	}
 }
 
-// enqueue queues p for this connection. Loop goroutine.
+// enqueue queues p for this connection. Once the queue holds yoton's
+// tiny length it is written out at once (as far as the high-water mark
+// allows) instead of at the end of the turn, so that a burst taken from
+// the submission queue in one turn cannot overflow a small queue while
+// the socket has room. Loop goroutine.
 func (c *Connection) enqueue(p Package) {
-	c.pending.Push(p)
+	if !c.pending.Push(p) {
+		c.x.discarded.Add(1)
+	}
 	if c.gc != nil {
+		if c.pending.Len() >= TinyQueueLength && c.Status() >= StatusHosting {
+			c.flush()
+		}
 		c.x.r.markDirty(c)
 	}
 }
@@ -507,8 +517,8 @@ func (c *Connection) opened(gc gnet.Conn) {
 	switch c.Status() {
 	case StatusWaiting: // Bind: the connection is already listed
 		c.status.Store(int32(StatusHosting))
-		close(c.established)
 		c.x.connectionsChanged()
+		close(c.established)
 		c.x.r.markDirty(c)
 	case statusHandover: // Connect
 		if c.x.isClosed() {
@@ -516,8 +526,8 @@ func (c *Connection) opened(gc gnet.Conn) {
 			return
 		}
 		c.status.Store(int32(StatusConnected))
-		close(c.established)
 		c.x.addConnection(c)
+		close(c.established)
 		// Write the startup packages first, so that NEW_CONNECTION does
 		// not meet a queue filled to its limit by them (and discard one).
 		c.flush()

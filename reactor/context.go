@@ -64,7 +64,9 @@ type Context struct {
 	seen    map[uint64]uint64
 	conns   []*Connection
 	startup *queue.Ring[Package]
-	connCnt atomic.Int32
+
+	discarded atomic.Uint64
+	connCnt   atomic.Int32
 }
 
 var lastIDTime atomic.Uint64
@@ -213,7 +215,7 @@ func (x *Context) Send(ctx context.Context, slot uint64, data []byte, destID, de
 		}
 	}
 	x.subMu.Lock()
-	if len(x.subQ) >= submitLimit || x.subBytes >= submitBytes {
+	if x.submitFull() {
 		// The loop is behind: do not let the submission queue grow
 		// without bound.
 		x.subMu.Unlock()
@@ -227,6 +229,19 @@ func (x *Context) Send(ctx context.Context, slot uint64, data []byte, destID, de
 	if x.closed {
 		x.subMu.Unlock()
 		return ErrClosed
+	}
+	if len(x.subQ) >= x.submitHardLimit() {
+		// The loop has not taken anything for SendWait (a callback
+		// blocks it): apply the queue's discard rule here too.
+		x.discarded.Add(1)
+		if x.discard == DiscardNew {
+			x.subMu.Unlock()
+			return nil
+		}
+		x.subBytes -= len(x.subQ[0].Data)
+		copy(x.subQ, x.subQ[1:])
+		x.subQ[len(x.subQ)-1] = Package{}
+		x.subQ = x.subQ[:len(x.subQ)-1]
 	}
 	x.subQ = append(x.subQ, Package{Slot: slot, DestID: destID, DestSeq: destSeq, Data: data})
 	x.subBytes += len(data)
@@ -250,11 +265,21 @@ const (
 	submitBytes = 4 << 20
 )
 
+// submitFull reports whether senders should wait for the loop to drain
+// the submission queue: it holds submitLimit packages (or the context's
+// queue size, if smaller) or submitBytes of payload. Under subMu.
+func (x *Context) submitFull() bool {
+	return len(x.subQ) >= min(submitLimit, x.queueSize) || x.subBytes >= submitBytes
+}
+
+// submitHardLimit is the length at which the submission queue discards.
+func (x *Context) submitHardLimit() int { return max(submitLimit, x.queueSize) }
+
 // waitForDrain waits (at most SendWait) until the loop has drained the
 // submission queue, when it is still long. Not on the loop goroutine.
 func (x *Context) waitForDrain(ctx context.Context) error {
 	x.subMu.Lock()
-	if (len(x.subQ) < submitLimit && x.subBytes < submitBytes) || x.closed {
+	if !x.submitFull() || x.closed {
 		x.subMu.Unlock()
 		return nil
 	}
@@ -335,10 +360,15 @@ func (x *Context) route(p Package) {
 			sent = true
 		}
 	}
-	if !sent {
-		x.startup.Push(p)
+	if !sent && !x.startup.Push(p) {
+		x.discarded.Add(1)
 	}
 }
+
+// Discarded returns how many packages this context's outgoing queues
+// (the submission queue, the startup queue and its connections' queues)
+// have dropped under their discard rule so far. Safe for concurrent use.
+func (x *Context) Discarded() uint64 { return x.discarded.Load() }
 
 // updateBacklog publishes whether senders should wait. Loop goroutine.
 func (x *Context) updateBacklog() {
@@ -497,6 +527,18 @@ func (x *Context) TrackChannel(c interface{ Close() error }) {
 	x.regMu.Lock()
 	defer x.regMu.Unlock()
 	x.channels = append(x.channels, c)
+}
+
+// UntrackChannel forgets a channel given to TrackChannel (it closed).
+func (x *Context) UntrackChannel(c interface{ Close() error }) {
+	x.regMu.Lock()
+	defer x.regMu.Unlock()
+	for i, t := range x.channels {
+		if t == c {
+			x.channels = append(x.channels[:i], x.channels[i+1:]...)
+			return
+		}
+	}
 }
 
 func (x *Context) closeChannelsHooks() {
