@@ -288,19 +288,11 @@ func (x *Context) waitForDrain(ctx context.Context) error {
 	}
 	ch := x.drained
 	x.subMu.Unlock()
-	t := time.NewTimer(SendWait)
-	defer t.Stop()
-	select {
-	case <-ch:
-	case <-t.C:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-x.r.stopped:
-		return ErrClosed
-	}
-	return nil
+	return x.r.WaitSignal(ctx, ch, SendWait)
 }
 
+// waitForRoom waits (at most SendWait) while the connections' queues are
+// past the tiny length. Not on the loop goroutine.
 func (x *Context) waitForRoom(ctx context.Context) error {
 	x.drainMu.Lock()
 	ch := x.drainCh
@@ -308,17 +300,7 @@ func (x *Context) waitForRoom(ctx context.Context) error {
 	if !x.backlogHigh.Load() {
 		return nil
 	}
-	t := time.NewTimer(SendWait)
-	defer t.Stop()
-	select {
-	case <-ch:
-	case <-t.C:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-x.r.stopped:
-		return ErrClosed
-	}
-	return nil
+	return x.r.WaitSignal(ctx, ch, SendWait)
 }
 
 // drain moves the submission queue into the connections. Loop goroutine.

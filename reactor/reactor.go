@@ -221,6 +221,24 @@ func (r *Reactor) Do(ctx context.Context, fn func()) error {
 	}
 }
 
+// WaitSignal waits until ch is closed or at most d, and returns nil then.
+// It returns ctx's error if ctx ends first and ErrClosed if the reactor
+// stops. It is the bounded wait of yoton's senders (a full queue, a
+// subscriber that said "full"). Not on the loop goroutine.
+func (r *Reactor) WaitSignal(ctx context.Context, ch <-chan struct{}, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ch:
+	case <-t.C:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-r.stopped:
+		return ErrClosed
+	}
+	return nil
+}
+
 // AfterFunc schedules fn to run on the loop goroutine after d and returns
 // the entry, which CancelTimer takes. Loop goroutine only.
 func (r *Reactor) AfterFunc(d time.Duration, fn func()) *timers.Entry {
