@@ -25,6 +25,7 @@ type RemoteError struct {
 	Message string // the script's error text, often "<Type>: <message>"
 }
 
+// Error returns the script's error text with a prefix naming the peer.
 func (e *RemoteError) Error() string { return "pypeer: python peer: " + e.Message }
 
 // PythonPath returns the directory to put on PYTHONPATH so that Python can
