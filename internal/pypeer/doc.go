@@ -39,7 +39,15 @@
 //	recv         {"slot", "type", "count"} → messages
 //	state_recv   {"slot", "type", "until"} → value
 //	req          {"slot", "method", "args", "kwargs"} → repr or exception
-//	             (the rep side has echo, add(a, b), fail(msg), context_id())
+//	             (the rep side has echo, add(a, b), fail(msg), context_id(),
+//	             greet(name, greeting, punctuation), describe(*args,
+//	             **kwargs) → (args, kwargs), work(i) → ("py", i))
+//	req_many     {"slot", "calls": [{"method", "args", "kwargs"}]} → results
+//	             (one {"repr"}, {"exception"} or {"cancelled"} per call)
+//	rep_mode     {"slot", "mode"} (yoton's set_mode: off, event, thread)
+//	hold, release {"name", "slot"}: the next call of rep method name
+//	             publishes "entered <name>" (text, on slot) and blocks its
+//	             replier's thread until "release" {"name"}
 //	table        → names, reprs (the script's OBJECT_TABLE)
 //	pack, unpack {"value"|"table"} → hex, repr; {"hex"} → repr
 //	hash         {"names", "normalize" (apply yoton's strip().lower() first)}

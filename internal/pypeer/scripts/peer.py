@@ -107,6 +107,23 @@ TYPES = {
 }
 
 
+# Hold points: a PeerRep method named in HOLDS blocks (in the replier's
+# thread: use mode "thread") until the "release" command, after
+# publishing "entered <name>" on the hold's text PubChannel. The "hold"
+# command arms one; it holds at most one call.
+HOLDS = {}
+HOLDS_LOCK = threading.Lock()
+
+
+def _hold_point(name):
+    with HOLDS_LOCK:
+        h = HOLDS.pop(name, None)
+    if h is None:
+        return
+    h["pub"].send("entered " + name)
+    h["release"].wait(30)
+
+
 class PeerRep(yoton.RepChannel):
     """A RepChannel with a few methods for the tests (echo is inherited)."""
 
@@ -118,6 +135,18 @@ class PeerRep(yoton.RepChannel):
 
     def context_id(self):
         return str(self._context.id)
+
+    def greet(self, name, greeting="Hello", punctuation="!"):
+        return "%s, %s%s" % (greeting, name, punctuation)
+
+    def describe(self, *args, **kwargs):
+        """Returns what arrived, for checking the encoding of a call."""
+        return args, kwargs
+
+    def work(self, i):
+        """Returns ("py", i), after a hold point named "work"."""
+        _hold_point("work")
+        return "py", i
 
 
 class CommandError(Exception):
@@ -417,8 +446,8 @@ class Peer(object):
     def op_req(self, cmd):
         ch = self.channel(cmd, "req", create=True)
         method = cmd["method"]
-        args = tuple(cmd.get("args", []))
-        kwargs = cmd.get("kwargs", {})
+        args = tuple(cmd.get("args") or [])
+        kwargs = cmd.get("kwargs") or {}
         fut = getattr(ch, method)(*args, **kwargs)
         if not self.wait_until(fut.done, cmd.get("timeout", 5)):
             fut.cancel()
@@ -429,6 +458,53 @@ class Peer(object):
         if exc is not None:
             return {"exception": str(exc)}
         return {"repr": repr(fut.result(0))}
+
+    def op_req_many(self, cmd):
+        """Makes several requests at once and waits for all of them.
+
+        {"calls": [{"method", "args", "kwargs"}, ...]} → results, one per
+        call: {"repr"}, {"exception"} or {"cancelled": true}.
+        """
+        ch = self.channel(cmd, "req", create=True)
+        futs = []
+        for c in cmd["calls"]:
+            futs.append(getattr(ch, c["method"])(*tuple(c.get("args") or []), **(c.get("kwargs") or {})))
+        if not self.wait_until(lambda: all(f.done() for f in futs), cmd.get("timeout", 5)):
+            for f in futs:
+                f.cancel()
+            raise CommandError("timed out: %d of %d calls done" % (sum(f.done() for f in futs), len(futs)))
+        results = []
+        for f in futs:
+            if f.cancelled():
+                results.append({"cancelled": True})
+            elif f.exception(0) is not None:
+                results.append({"exception": str(f.exception(0))})
+            else:
+                results.append({"repr": repr(f.result(0))})
+        return {"results": results}
+
+    def op_hold(self, cmd):
+        """Arms the hold point of a PeerRep method: its next call
+        publishes "entered <name>" (text) on slot "slot" and blocks until
+        "release"."""
+        name = cmd["name"]
+        pub = self.channel({"ctx": cmd.get("ctx", "main"), "slot": cmd["slot"], "type": "text"}, "pub", create=True)
+        with HOLDS_LOCK:
+            HOLDS[name] = {"pub": pub, "release": threading.Event()}
+            self.released = getattr(self, "released", {})
+            self.released[name] = HOLDS[name]["release"]
+        return {}
+
+    def op_release(self, cmd):
+        ev = getattr(self, "released", {}).get(cmd["name"])
+        if ev is None:
+            raise CommandError("no hold named %r" % cmd["name"])
+        ev.set()
+        return {}
+
+    def op_rep_mode(self, cmd):
+        self.channel(cmd, "rep").set_mode(cmd["mode"])
+        return {}
 
     def op_table(self, cmd):
         return {

@@ -1,0 +1,449 @@
+package futures
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/goyoton/yoton/reactor"
+	"github.com/goyoton/yoton/timers"
+)
+
+// Errors of futures, usable with errors.Is.
+var (
+	// ErrTimeout is returned (wrapping the ctx's own error) by Result,
+	// Err and ResultOrCancel when the caller's ctx ends before the future
+	// is done. yoton's TimeoutError.
+	ErrTimeout = errors.New("yoton: result unavailable within the specified time")
+	// ErrCancelled is returned by Result and Err of a cancelled future.
+	// yoton's CancelledError.
+	ErrCancelled = errors.New("yoton: result unavailable because the request was cancelled")
+	// ErrRemote is matched (errors.Is) by every *RemoteError.
+	ErrRemote = errors.New("yoton: remote error")
+	// ErrInvalidState is returned when a future cannot make the asked
+	// transition: completing a future that is already done, or
+	// SetRunningOrNotifyCancel on a future that is not pending.
+	ErrInvalidState = errors.New("yoton: future is not in a state that allows this")
+	// ErrNilLoop is returned by New without a loop.
+	ErrNilLoop = errors.New("yoton: future needs a loop")
+	// ErrBlockingCall is reactor.ErrBlockingCall: a wait on the loop
+	// goroutine returns it at once instead of deadlocking.
+	ErrBlockingCall = reactor.ErrBlockingCall
+)
+
+// RemoteError is a failure reported by the other end, for a request
+// the text of the error raised while handling it (Python yoton's
+// ("yoton_ERROR_HANDLING_REQUEST", message) reply). It matches ErrRemote
+// with errors.Is. Use errors.As to read Message.
+type RemoteError struct {
+	// Message is the remote side's text, as it sent it. Python yoton
+	// appends a line naming where the error was raised.
+	Message string
+}
+
+// Error returns "yoton: remote error: " and the message.
+func (e *RemoteError) Error() string { return "yoton: remote error: " + e.Message }
+
+// Unwrap returns ErrRemote.
+func (e *RemoteError) Unwrap() error { return ErrRemote }
+
+// state is where a future is in its life.
+type state uint8
+
+const (
+	statePending state = iota
+	stateRunning
+	stateCancelled
+	stateFailed
+	stateSucceeded
+)
+
+func (s state) done() bool { return s >= stateCancelled }
+
+// Option configures a Future.
+type Option interface{ apply(*config) }
+
+type config struct {
+	onCancel func()
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+// OnCancel sets a function called once when the future is cancelled (by
+// Cancel or by its auto-cancel timeout), for implementers that must tell
+// the other side; a ReqChannel sends yoton's "req-" from it. fn runs on
+// the goroutine that cancelled the future, once the future is marked
+// cancelled (Cancelled reports true) but before Done closes and the
+// callbacks are queued, so waiters see what fn did; it must not block
+// for long and must not wait for the future.
+func OnCancel(fn func()) Option {
+	return optionFunc(func(c *config) { c.onCancel = fn })
+}
+
+// Future is the result of a call that completes later (yoton's Future).
+// Every method is safe for concurrent use; callbacks run on the loop
+// goroutine. See the package documentation.
+type Future[T any] struct {
+	loop     timers.Loop
+	onCancel func()
+	created  time.Time
+	done     chan struct{}
+
+	mu        sync.Mutex
+	st        state
+	val       T
+	err       error
+	callbacks []func(*Future[T])
+	fired     bool   // done is closed and the callbacks are queued
+	autoGen   uint64 // bumped by SetAutoCancelTimeout and completion
+	autoArmed bool   // a heap entry may exist
+
+	autoEntry *timers.Entry // loop-owned
+}
+
+// New returns a pending future whose callbacks and auto-cancel timeout
+// run on loop. It fails with ErrNilLoop when loop is nil. Safe for
+// concurrent use.
+func New[T any](loop timers.Loop, opts ...Option) (*Future[T], error) {
+	if loop == nil {
+		return nil, ErrNilLoop
+	}
+	var cfg config
+	for _, o := range opts {
+		o.apply(&cfg)
+	}
+	return &Future[T]{
+		loop:     loop,
+		onCancel: cfg.onCancel,
+		created:  time.Now(),
+		done:     make(chan struct{}),
+	}, nil
+}
+
+// Done returns a channel that is closed when the future is done
+// (succeeded, failed or cancelled). Safe for concurrent use.
+func (f *Future[T]) Done() <-chan struct{} { return f.done }
+
+// IsDone reports whether the future is done: it succeeded, failed or was
+// cancelled (yoton's done()). Safe for concurrent use.
+func (f *Future[T]) IsDone() bool {
+	select {
+	case <-f.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Cancelled reports whether the future was cancelled. Safe for
+// concurrent use.
+func (f *Future[T]) Cancelled() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.st == stateCancelled
+}
+
+// Running reports whether the call is being executed (a replier took the
+// request) and can no longer be cancelled with Cancel. Safe for
+// concurrent use.
+func (f *Future[T]) Running() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.st == stateRunning
+}
+
+// Cancel cancels a pending future and reports whether the future is now
+// cancelled: true for a pending future (which is cancelled by this call:
+// Done closes, the OnCancel function runs and the callbacks are queued)
+// or one already cancelled; false for a running one or one that already
+// has its result or failure (yoton answers true there, concurrent.futures
+// false, as here). Safe for concurrent use.
+func (f *Future[T]) Cancel() bool {
+	return f.cancel(false)
+}
+
+// cancel cancels the future; force also cancels a running one (the
+// auto-cancel timeout does: the replier may have died).
+func (f *Future[T]) cancel(force bool) bool {
+	f.mu.Lock()
+	switch f.st {
+	case stateCancelled:
+		f.mu.Unlock()
+		return true
+	case stateFailed, stateSucceeded:
+		f.mu.Unlock()
+		return false
+	case stateRunning:
+		if !force {
+			f.mu.Unlock()
+			return false
+		}
+	}
+	f.st = stateCancelled
+	f.mu.Unlock()
+	// The OnCancel function runs before waiters wake, so that what it
+	// does (a ReqChannel forgets the call) is visible to them.
+	if f.onCancel != nil {
+		f.onCancel()
+	}
+	f.mu.Lock()
+	f.completeLocked(stateCancelled)
+	f.mu.Unlock()
+	f.afterComplete()
+	return true
+}
+
+// SetRunningOrNotifyCancel marks a pending future running, for whoever
+// executes the call (yoton's set_running_or_notify_cancel). It returns
+// true when the future is now running, false (and nil) when it was
+// cancelled, and ErrInvalidState when it was running or done already.
+// A running future can no longer be cancelled by Cancel. Safe for
+// concurrent use.
+func (f *Future[T]) SetRunningOrNotifyCancel() (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch f.st {
+	case statePending:
+		f.st = stateRunning
+		return true, nil
+	case stateCancelled:
+		return false, nil
+	}
+	return false, ErrInvalidState
+}
+
+// SetResult completes a pending or running future with v. It returns
+// ErrInvalidState (and changes nothing) when the future is already done.
+// Safe for concurrent use.
+func (f *Future[T]) SetResult(v T) error {
+	f.mu.Lock()
+	if f.st.done() {
+		f.mu.Unlock()
+		return ErrInvalidState
+	}
+	f.val = v
+	f.completeLocked(stateSucceeded)
+	f.mu.Unlock()
+	f.afterComplete()
+	return nil
+}
+
+// SetException completes a pending or running future with the failure
+// err (nil is replaced by an error saying so). Result and Err return err
+// as given; a remote failure should be a *RemoteError. It returns
+// ErrInvalidState (and changes nothing) when the future is already done.
+// Safe for concurrent use.
+func (f *Future[T]) SetException(err error) error {
+	if err == nil {
+		err = errors.New("yoton: future failed with a nil error")
+	}
+	f.mu.Lock()
+	if f.st.done() {
+		f.mu.Unlock()
+		return ErrInvalidState
+	}
+	f.err = err
+	f.completeLocked(stateFailed)
+	f.mu.Unlock()
+	f.afterComplete()
+	return nil
+}
+
+// completeLocked moves the future to its final state, wakes waiters and
+// queues the callbacks. Queueing under the lock keeps the callbacks in
+// the order they were added, also relative to ones added concurrently
+// after completion. Under f.mu.
+func (f *Future[T]) completeLocked(st state) {
+	f.st = st
+	f.autoGen++
+	f.fired = true
+	close(f.done)
+	for i, fn := range f.callbacks {
+		f.queue(fn)
+		f.callbacks[i] = nil
+	}
+	f.callbacks = nil
+}
+
+// afterComplete drops the auto-cancel entry, if any, from the loop's
+// heap so that a done future is not kept alive until its timeout.
+func (f *Future[T]) afterComplete() {
+	f.mu.Lock()
+	armed := f.autoArmed
+	f.autoArmed = false
+	f.mu.Unlock()
+	if !armed {
+		return
+	}
+	if f.loop.OnLoop() {
+		f.disarm()
+		return
+	}
+	_ = f.loop.Post(f.disarm) // a closed loop runs no timers anyway
+}
+
+// disarm removes the auto-cancel entry. Loop goroutine.
+func (f *Future[T]) disarm() {
+	if f.autoEntry != nil {
+		f.loop.CancelTimer(f.autoEntry)
+		f.autoEntry = nil
+	}
+}
+
+func (f *Future[T]) queue(fn func(*Future[T])) {
+	// A closed loop runs nothing: the callback is dropped.
+	_ = f.loop.Post(func() { fn(f) })
+}
+
+// AddDoneCallback queues fn to run on the loop goroutine, with the
+// future, once it is done; callbacks run in the order they were added.
+// On a future that is already done, fn is queued at once (it still runs
+// on the loop goroutine, never inside this call). Callbacks are dropped
+// when the loop has closed. Safe for concurrent use.
+func (f *Future[T]) AddDoneCallback(fn func(*Future[T])) {
+	if fn == nil {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fired {
+		f.queue(fn)
+		return
+	}
+	f.callbacks = append(f.callbacks, fn)
+}
+
+// SetAutoCancelTimeout makes the future cancel itself when it is not
+// done d after it was created (yoton's set_auto_cancel_timeout; a
+// ReqChannel sets its timeout, 10 s by default, on every future it
+// returns). Unlike yoton, the timeout also ends a running future, whose
+// replier may have died: its late result is then refused. A deadline
+// already past cancels the future at once, on the loop. d <= 0 removes
+// the limit. It does nothing on a future that is already done. The
+// timeout is one entry in the loop's deadline heap. Safe for concurrent
+// use; it returns the loop's error when the loop is closed.
+func (f *Future[T]) SetAutoCancelTimeout(d time.Duration) error {
+	f.mu.Lock()
+	if f.st.done() {
+		f.mu.Unlock()
+		return nil
+	}
+	f.autoGen++
+	g := f.autoGen
+	wasArmed := f.autoArmed
+	f.autoArmed = d > 0
+	f.mu.Unlock()
+	if d <= 0 && !wasArmed {
+		return nil
+	}
+	deadline := f.created.Add(d)
+	arm := func() { f.arm(g, d > 0, deadline) }
+	if f.loop.OnLoop() {
+		arm()
+		return nil
+	}
+	return f.loop.Post(arm)
+}
+
+// arm replaces the auto-cancel entry with one for generation g, unless a
+// later SetAutoCancelTimeout or the completion came meanwhile. Loop
+// goroutine.
+func (f *Future[T]) arm(g uint64, on bool, deadline time.Time) {
+	if !f.currentGen(g) {
+		return
+	}
+	f.disarm()
+	if on {
+		f.autoEntry = f.loop.AfterFunc(time.Until(deadline), func() { f.autoFire(g) })
+	}
+}
+
+func (f *Future[T]) autoFire(g uint64) {
+	f.autoEntry = nil
+	if f.currentGen(g) {
+		f.cancel(true)
+	}
+}
+
+func (f *Future[T]) currentGen(g uint64) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.autoGen == g
+}
+
+// wait waits for completion or the end of ctx. Off the loop goroutine
+// only, unless the future is done.
+func (f *Future[T]) wait(ctx context.Context) error {
+	select {
+	case <-f.done:
+		return nil
+	default:
+	}
+	if f.loop.OnLoop() {
+		return ErrBlockingCall
+	}
+	select {
+	case <-f.done:
+		return nil
+	case <-ctx.Done():
+		// Done wins a tie: a result that is there is not thrown away.
+		select {
+		case <-f.done:
+			return nil
+		default:
+		}
+		return fmt.Errorf("%w: %w", ErrTimeout, ctx.Err())
+	}
+}
+
+// outcome returns the final value or error of a done future.
+func (f *Future[T]) outcome() (T, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var zero T
+	switch f.st {
+	case stateSucceeded:
+		return f.val, nil
+	case stateFailed:
+		return zero, f.err
+	}
+	return zero, ErrCancelled
+}
+
+// Result waits until the future is done or ctx ends and returns its
+// value. The error is ErrTimeout (wrapping ctx's error) when ctx ended
+// first, ErrCancelled for a cancelled future, and the failure (a
+// *RemoteError for a remote one) for a failed future. On the loop
+// goroutine it never waits: a future that is not done yet gives
+// ErrBlockingCall. Safe for concurrent use.
+func (f *Future[T]) Result(ctx context.Context) (T, error) {
+	if err := f.wait(ctx); err != nil {
+		var zero T
+		return zero, err
+	}
+	return f.outcome()
+}
+
+// Err waits as Result does and returns only the error: nil for a future
+// that succeeded, the failure of one that failed (yoton's exception()),
+// ErrCancelled, ErrTimeout or ErrBlockingCall. Safe for concurrent use.
+func (f *Future[T]) Err(ctx context.Context) error {
+	_, err := f.Result(ctx)
+	return err
+}
+
+// ResultOrCancel waits as Result does; when ctx ends first it cancels
+// the future (which a running future refuses) and returns ErrTimeout.
+// yoton's result_or_cancel, which returns None instead of an error.
+// Safe for concurrent use.
+func (f *Future[T]) ResultOrCancel(ctx context.Context) (T, error) {
+	v, err := f.Result(ctx)
+	if errors.Is(err, ErrTimeout) {
+		f.Cancel()
+	}
+	return v, err
+}
