@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 
 echo "== installing the Python yoton peer (cached)"
 bash scripts/fetch-pyzo.sh
+echo "== installing the bench module's C dependency (libzmq, for the cgo comparison)"
+bash bench/scripts/install-deps.sh
 
 echo "== gofmt"
 unformatted=$(gofmt -l . | grep -v '^bench/.*_gen' || true)
@@ -17,10 +19,10 @@ fi
 
 echo "== go vet"
 go vet ./...
-(cd bench && go vet ./...)
+(cd bench && go vet ./... && go vet -tags libzmq ./...)
 
 echo "== go test -race ./... (library, interop, examples, fuzz seeds)"
 go test -race -count=1 ./...
 
 echo "== bench module smoke test"
-(cd bench && go test -count=1 ./...)
+(cd bench && go test -count=1 -tags libzmq ./...)

@@ -9,3 +9,9 @@ import _ "embed"
 //
 //go:embed pubsub.py
 var PubSub []byte
+
+// ReqRep is reqrep.py: a Python yoton RepChannel (echo) or a ReqChannel
+// measuring latency or throughput (see its docstring).
+//
+//go:embed reqrep.py
+var ReqRep []byte

@@ -2,164 +2,146 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
-	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
-// A pair says how to start the two processes of one run.
-type pair struct {
-	sub func(count int64) *exec.Cmd
-	pub func(addr string, size int, count int64) *exec.Cmd
+// proc is a running child process and the runner's side of the line
+// protocol: lines delivers its stdout lines (closed at EOF), send writes a
+// line to its stdin, finish closes stdin and waits.
+type proc struct {
+	name  string
+	cmd   *exec.Cmd
+	in    io.WriteCloser
+	lines <-chan string
+	errs  *tailBuffer // the last bytes of its stderr, for error messages
 }
 
-// runOutcome is what one run of a pair measured.
-type runOutcome struct {
-	res     result
-	pubCPU  time.Duration // user+sys of the publisher process
-	subCPU  time.Duration // user+sys of the subscriber process
-	elapsed time.Duration // wall time of the whole run, startup included
-}
-
-// runPair runs one subscriber and one publisher: the subscriber binds and
-// prints READY <port>, the publisher connects, sends count messages of
-// size bytes, flushes and prints SENT, and the subscriber prints its result
-// line. Both then wait for their stdin to close: first the publisher's is
-// closed, then, once it has exited, the subscriber's, so that neither
-// sees its peer vanish while it is still working.
-func runPair(ctx context.Context, p pair, size int, count int64) (runOutcome, error) {
-	var out runOutcome
-	start := time.Now()
-	sub := p.sub(count)
-	sub.Stderr = os.Stderr
-	subOut, err := sub.StdoutPipe()
+// start starts cmd. Its stderr is kept (the tail) and shown only when
+// the run fails: Python yoton and the peers print diagnostics there.
+func start(name string, cmd *exec.Cmd) (*proc, error) {
+	p := &proc{name: name, cmd: cmd, errs: &tailBuffer{max: 4096}}
+	cmd.Stderr = p.errs
+	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return out, err
+		return nil, err
 	}
-	subIn, err := sub.StdinPipe()
-	if err != nil {
-		return out, err
+	if p.in, err = cmd.StdinPipe(); err != nil {
+		return nil, err
 	}
-	if err := sub.Start(); err != nil {
-		return out, err
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	subLines := lines(subOut)
-	defer kill(sub)
-
-	port, err := expect(ctx, subLines, readyWord, 30*time.Second)
-	if err != nil {
-		return out, fmt.Errorf("subscriber: %w", err)
-	}
-	if _, err := strconv.Atoi(port); err != nil {
-		return out, fmt.Errorf("subscriber: bad port %q", port)
-	}
-
-	pub := p.pub("127.0.0.1:"+port, size, count)
-	pub.Stderr = os.Stderr
-	pubIn, err := pub.StdinPipe()
-	if err != nil {
-		return out, err
-	}
-	pubOut, err := pub.StdoutPipe()
-	if err != nil {
-		return out, err
-	}
-	if err := pub.Start(); err != nil {
-		return out, err
-	}
-	defer kill(pub)
-	pubLines := lines(pubOut)
-
-	// The subscriber's next line is its result. The publisher prints SENT
-	// and then waits for stdin, so its output ending first is a failure.
-	var resLine string
-	for resLine == "" {
-		select {
-		case l, ok := <-subLines:
-			if !ok {
-				return out, errors.New("subscriber exited without a result")
-			}
-			resLine = l
-		case l, ok := <-pubLines:
-			if !ok {
-				return out, fmt.Errorf("publisher ended early: %v", pub.Wait())
-			}
-			_ = l // SENT: the subscriber will report soon
-		case <-ctx.Done():
-			return out, ctx.Err()
-		}
-	}
-	if err := json.Unmarshal([]byte(resLine), &out.res); err != nil {
-		return out, fmt.Errorf("subscriber result %q: %w", resLine, err)
-	}
-	if err := finish(pub, pubIn, pubLines, 30*time.Second); err != nil {
-		return out, fmt.Errorf("publisher: %w", err)
-	}
-	if err := finish(sub, subIn, subLines, 30*time.Second); err != nil {
-		return out, fmt.Errorf("subscriber: %w", err)
-	}
-	out.elapsed = time.Since(start)
-	out.subCPU = sub.ProcessState.UserTime() + sub.ProcessState.SystemTime()
-	out.pubCPU = pub.ProcessState.UserTime() + pub.ProcessState.SystemTime()
-	return out, nil
-}
-
-// lines delivers r's lines on a channel, closed at EOF.
-func lines(r io.Reader) <-chan string {
-	ch := make(chan string, 16)
-	go func() {
+	ch := make(chan string, 64)
+	go func() { // ends at EOF of the child's stdout
 		defer close(ch)
-		sc := bufio.NewScanner(r)
+		sc := bufio.NewScanner(out)
+		sc.Buffer(make([]byte, 64<<10), 16<<20) // READY lines of the scale clients are long
 		for sc.Scan() {
 			ch <- strings.TrimSpace(sc.Text())
 		}
 	}()
-	return ch
+	p.lines = ch
+	return p, nil
 }
 
-// expect waits for a line "word rest" and returns rest.
-func expect(ctx context.Context, ch <-chan string, word string, d time.Duration) (string, error) {
+// failed wraps err with the process name and the tail of its stderr.
+func (p *proc) failed(err error) error {
+	if tail := strings.TrimSpace(p.errs.String()); tail != "" {
+		return fmt.Errorf("%s: %w; its stderr ends with:\n%s", p.name, err, tail)
+	}
+	return fmt.Errorf("%s: %w", p.name, err)
+}
+
+// expect waits for a line "word rest" and returns rest; other lines are
+// ignored.
+func (p *proc) expect(ctx context.Context, word string, d time.Duration) (string, error) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	for {
 		select {
-		case l, ok := <-ch:
+		case l, ok := <-p.lines:
 			if !ok {
-				return "", fmt.Errorf("exited before %s", word)
+				return "", p.failed(fmt.Errorf("exited before %s (%v)", word, p.cmd.Wait()))
+			}
+			if l == word {
+				return "", nil
 			}
 			if rest, found := strings.CutPrefix(l, word+" "); found {
 				return rest, nil
 			}
 		case <-t.C:
-			return "", fmt.Errorf("no %s within %v", word, d)
+			return "", p.failed(fmt.Errorf("no %s within %v", word, d))
 		case <-ctx.Done():
-			return "", ctx.Err()
+			return "", p.failed(ctx.Err())
 		}
 	}
 }
 
-// finish closes cmd's stdin, reads the rest of its output and waits for
-// it to exit, killing it after d.
-func finish(cmd *exec.Cmd, stdin io.Closer, output <-chan string, d time.Duration) error {
-	t := time.AfterFunc(d, func() { _ = cmd.Process.Kill() })
+func (p *proc) send(line string) error {
+	_, err := io.WriteString(p.in, line+"\n")
+	return err
+}
+
+// finish closes stdin, reads the rest of the output and waits for the
+// process to exit, killing it after d.
+func (p *proc) finish(d time.Duration) error {
+	t := time.AfterFunc(d, func() { _ = p.cmd.Process.Kill() })
 	defer t.Stop()
-	_ = stdin.Close()
-	for range output {
+	_ = p.in.Close()
+	for range p.lines {
 	}
-	return cmd.Wait()
+	if err := p.cmd.Wait(); err != nil {
+		return p.failed(err)
+	}
+	return nil
 }
 
 // kill ends a child that has not been waited for (on error paths).
-func kill(cmd *exec.Cmd) {
-	if cmd.ProcessState == nil && cmd.Process != nil {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+func (p *proc) kill() {
+	if p.cmd.ProcessState == nil && p.cmd.Process != nil {
+		_ = p.cmd.Process.Kill()
+		_ = p.cmd.Wait()
 	}
 }
+
+// cpu is the user+sys time of an exited child.
+func (p *proc) cpu() time.Duration {
+	if p.cmd.ProcessState == nil {
+		return 0
+	}
+	return p.cmd.ProcessState.UserTime() + p.cmd.ProcessState.SystemTime()
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	b   []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if over := len(t.b) - t.max; over > 0 {
+		t.b = t.b[over:]
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(bytes.ToValidUTF8(t.b, nil))
+}
+
+// errEarlyExit is returned when a child ends before saying what it must.
+var errEarlyExit = errors.New("exited early")

@@ -17,11 +17,10 @@ type machine struct {
 	Kernel  string `json:"kernel"`
 	Go      string `json:"go"`
 	GoYoton string `json:"goyoton"`
-	Python  string `json:"python,omitempty"`
-	Yoton   string `json:"yoton,omitempty"`
+	Load    string `json:"load_average,omitempty"` // at the start of the run
 }
 
-func describeMachine(py *pyEnv) machine {
+func describeMachine() machine {
 	m := machine{
 		Date:    time.Now().Format(time.RFC3339),
 		CPU:     cpuModel(),
@@ -30,8 +29,11 @@ func describeMachine(py *pyEnv) machine {
 		Go:      runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH,
 		GoYoton: goYotonVersion(),
 	}
-	if py != nil {
-		m.Python, m.Yoton = py.version, py.yoton
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		f := strings.Fields(string(b))
+		if len(f) >= 3 {
+			m.Load = strings.Join(f[:3], " ")
+		}
 	}
 	return m
 }

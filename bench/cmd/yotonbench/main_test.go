@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestMain lets the test binary stand in for yotonbench: the runner
@@ -18,20 +19,39 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// TestSmoke runs the whole runner with tiny counts: Go→Go always, and
-// Python→Python when Python yoton is installed (its rows are skipped
-// otherwise).
-func TestSmoke(t *testing.T) {
-	_, pyErr := pythonPath("")
-	if pyErr != nil {
-		t.Logf("Python rows skipped: %v", pyErr)
+// smokeSystems returns the systems the smoke test runs: every pure-Go
+// one; Python yoton and libzmq when their dependencies are here, and
+// always under CI=true (where the runner must find Python yoton and
+// installs libzmq itself, failing the test if it cannot).
+func smokeSystems(t *testing.T) []string {
+	t.Helper()
+	ci := os.Getenv("CI") == "true"
+	systems := []string{sysGoyoton, sysGozmq, sysMangos, sysTCP, sysTCPAlloc}
+	if _, err := pythonPath(""); err == nil || ci {
+		systems = append(systems, sysPython)
+	} else {
+		t.Logf("Python yoton skipped: %v", err)
 	}
+	if libzmqLinked || haveLibzmq() || ci {
+		systems = append(systems, sysLibzmq)
+	} else {
+		t.Log("libzmq skipped: not installed (bench/scripts/install-deps.sh installs it)")
+	}
+	return systems
+}
+
+// TestSmoke runs the whole runner with tiny counts over every scenario.
+func TestSmoke(t *testing.T) {
+	systems := smokeSystems(t)
 	dir := t.TempDir()
 	md, js := filepath.Join(dir, "RESULTS.md"), filepath.Join(dir, "results.json")
 	var stdout, stderr bytes.Buffer
 	code := run([]string{
 		"-runs", "1", "-sizes", "64,1MiB", "-counts", "200,5",
-		"-out", md, "-json", js, "-timeout", "50s",
+		"-fanout-subs", "3", "-fanout-count", "50",
+		"-target", "200ms", "-conns", "40", "-scale-procs", "2", "-rounds", "2",
+		"-systems", strings.Join(systems, ","), "-require",
+		"-out", md, "-json", js, "-timeout", "60s",
 	}, strings.NewReader(""), &stdout, &stderr)
 	t.Logf("stderr:\n%s", stderr.String())
 	if code != 0 {
@@ -43,19 +63,38 @@ func TestSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(written) != table {
-		t.Errorf("RESULTS.md differs from the printed table")
+	for _, bad := range []string{"LOST", "FAILED"} {
+		if strings.Contains(string(written), bad) {
+			t.Errorf("RESULTS.md says %s:\n%s", bad, written)
+		}
 	}
-	if strings.Contains(table, "LOST") {
-		t.Errorf("a run lost messages:\n%s", table)
+	has := func(system string) bool { return strings.Contains(strings.Join(systems, ","), system) }
+	var want []string
+	for _, key := range systems {
+		name := systemsByKey[key].name
+		want = append(want, "| 64 B | "+name+" | ", "| 1 MiB | "+name+" | ")
 	}
-	want := []string{"| pub/sub 64 B | Go→Go | ", "| pub/sub 1 MiB | Go→Go | "}
-	if pyErr == nil {
-		want = append(want, "| pub/sub 64 B | Python→Python | ", "| pub/sub 1 MiB | Python→Python | ")
+	want = append(want, "| 1 KiB | Go yoton | 150 | 1 |", // fan-out: 3 × 50 deliveries
+		"| Go yoton | not yet available", "| 40 | Go yoton | 1 |", "| 40 | raw TCP (alloc) | 1 |",
+		"| raw TCP (alloc) | ")
+	if has(sysPython) {
+		want = append(want, "| 64 B | Go yoton → Python yoton | ", "| 1 MiB | Python yoton → Go yoton | ",
+			"| Python yoton | ")
+	}
+	if has(sysLibzmq) {
+		want = append(want, "| 40 | libzmq | 1 |", "| libzmq | ")
 	}
 	for _, w := range want {
 		if !strings.Contains(table, w) {
 			t.Errorf("table has no row %q:\n%s", w, table)
+		}
+	}
+	for _, png := range []string{"throughput-mbps.png", "throughput-msgs.png", "latency.png"} {
+		if fi, err := os.Stat(filepath.Join(dir, png)); err != nil || fi.Size() == 0 {
+			t.Errorf("plot %s: %v", png, err)
+		}
+		if !strings.Contains(string(written), "("+png+")") {
+			t.Errorf("RESULTS.md does not embed %s", png)
 		}
 	}
 
@@ -67,13 +106,21 @@ func TestSmoke(t *testing.T) {
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Records) != len(want) {
-		t.Errorf("results.json has %d runs, want %d", len(rep.Records), len(want))
-	}
 	for _, r := range rep.Records {
-		if r.Lost || r.Count != r.Expected || r.Bytes != r.Expected*int64(r.Size) {
-			t.Errorf("run %+v: not every message arrived", r)
+		if r.Error != "" || r.Lost {
+			t.Errorf("run %s / %s: error %q, lost %v", r.Scenario, r.System, r.Error, r.Lost)
 		}
+		if (r.Group == grpPubSub || r.Group == grpInterop) && r.Bytes != r.Expected*int64(r.Size) {
+			t.Errorf("run %s / %s: %d bytes arrived, want %d", r.Scenario, r.System, r.Bytes, r.Expected*int64(r.Size))
+		}
+	}
+
+	var cmp bytes.Buffer
+	if err := compareFiles(js+","+js, &cmp); err != nil {
+		t.Fatalf("compare: %v", err)
+	}
+	if !strings.Contains(cmp.String(), "| 1.00 |") {
+		t.Errorf("comparing a file with itself shows no 1.00:\n%s", cmp.String())
 	}
 }
 
@@ -126,5 +173,34 @@ func TestMedian(t *testing.T) {
 				t.Errorf("median(%v) = %v, want %v", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	durationOf := func(i int) time.Duration { return time.Duration(i) * time.Microsecond }
+	var s []time.Duration
+	for i := 1; i <= 1000; i++ {
+		s = append(s, durationOf(i))
+	}
+	tests := []struct {
+		p    float64
+		want int
+	}{{0.5, 500}, {0.99, 990}, {0.999, 999}, {1, 1000}}
+	for _, tt := range tests {
+		if got := percentile(s, tt.p); got != durationOf(tt.want) {
+			t.Errorf("percentile(%v) = %v, want %v", tt.p, got, durationOf(tt.want))
+		}
+	}
+}
+
+func TestThousands(t *testing.T) {
+	tests := []struct {
+		in   float64
+		want string
+	}{{0, "0"}, {999, "999"}, {1000, "1,000"}, {1234567, "1,234,567"}}
+	for _, tt := range tests {
+		if got := thousands(tt.in); got != tt.want {
+			t.Errorf("thousands(%v) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }

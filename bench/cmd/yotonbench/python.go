@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/goyoton/yoton/bench/python"
@@ -47,16 +46,14 @@ var pyzoVersion = regexp.MustCompile(`(?m)^__version__\s*=\s*"([^"]+)"`)
 
 // pyEnv is a usable Python yoton.
 type pyEnv struct {
-	python     string // python3 executable
-	path       string // PYTHONPATH
-	script     string // pubsub.py, written to a temporary directory
-	version    string // "Python 3.11.7"
-	yoton      string // "2.2 (pyzo 4.12.3)"
-	scriptDir  string
-	idleSecond int
+	python    string // python3 executable
+	path      string // PYTHONPATH
+	version   string // "Python 3.11.7"
+	yoton     string // "2.2 (pyzo 4.12.3)"
+	scriptDir string // pubsub.py and reqrep.py, written by findPython
 }
 
-// findPython locates python3 and yoton and writes pubsub.py to a
+// findPython locates python3 and yoton and writes the scripts to a
 // temporary directory (removed by close).
 func findPython(pythonExe, flagDir string) (*pyEnv, error) {
 	dir, err := pythonPath(flagDir)
@@ -67,7 +64,7 @@ func findPython(pythonExe, flagDir string) (*pyEnv, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errNoPython, err)
 	}
-	e := &pyEnv{python: exe, path: dir, idleSecond: 10}
+	e := &pyEnv{python: exe, path: dir}
 	out, err := e.command("-c", `import sys, yoton
 print("Python %d.%d.%d" % sys.version_info[:3]); print(yoton.__version__)`).Output()
 	if err != nil {
@@ -88,10 +85,11 @@ print("Python %d.%d.%d" % sys.version_info[:3]); print(yoton.__version__)`).Outp
 	if err != nil {
 		return nil, err
 	}
-	e.script = filepath.Join(e.scriptDir, "pubsub.py")
-	if err := os.WriteFile(e.script, python.PubSub, 0o644); err != nil {
-		e.close()
-		return nil, err
+	for name, body := range map[string][]byte{"pubsub.py": python.PubSub, "reqrep.py": python.ReqRep} {
+		if err := os.WriteFile(filepath.Join(e.scriptDir, name), body, 0o644); err != nil {
+			e.close()
+			return nil, err
+		}
 	}
 	return e, nil
 }
@@ -108,16 +106,12 @@ func (e *pyEnv) command(args ...string) *exec.Cmd {
 	return cmd
 }
 
-// pair returns the Python→Python pair.
-func (e *pyEnv) pair() pair {
-	return pair{
-		sub: func(count int64) *exec.Cmd {
-			return e.command(e.script, "sub", "--count", strconv.FormatInt(count, 10),
-				"--idle", strconv.Itoa(e.idleSecond))
-		},
-		pub: func(addr string, size int, count int64) *exec.Cmd {
-			return e.command(e.script, "pub", "--addr", addr, "--size", strconv.Itoa(size),
-				"--count", strconv.FormatInt(count, 10))
-		},
+// roleCommand runs one role: pub and sub in pubsub.py, rep and req in
+// reqrep.py. args are the flags the Go roles take.
+func (e *pyEnv) roleCommand(role string, args []string) *exec.Cmd {
+	script := "pubsub.py"
+	if role == "rep" || role == "req" {
+		script = "reqrep.py"
 	}
+	return e.command(append([]string{filepath.Join(e.scriptDir, script), role}, args...)...)
 }

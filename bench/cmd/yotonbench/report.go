@@ -8,173 +8,191 @@ import (
 	"strings"
 )
 
-// record is one run of one system on one scenario.
-type record struct {
-	System   string `json:"system"`
-	Scenario string `json:"scenario"`
-	Size     int    `json:"size"`
-	Run      int    `json:"run"`
-	Pilot    bool   `json:"calibration,omitempty"` // sizing run, not averaged
-	Expected int64  `json:"expected"`
-	Count    int64  `json:"count"` // messages that arrived
-	Bytes    int64  `json:"bytes"`
-	// Seconds is the subscriber's time from the first message to the last.
-	Seconds float64 `json:"seconds"`
-	// SubUser and SubSys are the subscriber's own getrusage figures;
-	// PubCPU and SubCPU are user+sys of each child as its parent saw it.
-	SubUser float64 `json:"sub_cpu_user"`
-	SubSys  float64 `json:"sub_cpu_sys"`
-	PubCPU  float64 `json:"pub_cpu"`
-	SubCPU  float64 `json:"sub_cpu"`
-	Wall    float64 `json:"wall_seconds"` // whole run, process start-up included
-	Lost    bool    `json:"lost"`         // fewer messages arrived than were sent
-
-	MsgsPerSec    float64 `json:"msgs_per_sec"`
-	MBPerSec      float64 `json:"mb_per_sec"`
-	CPUPerMillion float64 `json:"cpu_s_per_1m_msgs"`
-}
-
-func (r *record) derive() {
-	if r.Seconds > 0 {
-		r.MsgsPerSec = float64(r.Count) / r.Seconds
-		r.MBPerSec = float64(r.Bytes) / 1e6 / r.Seconds
-	}
-	if r.Count > 0 {
-		r.CPUPerMillion = (r.PubCPU + r.SubCPU) / float64(r.Count) * 1e6
-	}
-}
-
-// row is one line of the table: the medians of a system's runs.
-type row struct {
-	Scenario      string  `json:"scenario"`
-	System        string  `json:"system"`
-	Count         int64   `json:"count_per_run"`
-	Runs          int     `json:"runs"`      // runs averaged (not LOST)
-	LostRuns      int     `json:"lost_runs"` // runs that lost messages
-	MsgsPerSec    float64 `json:"msgs_per_sec"`
-	MBPerSec      float64 `json:"mb_per_sec"`
-	CPUPerMillion float64 `json:"cpu_s_per_1m_msgs"`
-	Ratio         float64 `json:"go_over_python,omitempty"` // msgs/s, on the Go row
-}
-
+// report is everything a run produced: results.json holds it whole.
 type report struct {
-	Machine machine  `json:"machine"`
-	Runs    int      `json:"runs_per_figure"`
-	GoRecv  string   `json:"go_recv_mode"`
-	Note    string   `json:"note,omitempty"`
-	Rows    []row    `json:"rows"`
-	Records []record `json:"records"`
+	Machine     machine           `json:"machine"`
+	Systems     []systemInfo      `json:"systems"`
+	Skipped     map[string]string `json:"skipped,omitempty"` // system → why
+	Runs        int               `json:"runs_per_figure"`
+	Target      string            `json:"target"`
+	Quick       bool              `json:"quick,omitempty"`
+	GoRecv      string            `json:"go_recv_mode"`
+	FanoutSubs  int               `json:"fanout_subs"`
+	Outstanding int               `json:"outstanding"`
+	ScaleProcs  int               `json:"scale_procs"`
+	Rounds      int               `json:"scale_rounds"`
+	Note        string            `json:"note,omitempty"`
+	Elapsed     string            `json:"elapsed,omitempty"`
+	Rows        []row             `json:"rows"`
+	Records     []record          `json:"records"`
+	plots       []plotFile        // written by writePlots
 }
 
-// summarize computes the rows: medians over the runs that lost nothing.
-func (rep *report) summarize(systems []system) {
-	var scenarios []string
+type systemInfo struct {
+	Key     string `json:"key"`
+	Name    string `json:"name"`
+	About   string `json:"about"`
+	Version string `json:"version,omitempty"`
+}
+
+// row is one figure of a table: the medians of a cell's good runs.
+type row struct {
+	Group    string `json:"group"`
+	Scenario string `json:"scenario"`
+	System   string `json:"system"`
+	Size     int    `json:"size,omitempty"`
+	Subs     int    `json:"subs,omitempty"`
+	Conns    int    `json:"conns,omitempty"`
+	Expected int64  `json:"expected_per_run,omitempty"` // messages (deliveries) per run
+	Runs     int    `json:"runs"`                       // runs in the medians
+	LostRuns int    `json:"lost_runs,omitempty"`        // runs that lost messages
+	Error    string `json:"error,omitempty"`            // a run failed
+	Pending  string `json:"pending,omitempty"`          // not available yet
+
+	MsgsPerSec    float64 `json:"msgs_per_sec,omitempty"`
+	MBPerSec      float64 `json:"mb_per_sec,omitempty"`
+	CPUPerMillion float64 `json:"cpu_s_per_1m_msgs,omitempty"`
+	Calls         float64 `json:"calls,omitempty"`
+	CallsPerSec   float64 `json:"calls_per_sec,omitempty"`
+	P50us         float64 `json:"p50_us,omitempty"`
+	P99us         float64 `json:"p99_us,omitempty"`
+	P999us        float64 `json:"p999_us,omitempty"`
+	MeanUs        float64 `json:"mean_us,omitempty"`
+	Setup         float64 `json:"setup_seconds,omitempty"`
+	BytesPerConn  float64 `json:"rss_bytes_per_conn,omitempty"`
+	FanoutMs      float64 `json:"fanout_ms,omitempty"`
+
+	// The headline figure (headline()) divided by the same figure of
+	// libzmq, of raw TCP (alloc) and of Python yoton in the same scenario
+	// of the same run; for interop, of Go yoton's and Python yoton's own
+	// pub/sub at that size.
+	VsLibzmq float64 `json:"vs_libzmq,omitempty"`
+	VsRaw    float64 `json:"vs_raw_tcp_alloc,omitempty"`
+	VsPython float64 `json:"vs_python,omitempty"`
+	VsGo     float64 `json:"vs_goyoton,omitempty"`
+}
+
+// headline is the figure a row is compared by, and whether more is better.
+func (w *row) headline() (float64, bool) {
+	switch w.Group {
+	case grpLatency:
+		return w.P50us, false
+	case grpCalls:
+		return w.CallsPerSec, true
+	case grpScale:
+		return w.FanoutMs, false
+	}
+	return w.MsgsPerSec, true
+}
+
+func (w *row) usable() bool { return w.Runs > 0 && w.Pending == "" }
+
+// summarize computes the rows: per cell, medians over the runs that
+// neither failed nor lost anything; then the ratios.
+func (rep *report) summarize() {
+	rep.Rows = nil
+	type key struct{ scenario, system string }
+	index := map[key]int{}
+	perRow := map[key][]record{}
 	for _, r := range rep.Records {
-		if !slices.Contains(scenarios, r.Scenario) {
-			scenarios = append(scenarios, r.Scenario)
+		k := key{r.Scenario, r.System}
+		i, seen := index[k]
+		if !seen {
+			i = len(rep.Rows)
+			index[k] = i
+			rep.Rows = append(rep.Rows, row{Group: r.Group, Scenario: r.Scenario, System: r.System,
+				Size: r.Size, Subs: r.Subs, Conns: r.Conns})
+		}
+		w := &rep.Rows[i]
+		switch {
+		case r.Pending != "":
+			w.Pending = r.Pending
+		case r.Error != "":
+			w.Error = r.Error
+		case r.Pilot:
+		case r.Lost:
+			w.LostRuns++
+			w.Expected = r.Expected
+		default:
+			w.Runs++
+			w.Expected = r.Expected
+			w.Subs, w.Conns = r.Subs, r.Conns
+			perRow[k] = append(perRow[k], r)
 		}
 	}
-	for _, sc := range scenarios {
-		first := len(rep.Rows)
-		for _, s := range systems {
-			w := row{Scenario: sc, System: s.name}
-			var mps, mbps, cpu []float64
-			for _, r := range rep.Records {
-				if r.Scenario != sc || r.System != s.name || r.Pilot {
-					continue
-				}
-				w.Count = r.Expected
-				if r.Lost {
-					w.LostRuns++
-					continue
-				}
-				w.Runs++
-				mps = append(mps, r.MsgsPerSec)
-				mbps = append(mbps, r.MBPerSec)
-				cpu = append(cpu, r.CPUPerMillion)
+	for k, i := range index {
+		rs := perRow[k]
+		m := func(f func(r record) float64) float64 {
+			v := make([]float64, 0, len(rs))
+			for _, r := range rs {
+				v = append(v, f(r))
 			}
-			w.MsgsPerSec, w.MBPerSec, w.CPUPerMillion = median(mps), median(mbps), median(cpu)
-			rep.Rows = append(rep.Rows, w)
+			return median(v)
 		}
-		var goRate, pyRate float64
-		for _, w := range rep.Rows[first:] {
-			switch w.System {
-			case "Go→Go":
-				goRate = w.MsgsPerSec
-			case "Python→Python":
-				pyRate = w.MsgsPerSec
-			}
-		}
-		if goRate > 0 && pyRate > 0 {
-			for i := first; i < len(rep.Rows); i++ {
-				if rep.Rows[i].System == "Go→Go" {
-					rep.Rows[i].Ratio = goRate / pyRate
-				}
+		w := &rep.Rows[i]
+		w.MsgsPerSec = m(func(r record) float64 { return r.MsgsPerSec })
+		w.MBPerSec = m(func(r record) float64 { return r.MBPerSec })
+		w.CPUPerMillion = m(func(r record) float64 { return r.CPUPerMillion })
+		w.Calls = m(func(r record) float64 { return float64(r.Calls) })
+		w.CallsPerSec = m(func(r record) float64 { return r.CallsPerSec })
+		w.P50us = m(func(r record) float64 { return r.P50us })
+		w.P99us = m(func(r record) float64 { return r.P99us })
+		w.P999us = m(func(r record) float64 { return r.P999us })
+		w.MeanUs = m(func(r record) float64 { return r.MeanUs })
+		w.Setup = m(func(r record) float64 { return r.Setup })
+		w.BytesPerConn = m(func(r record) float64 { return r.BytesPerConn })
+		w.FanoutMs = m(func(r record) float64 { return r.FanoutMs })
+	}
+	rep.ratios()
+}
+
+// ratios fills the Vs fields from rows of the same scenario.
+func (rep *report) ratios() {
+	find := func(group, scenario, system string, size int) *row {
+		for i := range rep.Rows {
+			w := &rep.Rows[i]
+			if w.System == system && w.Group == group && (scenario == "" || w.Scenario == scenario) &&
+				(size == 0 || w.Size == size) && w.usable() {
+				return w
 			}
 		}
+		return nil
+	}
+	ratio := func(w, ref *row) float64 {
+		if ref == nil || !w.usable() {
+			return 0
+		}
+		a, _ := w.headline()
+		b, _ := ref.headline()
+		if a <= 0 || b <= 0 {
+			return 0
+		}
+		return a / b
+	}
+	libzmq, raw, python, goyoton := systemsByKey[sysLibzmq].name, systemsByKey[sysTCPAlloc].name,
+		systemsByKey[sysPython].name, systemsByKey[sysGoyoton].name
+	for i := range rep.Rows {
+		w := &rep.Rows[i]
+		if w.Group == grpInterop {
+			w.VsGo = ratio(w, find(grpPubSub, "", goyoton, w.Size))
+			w.VsPython = ratio(w, find(grpPubSub, "", python, w.Size))
+			continue
+		}
+		w.VsLibzmq = ratio(w, find(w.Group, w.Scenario, libzmq, 0))
+		w.VsRaw = ratio(w, find(w.Group, w.Scenario, raw, 0))
+		w.VsPython = ratio(w, find(w.Group, w.Scenario, python, 0))
 	}
 }
 
-func median(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-func (rep *report) markdown() string {
-	var b strings.Builder
-	m := rep.Machine
-	fmt.Fprintf(&b, "# yoton pub/sub throughput\n\n")
-	fmt.Fprintf(&b, "- Date: %s\n", m.Date)
-	fmt.Fprintf(&b, "- Machine: %s, %d cores, Linux %s\n", m.CPU, m.Cores, m.Kernel)
-	fmt.Fprintf(&b, "- Go: %s, goyoton %s (subscriber mode: %s)\n", m.Go, m.GoYoton, rep.GoRecv)
-	if m.Python != "" {
-		fmt.Fprintf(&b, "- Python: %s, yoton %s\n", m.Python, m.Yoton)
-	} else {
-		fmt.Fprintf(&b, "- Python: not measured (run scripts/fetch-pyzo.sh)\n")
-	}
-	fmt.Fprintf(&b, "- Method: publisher and subscriber are separate processes on 127.0.0.1; "+
-		"time is first to last message at the subscriber; each figure is the median of %d run(s).\n", rep.Runs)
-	if rep.Note != "" {
-		fmt.Fprintf(&b, "- Note: %s\n", rep.Note)
-	}
-	b.WriteString("\n")
-
-	b.WriteString("| scenario | system | msgs/s | MB/s | CPU s per 1M msgs | Go/Python |\n")
-	b.WriteString("|---|---|--:|--:|--:|--:|\n")
+// failures counts the rows whose runs failed or lost messages.
+func (rep *report) failures() int {
+	n := 0
 	for _, w := range rep.Rows {
-		if w.Runs == 0 {
-			fmt.Fprintf(&b, "| %s | %s | LOST | LOST | LOST | |\n", w.Scenario, w.System)
-			continue
+		if w.Error != "" || (w.Runs == 0 && w.Pending == "") {
+			n++
 		}
-		if w.MsgsPerSec == 0 { // every message came in one batch
-			fmt.Fprintf(&b, "| %s | %s | n/a | n/a | %.2f | |\n", w.Scenario, w.System, w.CPUPerMillion)
-			continue
-		}
-		ratio := ""
-		if w.Ratio > 0 {
-			ratio = fmt.Sprintf("%.1f×", w.Ratio)
-		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", w.Scenario, w.System,
-			thousands(w.MsgsPerSec), fmt.Sprintf("%.1f", w.MBPerSec), fmt.Sprintf("%.2f", w.CPUPerMillion), ratio)
 	}
-	b.WriteString("\n")
-	var notes []string
-	for _, w := range rep.Rows {
-		n := fmt.Sprintf("%s %s: %s msgs per run", w.System, w.Scenario, thousands(float64(w.Count)))
-		if w.LostRuns > 0 {
-			n += fmt.Sprintf(", %d of %d runs LOST messages (not averaged)", w.LostRuns, w.LostRuns+w.Runs)
-		}
-		notes = append(notes, n)
-	}
-	b.WriteString("Messages per run: " + strings.Join(notes, "; ") + ".\n")
-	return b.String()
+	return n
 }
 
 func (rep *report) writeJSON(path string) error {
@@ -185,15 +203,273 @@ func (rep *report) writeJSON(path string) error {
 	return os.WriteFile(path, append(b, '\n'), 0o644)
 }
 
-// thousands formats a non-negative number with comma separators.
-func thousands(f float64) string {
-	s := fmt.Sprintf("%.0f", f)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
+// rowsOf returns the rows of a group, in the order they were measured.
+func (rep *report) rowsOf(group string) []row {
+	var out []row
+	for _, w := range rep.Rows {
+		if w.Group == group {
+			out = append(out, w)
 		}
-		b.WriteRune(c)
 	}
+	return out
+}
+
+// status is what a row shows instead of numbers, or "".
+func (w *row) status() string {
+	switch {
+	case w.Pending != "":
+		return w.Pending
+	case w.Error != "":
+		return "FAILED: " + strings.ReplaceAll(firstLine(w.Error), "|", "/")
+	case w.Runs == 0 && w.LostRuns > 0:
+		return "LOST (every run lost messages)"
+	case w.Runs == 0:
+		return "no run"
+	}
+	return ""
+}
+
+// runsCell says how many runs made the figure and how many were lost.
+func (w *row) runsCell() string {
+	s := fmt.Sprint(w.Runs)
+	if w.LostRuns > 0 {
+		s += fmt.Sprintf(" (+%d LOST)", w.LostRuns)
+	}
+	return s
+}
+
+func ratioCell(v float64) string {
+	if v <= 0 {
+		return ""
+	}
+	switch {
+	case v >= 10:
+		return fmt.Sprintf("%.0f×", v)
+	case v < 0.1:
+		return fmt.Sprintf("%.2g×", v)
+	}
+	return fmt.Sprintf("%.2f×", v)
+}
+
+func (rep *report) systemNames() map[string]string {
+	m := map[string]string{}
+	for _, s := range rep.Systems {
+		m[s.Key] = s.Name
+	}
+	return m
+}
+
+// markdown renders RESULTS.md.
+func (rep *report) markdown() string {
+	var b strings.Builder
+	m := rep.Machine
+	b.WriteString("# yoton benchmarks: Go yoton vs Python yoton, libzmq, go-zeromq, mangos and raw TCP\n\n")
+	fmt.Fprintf(&b, "- Date: %s (took %s)\n", m.Date, rep.Elapsed)
+	fmt.Fprintf(&b, "- Machine: %s, %d cores, Linux %s, load average %s at the start\n", m.CPU, m.Cores, m.Kernel, m.Load)
+	fmt.Fprintf(&b, "- Go: %s; Go yoton %s (subscriber mode: %s)\n", m.Go, m.GoYoton, rep.GoRecv)
+	for _, s := range rep.Systems {
+		if s.Version != "" && s.Key != sysGoyoton {
+			fmt.Fprintf(&b, "- %s: %s\n", s.Name, s.Version)
+		}
+	}
+	for _, name := range sortedKeys(rep.Skipped) {
+		fmt.Fprintf(&b, "- %s: not measured: %s\n", name, rep.Skipped[name])
+	}
+	mode := ""
+	if rep.Quick {
+		mode = " (-quick: a smoke run, not a measurement)"
+	}
+	fmt.Fprintf(&b, "- Method: every side is its own process on 127.0.0.1; each figure is the median of %d run(s)%s; "+
+		"pub/sub runs are sized to last about %s; the systems take turns run by run.\n", rep.Runs, mode, rep.Target)
+	b.WriteString("- **Noise:** this machine has 2 cores and is shared with other engineers' concurrent test runs, " +
+		"and every run puts two or more busy processes on those 2 cores: differences under ~20 % are noise. " +
+		"Ratios are taken within one run of the benchmark, where all systems saw the same conditions.\n")
+	if rep.Note != "" {
+		fmt.Fprintf(&b, "- Note: %s\n", rep.Note)
+	}
+	b.WriteString("\nReproduce: `cd bench && go run ./cmd/yotonbench` (about 15 minutes; `-quick` for a smoke run). " +
+		"Compare two runs: `go run ./cmd/yotonbench -compare old.json,new.json`.\n")
+
+	rep.throughputTable(&b, grpPubSub, "## 1. Pub/sub, 1 publisher → 1 subscriber",
+		"Two processes. msgs/s and MB/s (payload, 10⁶ B) from the first to the last message at the subscriber; "+
+			"CPU is user+sys of both processes for their whole life, per million messages.")
+	rep.throughputTable(&b, grpFanout, fmt.Sprintf("## 2. Fan-out, 1 publisher → %d subscribers", rep.FanoutSubs),
+		fmt.Sprintf("**%d connections, 2 processes**: one publisher process connected to %d subscriber sockets "+
+			"(contexts, for yoton), all %d in one subscriber process (8 processes would only measure the "+
+			"scheduler on 2 cores). msgs/s counts deliveries: one message reaching %d subscribers counts %d.",
+			rep.FanoutSubs, rep.FanoutSubs, rep.FanoutSubs, rep.FanoutSubs, rep.FanoutSubs))
+	rep.reqrepTable(&b)
+	rep.scaleTable(&b)
+	rep.interopTable(&b)
+	rep.plotLinks(&b)
+	rep.targets(&b)
+	b.WriteString("\n## Systems\n\n")
+	for _, s := range rep.Systems {
+		fmt.Fprintf(&b, "- **%s**: %s\n", s.Name, s.About)
+	}
+	rep.notes(&b)
 	return b.String()
+}
+
+func (rep *report) throughputTable(b *strings.Builder, group, title, intro string) {
+	rows := rep.rowsOf(group)
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n%s\n\n%s\n\n", title, intro)
+	b.WriteString("| size | system | msgs per run | runs | msgs/s | MB/s | CPU s / 1M msgs | ÷ libzmq | ÷ raw TCP (alloc) | ÷ Python yoton |\n")
+	b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, w := range rows {
+		if st := w.status(); st != "" {
+			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | | | | | |\n", humanSize(w.Size), w.System, thousands(float64(w.Expected)), w.runsCell(), st)
+			continue
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %.1f | %.2f | %s | %s | %s |\n", humanSize(w.Size), w.System,
+			thousands(float64(w.Expected)), w.runsCell(), thousands(w.MsgsPerSec), w.MBPerSec, w.CPUPerMillion,
+			ratioCell(w.VsLibzmq), ratioCell(w.VsRaw), ratioCell(w.VsPython))
+	}
+}
+
+func (rep *report) reqrepTable(b *strings.Builder) {
+	lat, calls := rep.rowsOf(grpLatency), rep.rowsOf(grpCalls)
+	if len(lat)+len(calls) == 0 {
+		return
+	}
+	size := 0
+	for _, w := range append(slices.Clone(lat), calls...) {
+		size = w.Size
+	}
+	fmt.Fprintf(b, "\n## 3. Req/rep, %s\n\n", humanSize(size))
+	fmt.Fprintf(b, "Two processes: a replier that echoes, a requester. Latency: one call in flight, every call timed "+
+		"(percentiles over all calls of a run, then the median over runs). calls/s: %d calls in flight "+
+		"(libzmq and go-zeromq: a DEALER; mangos: %d contexts; raw TCP: pipelined on one connection; Python yoton: %d futures). "+
+		"Python yoton leaves Nagle on and polls futures every 10 ms.\n\n", rep.Outstanding, rep.Outstanding, rep.Outstanding)
+	b.WriteString("| system | p50 | p99 | p99.9 | calls timed | calls/s, " + fmt.Sprint(rep.Outstanding) +
+		" in flight | p50 ÷ libzmq's | calls/s ÷ libzmq's | calls/s ÷ raw TCP's |\n")
+	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	var systems []string
+	for _, w := range append(slices.Clone(lat), calls...) {
+		if !slices.Contains(systems, w.System) {
+			systems = append(systems, w.System)
+		}
+	}
+	get := func(rows []row, system string) *row {
+		for i := range rows {
+			if rows[i].System == system {
+				return &rows[i]
+			}
+		}
+		return nil
+	}
+	for _, s := range systems {
+		l, c := get(lat, s), get(calls, s)
+		cells := make([]string, 8)
+		if l != nil {
+			if st := l.status(); st != "" {
+				cells[0] = st
+			} else {
+				cells[0], cells[1], cells[2] = micros(l.P50us), micros(l.P99us), micros(l.P999us)
+				cells[3] = thousands(l.Calls)
+				cells[5] = ratioCell(l.VsLibzmq)
+			}
+		}
+		if c != nil {
+			if st := c.status(); st != "" {
+				if cells[0] != st {
+					cells[4] = st
+				}
+			} else {
+				cells[4] = thousands(c.CallsPerSec)
+				cells[6], cells[7] = ratioCell(c.VsLibzmq), ratioCell(c.VsRaw)
+			}
+		}
+		fmt.Fprintf(b, "| %s | %s |\n", s, strings.Join(cells, " | "))
+	}
+}
+
+func (rep *report) scaleTable(b *strings.Builder) {
+	rows := rep.rowsOf(grpScale)
+	if len(rows) == 0 {
+		return
+	}
+	b.WriteString("\n## 4. Scale: one hub holding thousands of connections\n\n")
+	fmt.Fprintf(b, "One hub process publishes one 64-byte message to N connections; the N clients live in %d processes. "+
+		"**Go yoton: the hub is one context on one loop that connects out to N client contexts, each bound to its own port** "+
+		"(yoton's Bind serves exactly one peer, so a hub that binds would need N ports). libzmq: one XPUB socket bound to one port, "+
+		"N SUB sockets connect (UP when N subscriptions arrived). Raw TCP: one listening port; the hub writes each message "+
+		"to every connection in turn from one goroutine. RLIMIT_NOFILE is raised in every process. "+
+		"Setup: from starting the connecting processes to the hub holding every connection. Memory: the hub's RSS after "+
+		"connecting minus before, divided by N (after a GC that returns free memory). Fan-out: from just before the send "+
+		"to the arrival at the last client; median of %d rounds per run.\n\n", rep.ScaleProcs, rep.Rounds)
+	b.WriteString("| connections | system | runs | setup | hub RSS per connection | fan-out to all | arrived | fan-out ÷ libzmq's | ÷ raw TCP's |\n")
+	b.WriteString("|--:|---|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, w := range rows {
+		if st := w.status(); st != "" {
+			fmt.Fprintf(b, "| %s | %s | %s | %s | | | | | |\n", thousands(float64(w.Conns)), w.System, w.runsCell(), st)
+			continue
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %.2f s | %s | %.2f ms | %s per round | %s | %s |\n",
+			thousands(float64(w.Conns)), w.System, w.runsCell(), w.Setup, kib(w.BytesPerConn), w.FanoutMs,
+			thousands(float64(w.Conns)), ratioCell(w.VsLibzmq), ratioCell(w.VsRaw))
+	}
+	if py := rep.systemNames()[sysPython]; py != "" {
+		fmt.Fprintf(b, "\n%s is not measured here: it runs two threads per connection (20,000 threads for 10,000 connections).\n", py)
+	}
+}
+
+func (rep *report) interopTable(b *strings.Builder) {
+	rows := rep.rowsOf(grpInterop)
+	if len(rows) == 0 {
+		return
+	}
+	b.WriteString("\n## 5. Interop: Go yoton ↔ Python yoton\n\n")
+	b.WriteString("Pub/sub as in 1., with one side in Go and the other in Python. The ratios compare with Go yoton's and " +
+		"Python yoton's own pub/sub at the same size (table 1).\n\n")
+	b.WriteString("| size | direction | msgs per run | runs | msgs/s | MB/s | CPU s / 1M msgs | ÷ Go yoton → Go yoton | ÷ Python yoton → Python yoton |\n")
+	b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, w := range rows {
+		if st := w.status(); st != "" {
+			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | | | | |\n", humanSize(w.Size), w.System, thousands(float64(w.Expected)), w.runsCell(), st)
+			continue
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %.1f | %.2f | %s | %s |\n", humanSize(w.Size), w.System,
+			thousands(float64(w.Expected)), w.runsCell(), thousands(w.MsgsPerSec), w.MBPerSec, w.CPUPerMillion,
+			ratioCell(w.VsGo), ratioCell(w.VsPython))
+	}
+}
+
+// notes lists messages per run, lost runs and failures.
+func (rep *report) notes(b *strings.Builder) {
+	var lines []string
+	lost := 0
+	for _, w := range rep.Rows {
+		lost += w.LostRuns
+		if w.LostRuns > 0 {
+			lines = append(lines, fmt.Sprintf("%s, %s: %d of %d runs LOST messages and are not in the medians",
+				w.Scenario, w.System, w.LostRuns, w.LostRuns+w.Runs))
+		}
+		if w.Error != "" {
+			lines = append(lines, fmt.Sprintf("%s, %s: FAILED: %s", w.Scenario, w.System, strings.ReplaceAll(firstLine(w.Error), "|", "/")))
+		}
+	}
+	if len(lines) == 0 {
+		b.WriteString("\nEvery run of every figure delivered every message.\n")
+		return
+	}
+	b.WriteString("\n## Notes\n\n")
+	for _, l := range lines {
+		fmt.Fprintf(b, "- %s\n", l)
+	}
+	if lost == 0 {
+		b.WriteString("- No run lost a message.\n")
+	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	var k []string
+	for s := range m {
+		k = append(k, s)
+	}
+	slices.Sort(k)
+	return k
 }

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"fmt"
+	"image/color"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+)
+
+// plotFile is a plot written next to RESULTS.md.
+type plotFile struct {
+	Name  string // file name
+	Title string
+}
+
+// writePlots writes the plots into dir and remembers them for markdown.
+func (rep *report) writePlots(dir string) error {
+	rep.plots = nil
+	for _, p := range []struct {
+		name, title string
+		make        func() (*plot.Plot, *plot.Legend, error)
+	}{
+		{"throughput-mbps.png", "Pub/sub throughput (MB/s) vs message size", func() (*plot.Plot, *plot.Legend, error) {
+			return rep.sizePlot("Pub/sub 1→1 throughput", "MB/s (payload, log)", func(w row) float64 { return w.MBPerSec })
+		}},
+		{"throughput-msgs.png", "Pub/sub message rate (msgs/s) vs message size", func() (*plot.Plot, *plot.Legend, error) {
+			return rep.sizePlot("Pub/sub 1→1 message rate", "messages/s (log)", func(w row) float64 { return w.MsgsPerSec })
+		}},
+		{"latency.png", "Req/rep round-trip latency percentiles", rep.latencyPlot},
+	} {
+		pl, leg, err := p.make()
+		if err != nil {
+			return err
+		}
+		if pl == nil {
+			continue
+		}
+		if err := savePNG(pl, leg, filepath.Join(dir, p.name)); err != nil {
+			return err
+		}
+		rep.plots = append(rep.plots, plotFile{Name: p.name, Title: p.title})
+	}
+	return nil
+}
+
+func (rep *report) plotLinks(b *strings.Builder) {
+	if len(rep.plots) == 0 {
+		return
+	}
+	b.WriteString("\n## Plots\n\n")
+	for _, p := range rep.plots {
+		fmt.Fprintf(b, "![%s](%s)\n\n", p.Title, p.Name)
+	}
+}
+
+// sizePlot draws one line per system: f of its pub/sub rows against the
+// message size, both axes logarithmic.
+func (rep *report) sizePlot(title, ylabel string, f func(row) float64) (*plot.Plot, *plot.Legend, error) {
+	rows := rep.rowsOf(grpPubSub)
+	var systems []string
+	var sizes []int
+	for _, w := range rows {
+		if !slices.Contains(systems, w.System) {
+			systems = append(systems, w.System)
+		}
+		if !slices.Contains(sizes, w.Size) {
+			sizes = append(sizes, w.Size)
+		}
+	}
+	if len(sizes) < 2 {
+		return nil, nil, nil
+	}
+	slices.Sort(sizes)
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = "message size (log)"
+	p.Y.Label.Text = ylabel
+	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
+	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	var ticks []plot.Tick
+	for _, s := range sizes {
+		ticks = append(ticks, plot.Tick{Value: float64(s), Label: humanSize(s)})
+	}
+	p.X.Tick.Marker = plot.ConstantTicks(ticks)
+	p.Add(plotter.NewGrid())
+	leg := plot.NewLegend()
+	drawn := 0
+	for i, sys := range systems {
+		var pts plotter.XYs
+		for _, w := range rows {
+			if w.System == sys && w.usable() && f(w) > 0 {
+				pts = append(pts, plotter.XY{X: float64(w.Size), Y: f(w)})
+			}
+		}
+		if len(pts) == 0 {
+			continue
+		}
+		if err := addLine(p, &leg, i, sys, pts); err != nil {
+			return nil, nil, err
+		}
+		drawn++
+	}
+	if drawn == 0 {
+		return nil, nil, nil
+	}
+	return p, &leg, nil
+}
+
+// latencyPlot draws p50, p99 and p99.9 of each system's req/rep latency.
+func (rep *report) latencyPlot() (*plot.Plot, *plot.Legend, error) {
+	p := plot.New()
+	p.Title.Text = "Req/rep round trip, one call in flight"
+	p.X.Label.Text = "percentile"
+	p.Y.Label.Text = "latency, µs (log)"
+	p.Y.Scale = plot.LogScale{}
+	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	p.X.Tick.Marker = plot.ConstantTicks([]plot.Tick{{Value: 0, Label: "p50"}, {Value: 1, Label: "p99"}, {Value: 2, Label: "p99.9"}})
+	p.X.Min, p.X.Max = -0.2, 2.2
+	p.Add(plotter.NewGrid())
+	leg := plot.NewLegend()
+	drawn := 0
+	for i, w := range rep.rowsOf(grpLatency) {
+		if !w.usable() || w.P50us <= 0 {
+			continue
+		}
+		pts := plotter.XYs{{X: 0, Y: w.P50us}, {X: 1, Y: w.P99us}, {X: 2, Y: w.P999us}}
+		if err := addLine(p, &leg, i, w.System, pts); err != nil {
+			return nil, nil, err
+		}
+		drawn++
+	}
+	if drawn == 0 {
+		return nil, nil, nil
+	}
+	return p, &leg, nil
+}
+
+// savePNG draws p with its legend to the right of it (where no line can
+// hide under it) and writes a PNG.
+func savePNG(p *plot.Plot, leg *plot.Legend, path string) error {
+	const w, h, lw = 8 * vg.Inch, 4.5 * vg.Inch, 1.9 * vg.Inch
+	img := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseBackgroundColor(color.White))
+	dc := draw.New(img)
+	p.Draw(draw.Crop(dc, 0, -lw, 0, 0))
+	leg.Top, leg.Left = true, true
+	leg.YOffs = -vg.Points(24)
+	leg.Draw(draw.Crop(dc, w-lw, 0, 0, 0))
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func addLine(p *plot.Plot, leg *plot.Legend, i int, name string, pts plotter.XYs) error {
+	l, s, err := plotter.NewLinePoints(pts)
+	if err != nil {
+		return err
+	}
+	l.Color = plotutil.Color(i)
+	l.Dashes = plotutil.Dashes(i / 7)
+	l.Width = vg.Points(1.5)
+	s.Color = plotutil.Color(i)
+	s.Shape = plotutil.Shape(i)
+	p.Add(l, s)
+	leg.Add(name, l, s)
+	return nil
+}
