@@ -557,6 +557,7 @@ func (c *Connection) traffic(gc gnet.Conn) gnet.Action {
 	if len(buf) == 0 {
 		return gnet.None
 	}
+	defer quickAck(gc.Fd()) // after the last read of this turn
 	c.lastRecv = time.Now()
 	if c.timedOut {
 		c.timedOut = false
