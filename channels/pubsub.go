@@ -21,6 +21,25 @@ const (
 	// SendLockExpiry is how long a "full" message locks a PubChannel if no
 	// "ok" follows.
 	SendLockExpiry = 10 * time.Second
+	// SyncHighWater: a SubChannel in sync mode says "full" once more
+	// than this many messages are queued (yoton's _HWM).
+	SyncHighWater = 32
+	// SyncLowWater: a full SubChannel in sync mode says "ok" once fewer
+	// than this many messages are queued (yoton's _LWM).
+	SyncLowWater = 16
+	// SyncRepeat is how often a SubChannel in sync mode repeats its
+	// status, when it checks its queue (on arrivals and reads).
+	SyncRepeat = 4 * time.Second
+)
+
+// queueStatus is a SubChannel's sync-mode state (yoton's QUEUE_NULL,
+// QUEUE_OK and QUEUE_FULL).
+type queueStatus uint8
+
+const (
+	statusNull queueStatus = iota // not in sync mode
+	statusOK
+	statusFull
 )
 
 // PubChannel is the publishing end of publish/subscribe: every message
@@ -107,6 +126,17 @@ func (p *PubChannel[T]) waitUnlocked(ctx context.Context) error {
 	return nil
 }
 
+// Throttled reports whether a subscriber in sync mode has said it is
+// full and has not said "ok" since (nor has the lock expired after
+// SendLockExpiry): while it is true, each Send first waits up to
+// SendLockWait. It is yoton's send lock, read-only. Safe for concurrent
+// use.
+func (p *PubChannel[T]) Throttled() bool {
+	p.lockMu.Lock()
+	defer p.lockMu.Unlock()
+	return len(p.fullFrom) > 0 && time.Now().Before(p.lockUntil)
+}
+
 // Deposit takes a flow-control message ("full" or "ok") from a
 // subscriber. Loop goroutine (reactor.Receiver).
 func (p *PubChannel[T]) Deposit(pk reactor.Package) {
@@ -140,8 +170,10 @@ func (p *PubChannel[T]) Close() error {
 
 // SubChannel is the subscribing end of publish/subscribe. Messages
 // arrive in a bounded queue (the context's queue size and discard rule)
-// and are read with Recv, TryRecv, RecvAll or Messages. Safe for
-// concurrent use.
+// and are read with Recv, TryRecv, RecvAll, Messages or, together with
+// other SubChannels, SelectSubChannel and RecvSelected. In sync mode
+// (SetSyncMode) it slows its publishers down when its queue grows. Safe
+// for concurrent use.
 type SubChannel[T any] struct {
 	base
 	mt MessageType[T]
@@ -156,11 +188,21 @@ type SubChannel[T any] struct {
 	waiters int
 	arrived chan struct{}
 	posted  bool // loop-owned: a Received emit is queued
+
+	// Sync mode, under mu. status and repeatAt change on the loop only
+	// (in checkStatus and SetSyncMode), so the "full" and "ok" messages
+	// leave in the order they were decided; readers off the loop only
+	// look, and post a check when one is due.
+	status      queueStatus
+	repeatAt    time.Time // when the current status is sent again
+	checkPosted bool      // a checkStatus is queued on the loop
+
+	ref uint64 // RecvSelected takes the messages up to this RecvSeq
 }
 
 // NewSubChannel attaches a subscribing channel to x at slotBase: it
-// receives on slot slotBase.<type>.pub-sub (and would send flow-control
-// messages on slotBase.<type>.sub-pub). Its queue takes the context's
+// receives on slot slotBase.<type>.pub-sub and sends its sync-mode
+// messages on slotBase.<type>.sub-pub. Its queue takes the context's
 // queue size and discard rule. It fails with ErrSlotNotFree when x
 // already has a channel receiving on that slot, and with ErrInvalidSlot
 // for a blank slotBase or a nil x or mt. Safe for concurrent use.
@@ -189,8 +231,8 @@ func (s *SubChannel[T]) Deposit(p reactor.Package) {
 	s.mu.Unlock()
 }
 
-// EndBatch wakes waiting receivers and queues one Received emit. Loop
-// goroutine (reactor.Receiver).
+// EndBatch wakes waiting receivers, checks the queue in sync mode and
+// queues one Received emit. Loop goroutine (reactor.Receiver).
 func (s *SubChannel[T]) EndBatch() {
 	s.mu.Lock()
 	if s.waiters > 0 {
@@ -198,13 +240,152 @@ func (s *SubChannel[T]) EndBatch() {
 		s.arrived = make(chan struct{})
 		s.waiters = 0
 	}
+	inSync := s.status != statusNull
 	s.mu.Unlock()
+	if inSync {
+		// yoton binds _check_queue_status to its received signal.
+		s.checkStatus()
+	}
 	if !s.posted && s.Received.HandlerCount() > 0 {
 		s.posted = true
 		_ = s.x.Reactor().Post(func() {
 			s.posted = false
 			_ = s.Received.EmitNow(s)
 		})
+	}
+}
+
+// SetSyncMode turns sync mode on or off (yoton's set_sync_mode). In sync
+// mode the channel sends "full" to its publishers once more than
+// SyncHighWater messages are queued, and "ok" once fewer than
+// SyncLowWater are; it repeats its status every SyncRepeat. Every
+// PubChannel at the slot then holds each Send back (at most
+// SendLockWait) while any of its subscribers is full. Turning it off
+// while full sends "ok" first. The channel checks its queue after each
+// batch of arrivals and on every read; the status messages are sent on
+// the loop. Safe for concurrent use; off the loop it returns once the
+// loop has applied the change.
+func (s *SubChannel[T]) SetSyncMode(on bool) {
+	st := statusNull
+	if on {
+		st = statusOK
+	}
+	apply := func() {
+		s.mu.Lock()
+		wasFull := s.status == statusFull
+		s.status = st
+		s.mu.Unlock()
+		if wasFull {
+			s.sendStatus("ok")
+		}
+	}
+	if err := s.x.Reactor().Do(context.Background(), apply); err != nil {
+		s.setStatus(st) // the reactor is closed: nobody is left to tell
+	}
+}
+
+// SyncMode reports whether the channel is in sync mode. Safe for
+// concurrent use.
+func (s *SubChannel[T]) SyncMode() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.status != statusNull
+}
+
+// checkDueLocked reports whether checkStatus would change or repeat the
+// status now (yoton's _check_queue_status, without acting). Under mu.
+func (s *SubChannel[T]) checkDueLocked() bool {
+	switch s.status {
+	case statusNull:
+		return false
+	case statusOK:
+		if s.q.Len() > SyncHighWater {
+			return true
+		}
+	case statusFull:
+		if s.q.Len() < SyncLowWater {
+			return true
+		}
+	}
+	return s.repeatAt.Before(time.Now())
+}
+
+// nextStatusLocked is yoton's _check_queue_status: it updates the status
+// and returns the message to send ("" for none). Under mu, loop only.
+func (s *SubChannel[T]) nextStatusLocked(now time.Time) string {
+	if s.status == statusNull {
+		return ""
+	}
+	n := s.q.Len()
+	switch {
+	case n > SyncHighWater && s.status == statusOK:
+		s.status = statusFull
+		s.repeatAt = now.Add(SyncRepeat)
+		return "full"
+	case n < SyncLowWater && s.status == statusFull:
+		s.status = statusOK
+		s.repeatAt = now.Add(SyncRepeat)
+		return "ok"
+	}
+	if s.repeatAt.Before(now) {
+		s.repeatAt = now.Add(SyncRepeat)
+		if s.status == statusOK {
+			return "ok"
+		}
+		return "full"
+	}
+	return ""
+}
+
+// checkStatus runs the sync-mode check and sends its message. Loop
+// goroutine.
+func (s *SubChannel[T]) checkStatus() {
+	s.mu.Lock()
+	msg := s.nextStatusLocked(time.Now())
+	s.mu.Unlock()
+	if msg != "" {
+		s.sendStatus(msg)
+	}
+}
+
+// sendStatus sends "full" or "ok" to the publishers; as yoton, only
+// while the context has a connection. Loop goroutine.
+func (s *SubChannel[T]) sendStatus(msg string) {
+	if s.x.ConnectionCount() == 0 {
+		return
+	}
+	_ = s.x.Send(context.Background(), s.slotOutID, []byte(msg), 0, 0)
+}
+
+// afterRead runs the sync-mode check after a read when one is due: at
+// once on the loop, else by posting it there (once). Any goroutine;
+// due was computed under mu.
+func (s *SubChannel[T]) afterRead(due bool) {
+	if !due {
+		return
+	}
+	r := s.x.Reactor()
+	if r.OnLoop() {
+		s.checkStatus()
+		return
+	}
+	s.mu.Lock()
+	if s.checkPosted {
+		s.mu.Unlock()
+		return
+	}
+	s.checkPosted = true
+	s.mu.Unlock()
+	err := r.Post(func() {
+		s.mu.Lock()
+		s.checkPosted = false
+		s.mu.Unlock()
+		s.checkStatus()
+	})
+	if err != nil {
+		s.mu.Lock()
+		s.checkPosted = false
+		s.mu.Unlock()
 	}
 }
 
@@ -240,7 +421,9 @@ func (s *SubChannel[T]) Discarded() uint64 {
 func (s *SubChannel[T]) TryRecv() (T, error) {
 	s.mu.Lock()
 	p, ok := s.q.PopFront()
+	due := s.checkDueLocked()
 	s.mu.Unlock()
+	s.afterRead(due)
 	if !ok {
 		var zero T
 		if s.closed.Load() {
@@ -264,8 +447,10 @@ func (s *SubChannel[T]) Recv(ctx context.Context) (T, error) {
 	for {
 		s.mu.Lock()
 		p, ok := s.q.PopFront()
+		due := s.checkDueLocked()
 		if ok {
 			s.mu.Unlock()
+			s.afterRead(due)
 			return s.decode(p.Data)
 		}
 		if s.closed.Load() {
@@ -275,6 +460,7 @@ func (s *SubChannel[T]) Recv(ctx context.Context) (T, error) {
 		if !checked {
 			checked = true
 			s.mu.Unlock()
+			s.afterRead(due)
 			onLoop = s.x.Reactor().OnLoop()
 			if onLoop {
 				return zero, ErrBlockingCall
@@ -305,7 +491,15 @@ func (s *SubChannel[T]) RecvAll() ([]T, error) {
 		p, _ := s.q.PopFront()
 		pkgs = append(pkgs, p)
 	}
+	due := s.checkDueLocked()
 	s.mu.Unlock()
+	s.afterRead(due)
+	return s.decodeAll(pkgs)
+}
+
+// decodeAll decodes pkgs, leaving out the ones that fail and joining
+// their errors.
+func (s *SubChannel[T]) decodeAll(pkgs []reactor.Package) ([]T, error) {
 	out := make([]T, 0, len(pkgs))
 	var errs []error
 	for _, p := range pkgs {
@@ -329,7 +523,9 @@ func (s *SubChannel[T]) Messages() iter.Seq2[T, error] {
 		for {
 			s.mu.Lock()
 			p, ok := s.q.PopFront()
+			due := s.checkDueLocked()
 			s.mu.Unlock()
+			s.afterRead(due)
 			if !ok {
 				return
 			}
@@ -342,7 +538,8 @@ func (s *SubChannel[T]) Messages() iter.Seq2[T, error] {
 
 // Close detaches the channel: no new message is queued, the queued ones
 // can still be read, and waiting receivers return ErrClosed once it is
-// empty. Idempotent; safe for concurrent use.
+// empty. A channel in sync mode that said "full" says "ok" first, so its
+// publishers do not stay held back. Idempotent; safe for concurrent use.
 func (s *SubChannel[T]) Close() error {
 	if !s.close() {
 		return nil
@@ -352,5 +549,25 @@ func (s *SubChannel[T]) Close() error {
 	s.arrived = make(chan struct{})
 	s.waiters = 0
 	s.mu.Unlock()
+	release := func() {
+		s.mu.Lock()
+		wasFull := s.status == statusFull
+		s.status = statusNull
+		s.mu.Unlock()
+		if wasFull {
+			s.sendStatus("ok")
+		}
+	}
+	if s.x.Reactor().OnLoop() {
+		release()
+	} else if err := s.x.Reactor().Post(release); err != nil {
+		s.setStatus(statusNull) // the loop is gone: nobody to tell
+	}
 	return nil
+}
+
+func (s *SubChannel[T]) setStatus(st queueStatus) {
+	s.mu.Lock()
+	s.status = st
+	s.mu.Unlock()
 }

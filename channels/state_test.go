@@ -1,0 +1,347 @@
+package channels_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/goyoton/yoton/channels"
+	"github.com/goyoton/yoton/reactor"
+	"github.com/goyoton/yoton/slots"
+	"github.com/goyoton/yoton/wire"
+)
+
+// rawReceiver takes the packages of one slot of a context in place of a
+// channel, so a test sees exactly what went over the wire.
+type rawReceiver struct {
+	got chan []byte
+}
+
+func (r *rawReceiver) Deposit(p reactor.Package) {
+	select {
+	case r.got <- p.Data:
+	default:
+		panic("rawReceiver: buffer full")
+	}
+}
+
+func (r *rawReceiver) EndBatch() {}
+
+// listen registers a rawReceiver on x at the full slot name.
+func listen(t *testing.T, x *reactor.Context, slot string) *rawReceiver {
+	t.Helper()
+	rx := &rawReceiver{got: make(chan []byte, 1024)}
+	require.NoError(t, x.Register(0, slots.Hash(slots.Normalize(slot)), rx, slot))
+	return rx
+}
+
+// next returns the next payload rx received, failing after the deadline.
+func (r *rawReceiver) next(t *testing.T) string {
+	t.Helper()
+	select {
+	case b := <-r.got:
+		return string(b)
+	case <-testCtx(t).Done():
+		t.Fatal("no package arrived")
+		return ""
+	}
+}
+
+// received returns a channel that gets the value of ch's state each time
+// its Received signal is emitted (the handler reads it on the loop, which
+// also shows that Recv never blocks there).
+func received[T any](ch *channels.StateChannel[T]) <-chan T {
+	out := make(chan T, 64)
+	ch.Received.Bind(func(s *channels.StateChannel[T]) {
+		v, ok := s.Recv()
+		if ok {
+			out <- v
+		}
+	})
+	return out
+}
+
+func waitState[T any](t *testing.T, events <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-events:
+		return v
+	case <-testCtx(t).Done():
+		t.Fatal("no state arrived")
+		var zero T
+		return zero
+	}
+}
+
+// TestStateSendsOnlyChanges checks on the wire that Send sends a value
+// only when it differs from the current state, and that SendLast resends.
+func TestStateSendsOnlyChanges(t *testing.T) {
+	r := newReactor(t)
+	a, b := pair(t, r)
+	ctx := testCtx(t)
+	st, err := channels.NewStateChannel(a, "status", channels.Text)
+	require.NoError(t, err)
+	require.Equal(t, "status.txt.state", st.SlotOutgoing())
+	require.Equal(t, "status.txt.state", st.SlotIncoming())
+	onWire := listen(t, b, "status.txt.state")
+	// b's NEW_CONNECTION makes a resend its state; let it pass first.
+	backMarker(t, b, a).sync(t)
+
+	require.NoError(t, st.SendLast(ctx)) // no state yet: nothing
+	steps := []struct{ send, state string }{
+		{send: "idle", state: "idle"},
+		{send: "idle", state: "idle"},
+		{send: "busy", state: "busy"},
+		{send: "", state: "busy"}, // an empty message is not a state
+		{send: "busy", state: "busy"},
+	}
+	for _, s := range steps {
+		require.NoError(t, st.Send(ctx, s.send))
+		v, ok := st.Recv()
+		require.True(t, ok)
+		require.Equal(t, s.state, v, "after sending %q", s.send)
+	}
+	require.NoError(t, st.SendLast(ctx))
+	require.NoError(t, st.Send(ctx, "idle"))
+
+	// Delivery is ordered: once "idle" (sent last) is in, nothing else
+	// was sent in between.
+	for _, want := range []string{"idle", "busy", "busy", "idle"} {
+		require.Equal(t, want, onWire.next(t))
+	}
+	require.Empty(t, onWire.got)
+}
+
+// TestStateRecvNeverBlocks: without a state Recv returns the zero value
+// and false at once; a received state becomes the current one, on the
+// loop (in the Received handler) as elsewhere.
+func TestStateRecvNeverBlocks(t *testing.T) {
+	r := newReactor(t)
+	a, b := pair(t, r)
+	ctx := testCtx(t)
+	sa, err := channels.NewStateChannel(a, "mode", channels.Text)
+	require.NoError(t, err)
+	sb, err := channels.NewStateChannel(b, "mode", channels.Text)
+	require.NoError(t, err)
+	events := received(sb)
+
+	v, ok := sb.Recv()
+	require.False(t, ok)
+	require.Empty(t, v)
+
+	require.NoError(t, sa.Send(ctx, "on"))
+	require.Equal(t, "on", waitState(t, events))
+	v, ok = sb.Recv()
+	require.True(t, ok)
+	require.Equal(t, "on", v)
+
+	// A state received from elsewhere is the current one: sending it
+	// again is no change and sends nothing; another value goes back.
+	ea := received(sa)
+	require.NoError(t, sb.Send(ctx, "on"))
+	require.NoError(t, sb.Send(ctx, "off"))
+	require.Equal(t, "off", waitState(t, ea))
+	v, _ = sa.Recv()
+	require.Equal(t, "off", v)
+}
+
+// TestStateLateJoiner: a context that connects after the state was set
+// (and after the startup queue went out) learns it, because every state
+// channel resends on NEW_CONNECTION, through forwarding too.
+func TestStateLateJoiner(t *testing.T) {
+	tests := []struct {
+		name   string
+		viaOld bool // connect to the context that received the state, not to its owner
+	}{
+		{name: "to owner"},
+		{name: "through forwarder", viaOld: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newReactor(t)
+			a, b := pair(t, r)
+			ctx := testCtx(t)
+			sa, err := channels.NewStateChannel(a, "status", channels.Object)
+			require.NoError(t, err)
+			if tt.viaOld {
+				sb, err := channels.NewStateChannel(b, "status", channels.Object)
+				require.NoError(t, err)
+				events := received(sb)
+				require.NoError(t, sa.Send(ctx, wire.Tuple{"ready", int64(3)}))
+				require.Equal(t, `('ready', 3)`, wire.Repr(waitState(t, events)))
+				// b forgets its copy, so what c learns travels from a.
+				require.NoError(t, sb.Close())
+			} else {
+				require.NoError(t, sa.Send(ctx, wire.Tuple{"ready", int64(3)}))
+				require.NoError(t, a.Flush(ctx))
+			}
+
+			c, err := r.NewContext()
+			require.NoError(t, err)
+			sc, err := channels.NewStateChannel(c, "status", channels.Object)
+			require.NoError(t, err)
+			events := received(sc)
+			_, ok := sc.Recv()
+			require.False(t, ok)
+
+			host := a
+			if tt.viaOld {
+				host = b
+			}
+			conn, err := host.Bind("127.0.0.1:0", 1, "late")
+			require.NoError(t, err)
+			_, port := conn.LocalAddr()
+			_, err = c.Connect(ctx, fmt.Sprintf("127.0.0.1:%d", port), "late")
+			require.NoError(t, err)
+
+			require.Equal(t, `('ready', 3)`, wire.Repr(waitState(t, events)))
+			v, ok := sc.Recv()
+			require.True(t, ok)
+			require.Equal(t, `('ready', 3)`, wire.Repr(v))
+		})
+	}
+}
+
+// TestStateObjectsCompareEncoded: object states compare by encoding, and
+// the state is a copy of what was sent.
+func TestStateObjectsCompareEncoded(t *testing.T) {
+	r := newReactor(t)
+	a, b := pair(t, r)
+	ctx := testCtx(t)
+	st, err := channels.NewStateChannel(a, "obj", channels.Object)
+	require.NoError(t, err)
+	wire0 := listen(t, b, "obj.obj.state")
+	backMarker(t, b, a).sync(t) // b's NEW_CONNECTION is in
+
+	list := []any{int64(1), "two"}
+	require.NoError(t, st.Send(ctx, list))
+	require.NoError(t, st.Send(ctx, []any{int64(1), "two"})) // equal encoding
+	list[0] = int64(99)                                      // the state is not the caller's slice
+	v, _ := st.Recv()
+	require.Equal(t, "[1, 'two']", wire.Repr(v))
+	require.NoError(t, st.Send(ctx, list))
+	require.NoError(t, st.Send(ctx, nil)) // None is a state too
+
+	for _, want := range []string{"[1, 'two']", "[99, 'two']", "None"} {
+		got, err := wire.DecodeObject([]byte(wire0.next(t)))
+		require.NoError(t, err)
+		require.Equal(t, want, wire.Repr(got))
+	}
+
+	require.ErrorIs(t, st.Send(ctx, []byte("raw")), channels.ErrEncode)
+}
+
+// TestStateClose: a closed channel refuses to send and no longer resends
+// on NEW_CONNECTION, but still reports its last state.
+func TestStateClose(t *testing.T) {
+	r := newReactor(t)
+	a, b := pair(t, r)
+	ctx := testCtx(t)
+	st, err := channels.NewStateChannel(a, "s", channels.Text)
+	require.NoError(t, err)
+	_, err = channels.NewStateChannel(a, "s", channels.Text)
+	require.ErrorIs(t, err, channels.ErrSlotNotFree)
+	_, err = channels.NewStateChannel[string](a, " ", channels.Text)
+	require.ErrorIs(t, err, channels.ErrInvalidSlot)
+
+	require.NoError(t, st.Send(ctx, "last"))
+	require.NoError(t, st.Close())
+	require.NoError(t, st.Close())
+	require.ErrorIs(t, st.Send(ctx, "more"), channels.ErrClosed)
+	require.ErrorIs(t, st.SendLast(ctx), channels.ErrClosed)
+	v, ok := st.Recv()
+	require.True(t, ok)
+	require.Equal(t, "last", v)
+
+	// The slot is free again; a new channel starts without a state.
+	st2, err := channels.NewStateChannel(a, "s", channels.Text)
+	require.NoError(t, err)
+	_, ok = st2.Recv()
+	require.False(t, ok)
+
+	// Closing the context closes its state channels.
+	sb, err := channels.NewStateChannel(b, "t", channels.Text)
+	require.NoError(t, err)
+	require.NoError(t, b.Close())
+	require.True(t, sb.IsClosed())
+	require.ErrorIs(t, sb.Send(context.Background(), "x"), channels.ErrClosed)
+}
+
+// A state channel holds one value for the whole network. A context that
+// connects later learns it: every state channel resends its state when a
+// newcomer announces itself (NEW_CONNECTION).
+func ExampleNewStateChannel() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r, err := reactor.New()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer closeReactor(r)
+	host, _, err := connectedPair(ctx, r)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	status, err := channels.NewStateChannel(host, "status", channels.Text)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, s := range []string{"starting", "ready", "ready"} { // the second "ready" sends nothing
+		if err := status.Send(ctx, s); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	current, _ := status.Recv()
+	fmt.Println("host state:", current)
+
+	// A newcomer, connected to the host through a second bind.
+	late, err := r.NewContext()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	view, err := channels.NewStateChannel(late, "status", channels.Text)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, ok := view.Recv() // never waits
+	fmt.Println("newcomer has a state:", ok)
+	learned := make(chan string, 1)
+	view.Received.Bind(func(s *channels.StateChannel[string]) {
+		// On the loop goroutine: Recv never blocks, so it is fine here.
+		if v, ok := s.Recv(); ok {
+			select {
+			case learned <- v:
+			default:
+			}
+		}
+	})
+	conn, err := host.Bind("127.0.0.1:0", 1, "second")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, port := conn.LocalAddr()
+	if _, err := late.Connect(ctx, fmt.Sprintf("127.0.0.1:%d", port), ""); err != nil {
+		fmt.Println(err)
+		return
+	}
+	select {
+	case v := <-learned:
+		fmt.Println("newcomer learned:", v)
+	case <-ctx.Done():
+		fmt.Println(ctx.Err())
+	}
+	// Output:
+	// host state: ready
+	// newcomer has a state: false
+	// newcomer learned: ready
+}
