@@ -1,30 +1,141 @@
 package main
 
-// Go yoton req/rep (scenario 3) — NOT YET AVAILABLE.
-//
-// The library has no channels.ReqChannel / RepChannel yet (issue 4). Until
-// it has, the req/rep rows of Go yoton say "not yet available" instead of a
-// number. To add the scenario, replace the registerPending call below with
-//
-//	registerRole(sysGoyoton, "rep", goyotonRep)
-//	registerRole(sysGoyoton, "req", goyotonReq)
-//
-// and write the two roles in this file, following the libzmq ones
-// (sys_libzmq.go) and Python's (python/reqrep.py, the peer to match):
-//
-//   - goyotonRep: a reactor, a context (reactor.WithQueue(goQueueSize,
-//     goQueueRule)), a RepChannel on slot benchSlot whose handler "echo"
-//     returns its argument, Bind("127.0.0.1:0", 1, ""), then
-//     io.say("%s %s", readyWord, "host:port") and io.waitEOF().
-//   - goyotonReq: Connect to a.addrList()[0]; in mode "latency" call
-//     callLoop(a, true, func() error { echo one a.size-byte payload and
-//     wait for its future }), in mode "throughput" call pipeline(a, send,
-//     recv) with a.outstanding futures in flight; then
-//     io.sayJSON(resultWord, res) and io.waitEOF().
-//
-// Nothing else changes: the runner finds the roles in roleFuncs, runs the
-// scenario, computes the ratios and plots the percentiles.
+import (
+	"context"
+	"errors"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goyoton/yoton/channels"
+	"github.com/goyoton/yoton/futures"
+	"github.com/goyoton/yoton/reactor"
+	"github.com/goyoton/yoton/wire"
+)
+
+// Go yoton req/rep (scenario 3): a RepChannel whose "echo" returns its
+// argument (as python/reqrep.py's does) on one process, a ReqChannel on
+// the other. The payload is an a.size-character string, as Python sends.
 func init() {
-	registerPending(sysGoyoton, kindReqRep,
-		"not yet available: the library has no ReqChannel/RepChannel yet (issue 4)")
+	registerRole(sysGoyoton, "rep", goyotonRep)
+	registerRole(sysGoyoton, "req", goyotonReq)
+}
+
+func goyotonRep(_ roleArgs, cio *childIO) error {
+	r, err := reactor.New()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	x, err := r.NewContext(reactor.WithQueue(goQueueSize, goQueueRule))
+	if err != nil {
+		return err
+	}
+	rep, err := channels.NewRepChannel(x, benchSlot)
+	if err != nil {
+		return err
+	}
+	rep.Handle("echo", func(args []any, _ *wire.Dict) (any, error) {
+		if len(args) != 1 {
+			return nil, errors.New("echo takes one argument")
+		}
+		return args[0], nil
+	})
+	// Handlers run on the loop (yoton's event mode): echo never blocks.
+	if err := rep.SetMode(channels.RepEvent); err != nil {
+		return err
+	}
+	conn, err := x.Bind("127.0.0.1:0", 1, "")
+	if err != nil {
+		return err
+	}
+	host, port := conn.LocalAddr()
+	if err := cio.say("%s %s", readyWord, net.JoinHostPort(host, strconv.Itoa(port))); err != nil {
+		return err
+	}
+	cio.waitEOF()
+	return nil
+}
+
+func goyotonReq(a roleArgs, cio *childIO) error {
+	addrs, err := a.addrList()
+	if err != nil {
+		return err
+	}
+	r, err := reactor.New()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	x, err := r.NewContext(reactor.WithQueue(goQueueSize, goQueueRule))
+	if err != nil {
+		return err
+	}
+	req, err := channels.NewReqChannel(x, benchSlot)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := x.Connect(ctx, addrs[0], ""); err != nil {
+		return err
+	}
+	payload := strings.Repeat("x", a.size)
+	args := []any{payload}
+	call := func() error {
+		f, err := req.Call("echo", args, nil)
+		if err != nil {
+			return err
+		}
+		v, err := f.Result(ctx)
+		if err != nil {
+			return err
+		}
+		if s, ok := v.(string); !ok || len(s) != len(payload) {
+			return errors.New("bad reply")
+		}
+		return nil
+	}
+	var res result
+	switch a.mode {
+	case "latency":
+		ctx, cancel = context.WithTimeout(context.Background(), time.Duration(a.duration*float64(time.Second))+time.Minute)
+		defer cancel()
+		res, err = callLoop(a, true, call)
+	case "throughput":
+		ctx, cancel = context.WithTimeout(context.Background(), time.Duration(a.duration*float64(time.Second))+time.Minute)
+		defer cancel()
+		replies := make(chan error, a.outstanding+1)
+		send := func() error {
+			f, err := req.Call("echo", args, nil)
+			if err != nil {
+				return err
+			}
+			f.AddDoneCallback(func(f *futures.Future[any]) {
+				_, err := f.Result(ctx)
+				select { // never block the loop, even after the run ended
+				case replies <- err:
+				default:
+				}
+			})
+			return nil
+		}
+		res, err = pipeline(a, send, func() error {
+			if err := <-replies; err != nil {
+				return err
+			}
+			return send()
+		})
+	default:
+		return errors.New("unknown req mode " + a.mode)
+	}
+	if err != nil {
+		return err
+	}
+	if err := cio.sayJSON(resultWord, res); err != nil {
+		return err
+	}
+	cio.waitEOF()
+	return nil
 }
