@@ -1,0 +1,201 @@
+# -*- coding: utf-8 -*-
+"""examples_peer.py: Python yoton roles for the Go example networks.
+
+Each subcommand is one node of an example in examples/, written with
+plain Python yoton 2.2, so that a Go network and a Python process can be
+seen to talk (by hand, or from the examples' Go tests):
+
+  calc-client --connect ADDR
+      The client of examples/clientserver: a ReqChannel and a SubChannel
+      following the server's log. Makes its calls, prints one line per
+      reply and per log line, then "done", and exits.
+
+  replier --connect ADDR [--name NAME] [--work SECONDS]
+      A replier of examples/multireqrep: a RepChannel in thread mode whose
+      square(n, requester) takes SECONDS and returns (NAME, n*n). Prints
+      "ready NAME" once connected and a line per request, then serves until
+      stdin ends (or Ctrl-C).
+
+  chat --connect ADDR [--name NAME] [--say TEXT]...
+      A node of examples/chat: announces "*** NAME joined", publishes
+      "NAME: line" for every --say argument and every line read on stdin,
+      and prints every line it hears from the others. Prints "joined as
+      NAME" once connected; at the end of stdin it announces "*** NAME
+      left", prints "left" and exits (Ctrl-C just exits).
+
+Start it with yoton on the path, for example:
+
+  PYTHONPATH=~/.cache/goyoton/pyzo/usr/share/pyzo/pyzo \\
+      python3 internal/pypeer/scripts/examples_peer.py chat --connect localhost:yotonchat+2
+
+What the script prints goes to stdout, one line at a time; yoton's own
+diagnostics go to stderr.
+"""
+
+import argparse
+import os
+import queue
+import sys
+import threading
+import time
+
+_OUT = sys.stdout
+sys.stdout = sys.stderr  # yoton print()s its diagnostics
+
+import yoton  # noqa: E402  (after the stdout redirection on purpose)
+
+
+def say(*args):
+    _OUT.write(" ".join(str(a) for a in args) + "\n")
+    _OUT.flush()
+
+
+def stdin_lines():
+    """A queue of stdin lines, None at the end, filled by a daemon thread."""
+    q = queue.Queue()
+
+    def reader():
+        for line in sys.stdin:
+            q.put(line.rstrip("\r\n"))
+        q.put(None)
+
+    threading.Thread(target=reader, daemon=True).start()
+    return q
+
+
+def serve_until_stdin_ends(poll=None):
+    """Process yoton events until stdin ends; call poll() in between."""
+    lines = stdin_lines()
+    while True:
+        yoton.process_events(False)
+        if poll is not None:
+            poll()
+        try:
+            line = lines.get(timeout=0.01)
+        except queue.Empty:
+            continue
+        if line is None:
+            return
+        yield line
+
+
+# ---- examples/clientserver
+
+
+def calc_client(args):
+    ct = yoton.Context()
+    log = yoton.SubChannel(ct, "log")
+    req = yoton.ReqChannel(ct, "calc")
+    ct.connect(args.connect)
+    say("connected to", args.connect)
+    calls = [("add", (3, 4)), ("upper", ("hello from python",)), ("divide", (22, 7)), ("divide", (1, 0))]
+    for name, call_args in calls:
+        shown = "%s(%s)" % (name, ", ".join(repr(a) for a in call_args))
+        future = getattr(req, name)(*call_args)
+        err = future.exception(args.timeout)
+        if err is None:
+            say("%s = %r" % (shown, future.result(0)))
+        else:
+            say("%s failed: %s" % (shown, str(err).splitlines()[0]))
+        say("log:", log.recv(args.timeout))
+    ct.flush()
+    ct.close()
+    say("done")
+
+
+# ---- examples/multireqrep
+
+
+class Worker(yoton.RepChannel):
+    """The replier of examples/multireqrep."""
+
+    name = "python"
+    work_seconds = 0.1
+
+    def square(self, n, requester=""):
+        say("replier %s: working on square(%d) for %s" % (self.name, n, requester))
+        time.sleep(self.work_seconds)
+        return self.name, n * n
+
+
+def replier(args):
+    ct = yoton.Context()
+    rep = Worker(ct, "work")
+    rep.name = args.name
+    rep.work_seconds = args.work
+    rep.set_mode("thread")
+    ct.connect(args.connect)
+    say("ready", args.name)
+    for _ in serve_until_stdin_ends():
+        pass
+    ct.close()
+    say("done")
+
+
+# ---- examples/chat
+
+
+def chat(args):
+    ct = yoton.Context()
+    pub = yoton.PubChannel(ct, "chat")
+    sub = yoton.SubChannel(ct, "chat")
+    if args.bind:
+        conn = ct.bind(args.bind)
+        say("bound at port", conn.port1)
+    if args.connect:
+        ct.connect(args.connect)
+    pub.send("*** %s joined" % args.name)
+    say("joined as", args.name)
+    for text in args.say:
+        pub.send("%s: %s" % (args.name, text))
+
+    def heard():
+        while True:
+            msg = sub.recv(False)
+            if not msg:
+                return
+            say(msg)
+
+    for line in serve_until_stdin_ends(heard):
+        if line:
+            pub.send("%s: %s" % (args.name, line))
+    pub.send("*** %s left" % args.name)
+    ct.flush()
+    ct.close()
+    say("left")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="role", required=True)
+
+    p = sub.add_parser("calc-client", help="client of examples/clientserver")
+    p.add_argument("--connect", required=True)
+    p.add_argument("--timeout", type=float, default=10.0)
+    p.set_defaults(fn=calc_client)
+
+    p = sub.add_parser("replier", help="replier of examples/multireqrep")
+    p.add_argument("--connect", required=True)
+    p.add_argument("--name", default="python")
+    p.add_argument("--work", type=float, default=0.1, help="seconds each request takes")
+    p.set_defaults(fn=replier)
+
+    p = sub.add_parser("chat", help="node of examples/chat")
+    p.add_argument("--connect", default="")
+    p.add_argument("--bind", default="")
+    p.add_argument("--name", default="python")
+    p.add_argument("--say", action="append", default=[])
+    p.set_defaults(fn=chat)
+
+    args = ap.parse_args()
+    try:
+        args.fn(args)
+    except KeyboardInterrupt:
+        pass
+    sys.stderr.flush()
+    # yoton's threads are daemons; leave without waiting for them.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
