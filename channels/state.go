@@ -34,6 +34,7 @@ type StateChannel[T any] struct {
 	cur    []byte // encoding of the current state; nil while there is none
 	msg    T      // the current state
 	posted bool   // loop-owned: a Received emit is queued
+	unhook func() // unregisters the NEW_CONNECTION hook
 }
 
 // NewStateChannel attaches a state channel to x at slotBase: it sends
@@ -53,7 +54,7 @@ func NewStateChannel[T any](x *reactor.Context, slotBase string, mt MessageType[
 	if err := s.init(x, slotBase, mt.Name(), patternState, patternState, s); err != nil {
 		return nil, err
 	}
-	x.OnNewConnection(s.resend)
+	s.unhook = x.OnNewConnection(s.resend)
 	s.track(s)
 	return s, nil
 }
@@ -209,6 +210,8 @@ func (s *StateChannel[T]) EndBatch() {
 // its state; Recv still returns the last state. Idempotent; safe for
 // concurrent use.
 func (s *StateChannel[T]) Close() error {
-	s.close()
+	if s.close() && s.unhook != nil {
+		s.unhook()
+	}
 	return nil
 }

@@ -210,6 +210,11 @@ func (c *Connection) SetTimeout(d time.Duration) error {
 	return nil
 }
 
+// Established returns a channel closed once the connection is connected
+// (for a Bind, when its peer has completed the handshake). It stays open
+// for a connection that closes before that; select on Done too.
+func (c *Connection) Established() <-chan struct{} { return c.established }
+
 // Done returns a channel closed when the connection has closed.
 func (c *Connection) Done() <-chan struct{} { return c.done }
 

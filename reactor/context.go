@@ -48,8 +48,9 @@ type Context struct {
 	sending   map[uint64]string
 	receiving map[uint64]Receiver
 	recvSnap  atomic.Pointer[map[uint64]Receiver]
-	contextRx func(msg string, p Package)  // context-message hook (loop)
-	stateSend []func()                     // NEW_CONNECTION resenders
+	contextRx func(msg string, p Package) // context-message hook (loop)
+	stateSend []newConnHook               // NEW_CONNECTION hooks
+	hookSeq   uint64
 	channels  []interface{ Close() error } // for CloseChannels
 
 	// Backpressure: backlogHigh is set by the loop while any queue of
@@ -188,10 +189,28 @@ func (x *Context) publishReceivers() {
 
 // OnNewConnection registers fn to run on the loop whenever this context
 // receives a NEW_CONNECTION message (state channels resend their state).
-func (x *Context) OnNewConnection(fn func()) {
+// The returned function unregisters it. Safe for concurrent use.
+func (x *Context) OnNewConnection(fn func()) (remove func()) {
 	x.regMu.Lock()
-	x.stateSend = append(x.stateSend, fn)
-	x.regMu.Unlock()
+	defer x.regMu.Unlock()
+	x.hookSeq++
+	id := x.hookSeq
+	x.stateSend = append(x.stateSend, newConnHook{id: id, fn: fn})
+	return func() {
+		x.regMu.Lock()
+		defer x.regMu.Unlock()
+		for i, h := range x.stateSend {
+			if h.id == id {
+				x.stateSend = append(x.stateSend[:i:i], x.stateSend[i+1:]...)
+				return
+			}
+		}
+	}
+}
+
+type newConnHook struct {
+	id uint64
+	fn func()
 }
 
 // Send queues a package for the network: the context stamps its id and
@@ -594,10 +613,10 @@ func (x *Context) contextMessage(p Package) {
 		}
 	case "NEW_CONNECTION":
 		x.regMu.Lock()
-		fns := append([]func(){}, x.stateSend...)
+		hooks := append([]newConnHook(nil), x.stateSend...)
 		x.regMu.Unlock()
-		for _, fn := range fns {
-			fn()
+		for _, h := range hooks {
+			h.fn()
 		}
 	default:
 		x.r.logf("yoton: received unknown context message: %q", msg)
