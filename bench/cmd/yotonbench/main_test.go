@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -75,7 +76,7 @@ func TestSmoke(t *testing.T) {
 		want = append(want, "| 64 B | "+name+" | ", "| 1 MiB | "+name+" | ")
 	}
 	want = append(want, "| 1 KiB | Go yoton | 150 | 1 |", // fan-out: 3 × 50 deliveries
-		"| Go yoton | not yet available", "| 40 | Go yoton | 1 |", "| 40 | raw TCP (alloc) | 1 |",
+		"| 40 | Go yoton | 1 |", "| 40 | raw TCP (alloc) | 1 |",
 		"| raw TCP (alloc) | ")
 	if has(sysPython) {
 		want = append(want, "| 64 B | Go yoton → Python yoton | ", "| 1 MiB | Python yoton → Go yoton | ",
@@ -88,6 +89,10 @@ func TestSmoke(t *testing.T) {
 		if !strings.Contains(table, w) {
 			t.Errorf("table has no row %q:\n%s", w, table)
 		}
+	}
+	// Go yoton's req/rep row carries a measured latency.
+	if !regexp.MustCompile(`\| Go yoton \| [0-9.]+ (µs|ms) \|`).MatchString(table) {
+		t.Errorf("no req/rep latency row for Go yoton:\n%s", table)
 	}
 	for _, png := range []string{"throughput-mbps.png", "throughput-msgs.png", "latency.png"} {
 		if fi, err := os.Stat(filepath.Join(dir, png)); err != nil || fi.Size() == 0 {
