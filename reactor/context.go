@@ -48,8 +48,7 @@ type Context struct {
 	sending   map[uint64]string
 	receiving map[uint64]Receiver
 	recvSnap  atomic.Pointer[map[uint64]Receiver]
-	contextRx func(msg string, p Package) // context-message hook (loop)
-	stateSend []newConnHook               // NEW_CONNECTION hooks
+	stateSend []newConnHook // NEW_CONNECTION hooks
 	hookSeq   uint64
 	channels  []interface{ Close() error } // for CloseChannels
 
