@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 )
@@ -281,9 +282,9 @@ func (rep *report) markdown() string {
 	}
 	fmt.Fprintf(&b, "- Method: every side is its own process on 127.0.0.1; each figure is the median of %d run(s)%s; "+
 		"pub/sub runs are sized to last about %s; the systems take turns run by run.\n", rep.Runs, mode, rep.Target)
-	b.WriteString("- **Noise:** this machine has 2 cores and is shared with other engineers' concurrent test runs, " +
-		"and every run puts two or more busy processes on those 2 cores: differences under ~20 % are noise. " +
-		"Ratios are taken within one run of the benchmark, where all systems saw the same conditions.\n")
+	fmt.Fprintf(&b, "- **Noise:** this machine has %d cores, "+
+		"and every run puts two or more busy processes on them: differences under ~20 %% are noise. "+
+		"Ratios are taken within one run of the benchmark, where all systems saw the same conditions.\n", runtime.NumCPU())
 	if rep.Note != "" {
 		fmt.Fprintf(&b, "- Note: %s\n", rep.Note)
 	}
