@@ -270,15 +270,7 @@ func (s *SubChannel[T]) SetSyncMode(on bool) {
 	if on {
 		st = statusOK
 	}
-	apply := func() {
-		s.mu.Lock()
-		wasFull := s.status == statusFull
-		s.status = st
-		s.mu.Unlock()
-		if wasFull {
-			s.sendStatus("ok")
-		}
-	}
+	apply := func() { s.changeStatus(st) }
 	if err := s.x.Reactor().Do(context.Background(), apply); err != nil {
 		s.setStatus(st) // the reactor is closed: nobody is left to tell
 	}
@@ -549,21 +541,25 @@ func (s *SubChannel[T]) Close() error {
 	s.arrived = make(chan struct{})
 	s.waiters = 0
 	s.mu.Unlock()
-	release := func() {
-		s.mu.Lock()
-		wasFull := s.status == statusFull
-		s.status = statusNull
-		s.mu.Unlock()
-		if wasFull {
-			s.sendStatus("ok")
-		}
-	}
+	release := func() { s.changeStatus(statusNull) }
 	if s.x.Reactor().OnLoop() {
 		release()
 	} else if err := s.x.Reactor().Post(release); err != nil {
 		s.setStatus(statusNull) // the loop is gone: nobody to tell
 	}
 	return nil
+}
+
+// changeStatus sets the sync status and, if the channel was full, tells
+// the publishers "ok" so that none stays throttled. Loop goroutine.
+func (s *SubChannel[T]) changeStatus(st queueStatus) {
+	s.mu.Lock()
+	wasFull := s.status == statusFull
+	s.status = st
+	s.mu.Unlock()
+	if wasFull {
+		s.sendStatus("ok")
+	}
 }
 
 func (s *SubChannel[T]) setStatus(st queueStatus) {
