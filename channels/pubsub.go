@@ -93,10 +93,11 @@ func (p *PubChannel[T]) Send(ctx context.Context, m T) error {
 	if len(b) == 0 {
 		return nil
 	}
-	if err := p.waitUnlocked(ctx); err != nil {
-		return err
+	err = p.waitUnlocked(ctx)
+	if err == nil {
+		err = p.x.Send(ctx, p.slotOutID, b, 0, 0)
 	}
-	if err := p.x.Send(ctx, p.slotOutID, b, 0, 0); err != nil {
+	if err != nil {
 		if errors.Is(err, reactor.ErrClosed) {
 			// The context (or its reactor) closed under us: report it
 			// as the channel's ErrClosed, keeping the cause.
@@ -115,15 +116,7 @@ func (p *PubChannel[T]) waitUnlocked(ctx context.Context) error {
 	if !locked || p.x.Reactor().OnLoop() {
 		return nil
 	}
-	t := time.NewTimer(SendLockWait)
-	defer t.Stop()
-	select {
-	case <-ch:
-	case <-t.C:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	return nil
+	return p.x.Reactor().WaitSignal(ctx, ch, SendLockWait)
 }
 
 // Throttled reports whether a subscriber in sync mode has said it is
