@@ -44,13 +44,13 @@ type Context struct {
 
 	// Channel registry: written under regMu, read by the loop through
 	// the atomic snapshot.
-	regMu     sync.Mutex
-	sending   map[uint64]string
-	receiving map[uint64]Receiver
-	recvSnap  atomic.Pointer[map[uint64]Receiver]
-	stateSend []newConnHook // NEW_CONNECTION hooks
-	hookSeq   uint64
-	channels  []interface{ Close() error } // for CloseChannels
+	regMu        sync.Mutex
+	sending      map[uint64]string
+	receiving    map[uint64]Receiver
+	recvSnap     atomic.Pointer[map[uint64]Receiver]
+	newConnHooks []newConnHook // NEW_CONNECTION hooks
+	hookSeq      uint64
+	channels     []interface{ Close() error } // for CloseChannels
 
 	// Backpressure: backlogHigh is set by the loop while any queue of
 	// this context is past the tiny length; senders wait on drainCh.
@@ -194,13 +194,13 @@ func (x *Context) OnNewConnection(fn func()) (remove func()) {
 	defer x.regMu.Unlock()
 	x.hookSeq++
 	id := x.hookSeq
-	x.stateSend = append(x.stateSend, newConnHook{id: id, fn: fn})
+	x.newConnHooks = append(x.newConnHooks, newConnHook{id: id, fn: fn})
 	return func() {
 		x.regMu.Lock()
 		defer x.regMu.Unlock()
-		for i, h := range x.stateSend {
+		for i, h := range x.newConnHooks {
 			if h.id == id {
-				x.stateSend = append(x.stateSend[:i:i], x.stateSend[i+1:]...)
+				x.newConnHooks = append(x.newConnHooks[:i:i], x.newConnHooks[i+1:]...)
 				return
 			}
 		}
@@ -612,7 +612,7 @@ func (x *Context) contextMessage(p Package) {
 		}
 	case "NEW_CONNECTION":
 		x.regMu.Lock()
-		hooks := append([]newConnHook(nil), x.stateSend...)
+		hooks := append([]newConnHook(nil), x.newConnHooks...)
 		x.regMu.Unlock()
 		for _, h := range hooks {
 			h.fn()
