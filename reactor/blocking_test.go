@@ -164,16 +164,19 @@ func TestReactorCloseEndsEverything(t *testing.T) {
 	goleak.VerifyNone(t, ignore)
 }
 
-// waitHandshaking waits until a bind's goroutine is in a handshake. It
-// spins on the flag the goroutine sets; there is no event to wait on.
+// waitHandshaking waits until a bind has a handshake in progress. It
+// asks the loop again until one is; there is no event to wait on.
 func waitHandshaking(t *testing.T, c *Connection) {
 	t.Helper()
 	deadline := time.Now().Add(waitTimeout)
 	for {
-		c.mu.Lock()
-		in := c.handshaking != nil
-		c.mu.Unlock()
-		if in {
+		in := 0
+		require.NoError(t, c.x.r.Do(context.Background(), func() {
+			if c.acc != nil {
+				in = c.acc.inProgress()
+			}
+		}))
+		if in > 0 {
 			return
 		}
 		if time.Now().After(deadline) {

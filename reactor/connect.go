@@ -11,15 +11,22 @@ import (
 	"github.com/goyoton/yoton/slots"
 )
 
-// Connect connects to a context bound at address and returns the
-// connected Connection. It retries refused connections until ctx's
-// deadline (DefaultConnectTimeout, 1 s as in yoton, when ctx has none),
-// then runs the handshake. After it returns the peer has been told
-// NEW_CONNECTION, and packages sent before any connection existed have
-// been queued on it. Not on the loop goroutine.
-func (x *Context) Connect(ctx context.Context, address, name string) (*Connection, error) {
+// Connect connects to a context bound (Bind) or listening (Listen) at
+// address and returns the connected Connection. It retries refused
+// connections until ctx's deadline (DefaultConnectTimeout, 1 s as in
+// yoton, when ctx has none), then runs the handshake. After it returns the
+// peer has been told NEW_CONNECTION, and packages sent before any
+// connection existed have been queued on it. WithReconnect keeps the
+// connection across drops. Not on the loop goroutine.
+func (x *Context) Connect(ctx context.Context, address, name string, opts ...ConnectOption) (*Connection, error) {
 	if x.r.OnLoop() {
 		return nil, ErrBlockingCall
+	}
+	var cfg connectConfig
+	for _, o := range opts {
+		if err := o.applyConnect(&cfg); err != nil {
+			return nil, err
+		}
 	}
 	addr, err := slots.ParseAddress(address)
 	if err != nil {
@@ -36,39 +43,15 @@ func (x *Context) Connect(ctx context.Context, address, name string) (*Connectio
 		ctx, cancel = context.WithTimeout(ctx, DefaultConnectTimeout)
 		defer cancel()
 	}
-	deadline, _ := ctx.Deadline()
 	target := net.JoinHostPort(addr.Host, strconv.Itoa(addr.Port))
-	var nc net.Conn
-	var d net.Dialer
-	retry := time.NewTimer(0)
-	defer retry.Stop()
-	<-retry.C
-	for {
-		nc, err = d.DialContext(ctx, "tcp4", target)
-		if err == nil {
-			break
-		}
-		retry.Reset(10 * time.Millisecond)
-		select {
-		case <-ctx.Done():
-			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-				err = ctx.Err()
-			}
-			return nil, fmt.Errorf("%w: cannot connect to %s on %d: %w", ErrConnect, addr.Host, addr.Port, err)
-		case <-retry.C:
-		}
-	}
-	// The handshake gets yoton's 2 s, or less if ctx ends sooner.
-	hsDeadline := time.Now().Add(HandshakeTimeout)
-	if deadline.Before(hsDeadline) {
-		hsDeadline = deadline
-	}
-	peerID, peerPID, err := handshakeAsClient(nc, x.id, hsDeadline)
+	nc, peerID, peerPID, err := dialAndHandshake(ctx, target, x.id, true)
 	if err != nil {
-		_ = nc.Close()
-		return nil, fmt.Errorf("%w: %w", ErrConnect, err)
+		return nil, err
 	}
 	c := newConnection(x, name)
+	if cfg.reconnect != nil {
+		c.redial = newRedialer(target, *cfg.reconnect)
+	}
 	c.status.Store(int32(statusHandover))
 	if !x.r.enter() {
 		_ = nc.Close()
@@ -85,4 +68,42 @@ func (x *Context) Connect(ctx context.Context, address, name string) (*Connectio
 		return nil, fmt.Errorf("%w: connection closed during set-up: %s", ErrConnect, c.CloseReason())
 	}
 	return c, nil
+}
+
+// dialAndHandshake dials target (retrying refusals every 10 ms until ctx
+// ends, when retry is set) and runs the connecting side of the handshake
+// within yoton's 2 s or ctx's deadline, whichever comes first.
+func dialAndHandshake(ctx context.Context, target string, id uint64, retry bool) (nc net.Conn, peerID uint64, peerPID int, err error) {
+	var d net.Dialer
+	pause := time.NewTimer(0)
+	defer pause.Stop()
+	<-pause.C
+	for {
+		nc, err = d.DialContext(ctx, "tcp4", target)
+		if err == nil {
+			break
+		}
+		if retry {
+			pause.Reset(10 * time.Millisecond)
+			select {
+			case <-ctx.Done():
+			case <-pause.C:
+				continue
+			}
+		}
+		if ctx.Err() != nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
+			err = ctx.Err()
+		}
+		return nil, 0, 0, fmt.Errorf("%w: cannot connect to %s: %w", ErrConnect, target, err)
+	}
+	hsDeadline := time.Now().Add(HandshakeTimeout)
+	if deadline, ok := ctx.Deadline(); ok && deadline.Before(hsDeadline) {
+		hsDeadline = deadline
+	}
+	peerID, peerPID, err = handshakeAsClient(nc, id, hsDeadline)
+	if err != nil {
+		_ = nc.Close()
+		return nil, 0, 0, fmt.Errorf("%w: %w", ErrConnect, err)
+	}
+	return nc, peerID, peerPID, nil
 }

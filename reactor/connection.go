@@ -91,8 +91,16 @@ type Connection struct {
 	done        chan struct{}
 	established chan struct{} // closed when the connection becomes connected
 
-	listener    net.Listener // while waiting (loop-owned)
-	handshaking net.Conn     // a bind's socket in its handshake (under mu)
+	// Disconnected and Reconnected are emitted on the loop when a
+	// connection made with WithReconnect drops and when it is back.
+	Disconnected *timers.Signal[DisconnectedEvent]
+	Reconnected  *timers.Signal[*Connection]
+
+	listed   bool      // in its context's conns (loop-owned)
+	acc      *acceptor // a Bind's, while it waits for its peer (loop-owned)
+	listener *Listener // the Listener that accepted it, if any (loop-owned)
+	redial   *redialer // set by WithReconnect (loop-owned)
+	link     linkState // Go-only link messages (link.go; loop-owned)
 
 	// Loop-owned.
 	gc        gnet.Conn
@@ -122,8 +130,10 @@ func newConnection(x *Context, name string) *Connection {
 	c := &Connection{
 		x:           x,
 		name:        name,
-		Closed:      timers.NewSignal[ClosedEvent](x.r),
-		TimedOut:    timers.NewSignal[TimedOutEvent](x.r),
+		Closed:       timers.NewSignal[ClosedEvent](x.r),
+		TimedOut:     timers.NewSignal[TimedOutEvent](x.r),
+		Disconnected: timers.NewSignal[DisconnectedEvent](x.r),
+		Reconnected:  timers.NewSignal[*Connection](x.r),
 		done:        make(chan struct{}),
 		established: make(chan struct{}),
 		pending:     queue.New[Package](x.queueSize, x.discard),
@@ -256,17 +266,13 @@ func (c *Connection) closeOnLoop(reason string, notify bool) {
 	if old == StatusClosed || old == StatusClosing {
 		return
 	}
-	c.status.Store(int32(StatusClosing))
-	if c.listener != nil {
-		_ = c.listener.Close()
-		c.listener = nil
+	c.x.setStatus(c, StatusClosing)
+	if c.acc != nil {
+		c.acc.close() // ends a bind's handshakes in progress at once
+		c.acc = nil
 	}
-	c.mu.Lock()
-	hs := c.handshaking
-	c.handshaking = nil
-	c.mu.Unlock()
-	if hs != nil {
-		_ = hs.Close() // ends a bind's handshake in progress at once
+	if c.redial != nil {
+		c.redial.stop()
 	}
 	if c.gc != nil {
 		if notify && old >= StatusHosting {
@@ -313,12 +319,15 @@ func (c *Connection) lingerPoll(deadline time.Time) {
 }
 
 func (c *Connection) finish(reason string) {
-	c.status.Store(int32(StatusClosed))
 	c.mu.Lock()
 	c.closeReason = reason
 	c.mu.Unlock()
 	// Count first: whoever wakes on done must see the new count.
-	c.x.connectionsChanged()
+	c.x.setStatus(c, StatusClosed)
+	if c.listener != nil {
+		c.listener.forget(c)
+	}
+	c.x.linksChanged()
 	close(c.done)
 	for _, w := range c.flushWait {
 		close(w)
@@ -511,40 +520,98 @@ func (c *Connection) tick(now time.Time) {
 	if !c.timedOut && now.Sub(c.lastRecv) > c.Timeout() {
 		c.timedOut = true
 		_ = c.TimedOut.Emit(TimedOutEvent{Conn: c, TimedOut: true})
+		if c.redial != nil && c.redial.policy.OnTimeout {
+			c.drop(fmt.Sprintf("%s Nothing received for %v.", ReasonTimedOut, c.Timeout()))
+		}
 	}
 }
 
-// opened runs when gnet has taken the socket. Loop goroutine.
+// opened runs when gnet has taken the socket of a Connect or of a
+// reconnect. Loop goroutine.
 func (c *Connection) opened(gc gnet.Conn) {
-	c.gc = gc
-	now := time.Now()
-	c.lastRecv, c.lastSend = now, now
 	switch c.Status() {
-	case StatusWaiting: // Bind: the connection is already listed
-		c.status.Store(int32(StatusHosting))
-		c.x.connectionsChanged()
-		close(c.established)
-		c.x.r.markDirty(c)
 	case statusHandover: // Connect
 		if c.x.isClosed() {
+			c.gc = gc
 			c.closeOnLoop(ReasonByContext, false)
 			return
 		}
-		c.status.Store(int32(StatusConnected))
 		c.x.addConnection(c)
-		close(c.established)
-		// Write the startup packages first, so that NEW_CONNECTION does
-		// not meet a queue filled to its limit by them (and discard one).
-		c.flush()
-		c.x.r.markDirty(c)
-		c.x.sendNow(slots.ContextSlot, []byte("NEW_CONNECTION"))
+	case StatusWaiting: // a reconnect
 	default: // closed while the socket was being handed over
 		_ = gc.Close()
+		return
+	}
+	reconnect := c.Status() == StatusWaiting
+	c.attach(gc, c.PeerID(), c.PeerPID(), StatusConnected)
+	// Write what waited first, so that NEW_CONNECTION does not meet a
+	// queue filled to its limit by it (and discard one).
+	c.flush()
+	c.x.sendNow(slots.ContextSlot, []byte(newConnectionMessage))
+	if reconnect {
+		c.redial.reconnected()
+		_ = c.Reconnected.Emit(c)
 	}
 }
 
+// attach makes gc the connection's socket: the connection is connected
+// from here on. Loop goroutine.
+func (c *Connection) attach(gc gnet.Conn, peerID uint64, peerPID int, status Status) {
+	gc.SetContext(c)
+	c.gc = gc
+	c.mu.Lock()
+	if local, ok := gc.LocalAddr().(*net.TCPAddr); ok {
+		c.host1, c.port1 = local.IP.String(), local.Port
+	}
+	if remote, ok := gc.RemoteAddr().(*net.TCPAddr); ok {
+		c.host2, c.port2 = remote.IP.String(), remote.Port
+	}
+	c.id2, c.pid2 = peerID, peerPID
+	c.mu.Unlock()
+	now := time.Now()
+	c.lastRecv, c.lastSend = now, now
+	c.timedOut = false
+	c.x.setStatus(c, status)
+	select {
+	case <-c.established:
+	default:
+		close(c.established)
+	}
+	c.x.r.markDirty(c)
+	c.linkUp()
+	c.x.linksChanged()
+}
+
+// adoptFailed ends a socket hand-over that gnet refused. Loop goroutine.
+func (c *Connection) adoptFailed(reason string) {
+	if c.gc != nil {
+		return // OnOpen ran after all
+	}
+	if c.Status() == StatusWaiting && c.redial != nil {
+		c.redial.attemptFailed(c, errors.New(reason))
+		return
+	}
+	if c.Status() == statusHandover {
+		c.closeOnLoop(reason, false)
+	}
+}
+
+// drop ends the connection for a reason that came from the peer or the
+// socket: a connection with WithReconnect goes down and redials, any
+// other closes. Loop goroutine.
+func (c *Connection) drop(reason string) {
+	if c.redial != nil && c.IsConnected() && !c.x.isClosed() {
+		c.down(reason)
+		return
+	}
+	c.closeOnLoop(reason, false)
+}
+
 // socketClosed runs when gnet closed the socket. Loop goroutine.
-func (c *Connection) socketClosed(err error) {
+func (c *Connection) socketClosed(gc gnet.Conn, err error) {
+	if c.gc != gc {
+		return // a socket this connection already let go of
+	}
 	c.gc = nil
 	if c.Status() == StatusClosed {
 		return
@@ -553,7 +620,7 @@ func (c *Connection) socketClosed(err error) {
 	if err != nil && !errors.Is(err, io.EOF) {
 		reason = ReasonSocketError + " " + err.Error()
 	}
-	c.closeOnLoop(reason, false)
+	c.drop(reason)
 }
 
 // traffic decodes every complete package gnet has read. Loop goroutine.
@@ -563,14 +630,21 @@ func (c *Connection) traffic(gc gnet.Conn) gnet.Action {
 		return gnet.None
 	}
 	defer quickAck(gc.Fd()) // after the last read of this turn
+	c.consume(gc, buf)
+	return gnet.None
+}
+
+// consume decodes the packages in buf, read from gc; a package cut off at
+// the end is kept for the next read. Loop goroutine.
+func (c *Connection) consume(gc gnet.Conn, buf []byte) {
 	c.lastRecv = time.Now()
 	if c.timedOut {
 		c.timedOut = false
 		_ = c.TimedOut.Emit(TimedOutEvent{Conn: c, TimedOut: false})
 	}
 	for len(buf) > 0 {
-		if c.Status() < StatusHosting {
-			return gnet.None // closed meanwhile; drop the rest
+		if c.Status() < StatusHosting || c.gc != gc {
+			return // closed or dropped meanwhile; drop the rest
 		}
 		if !c.inBody {
 			var h wire.Header
@@ -583,26 +657,26 @@ func (c *Connection) traffic(gc gnet.Conn) gnet.Action {
 				c.hdrN += n
 				buf = buf[n:]
 				if c.hdrN < wire.HeaderSize {
-					return gnet.None
+					return
 				}
 				c.hdrN = 0
 				h, err = wire.DecodeHeader(c.hdr[:])
 			}
 			if err != nil {
-				c.closeOnLoop(ReasonLostTrack, false)
-				return gnet.None
+				c.drop(ReasonLostTrack)
+				return
 			}
 			if h.Length == 0 {
 				if h.SourceSeq == 1 {
-					c.closeOnLoop(ReasonClosedFromThere, false)
-					return gnet.None
+					c.drop(ReasonClosedFromThere)
+					return
 				}
 				continue // heartbeat or unknown signal
 			}
 			if h.Length > uint64(c.x.r.cfg.maxPackageSize) {
-				c.closeOnLoop(fmt.Sprintf("%s Header announces %d bytes; the limit is %d.",
-					ReasonTooLarge, h.Length, c.x.r.cfg.maxPackageSize), false)
-				return gnet.None
+				c.drop(fmt.Sprintf("%s Header announces %d bytes; the limit is %d.",
+					ReasonTooLarge, h.Length, c.x.r.cfg.maxPackageSize))
+				return
 			}
 			c.cur = Package{Slot: h.Slot, SourceID: h.SourceID, SourceSeq: h.SourceSeq,
 				DestID: h.DestID, DestSeq: h.DestSeq, Data: make([]byte, h.Length)}
@@ -622,7 +696,6 @@ func (c *Connection) traffic(gc gnet.Conn) gnet.Action {
 	if c.inBody && c.gc == gc && len(c.cur.Data)-c.curN >= directReadMin {
 		c.readBodyDirect(gc)
 	}
-	return gnet.None
 }
 
 // directReadMin is the size of a body's unread part from which the loop

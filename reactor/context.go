@@ -27,6 +27,7 @@ type Context struct {
 	id        uint64
 	queueSize int
 	discard   Discard
+	backlog   Backlog
 
 	// Submission queue: filled by senders on any goroutine, drained by
 	// the loop. posted is true while a drain is queued on the loop. It
@@ -49,6 +50,7 @@ type Context struct {
 	receiving    map[uint64]Receiver
 	recvSnap     atomic.Pointer[map[uint64]Receiver]
 	newConnHooks []newConnHook // NEW_CONNECTION hooks
+	hookCount    atomic.Int32  // len(newConnHooks), for the loop
 	hookSeq      uint64
 	channels     []interface{ Close() error } // for CloseChannels
 
@@ -64,6 +66,11 @@ type Context struct {
 	seen    map[uint64]uint64
 	conns   []*Connection
 	startup *queue.Ring[Package]
+	// Counts of x.conns by state, kept by setStatus: connected ones,
+	// alive ones (waiting or connected) and closed ones not yet pruned.
+	connected, alive, dead int
+	listeners []*Listener
+	newConn   newConnGate // NEW_CONNECTION hooks and forwarding (link.go)
 
 	discarded atomic.Uint64
 	connCnt   atomic.Int32
@@ -97,7 +104,7 @@ func newID() uint64 {
 
 // NewContext creates a context on r.
 func (r *Reactor) NewContext(opts ...ContextOption) (*Context, error) {
-	cfg := contextConfig{queueSize: DefaultQueueSize, discard: DiscardOld}
+	cfg := contextConfig{queueSize: DefaultQueueSize, discard: DiscardOld, backlog: KeepBacklog}
 	for _, o := range opts {
 		if err := o.applyContext(&cfg); err != nil {
 			return nil, err
@@ -108,6 +115,7 @@ func (r *Reactor) NewContext(opts ...ContextOption) (*Context, error) {
 		id:        newID(),
 		queueSize: cfg.queueSize,
 		discard:   cfg.discard,
+		backlog:   cfg.backlog,
 		sending:   map[uint64]string{},
 		receiving: map[uint64]Receiver{},
 		seen:      map[uint64]uint64{},
@@ -195,12 +203,16 @@ func (x *Context) OnNewConnection(fn func()) (remove func()) {
 	x.hookSeq++
 	id := x.hookSeq
 	x.newConnHooks = append(x.newConnHooks, newConnHook{id: id, fn: fn})
+	x.hookCount.Store(int32(len(x.newConnHooks)))
+	_ = x.r.Post(x.linksChanged)
 	return func() {
 		x.regMu.Lock()
 		defer x.regMu.Unlock()
 		for i, h := range x.newConnHooks {
 			if h.id == id {
 				x.newConnHooks = append(x.newConnHooks[:i:i], x.newConnHooks[i+1:]...)
+				x.hookCount.Store(int32(len(x.newConnHooks)))
+				_ = x.r.Post(x.linksChanged)
 				return
 			}
 		}
@@ -351,17 +363,31 @@ func (x *Context) sendNow(slot uint64, data []byte) {
 }
 
 // route hands a stamped package to every alive connection, or to the
-// startup queue when there is none. Loop goroutine.
+// startup queue when there is none. With DropBacklog only connected
+// connections take it, and with none it is dropped. Loop goroutine.
 func (x *Context) route(p Package) {
-	sent := false
+	if x.backlog == DropBacklog {
+		if x.connected == 0 {
+			x.discarded.Add(1)
+			return
+		}
+		for _, c := range x.conns {
+			if c.IsConnected() {
+				c.enqueue(p)
+			}
+		}
+		return
+	}
+	if x.alive == 0 {
+		if !x.startup.Push(p) {
+			x.discarded.Add(1)
+		}
+		return
+	}
 	for _, c := range x.conns {
 		if c.alive() {
 			c.enqueue(p)
-			sent = true
 		}
-	}
-	if !sent && !x.startup.Push(p) {
-		x.discarded.Add(1)
 	}
 }
 
@@ -370,11 +396,13 @@ func (x *Context) route(p Package) {
 // have dropped under their discard rule so far. Safe for concurrent use.
 func (x *Context) Discarded() uint64 { return x.discarded.Load() }
 
-// updateBacklog publishes whether senders should wait. Loop goroutine.
+// updateBacklog publishes whether senders should wait: a connected
+// connection's queue is past the tiny length. A connection that waits for
+// a peer or is down never makes anyone wait. Loop goroutine.
 func (x *Context) updateBacklog() {
 	high := false
 	for _, c := range x.conns {
-		if c.alive() && c.pending.Len() >= TinyQueueLength {
+		if c.IsConnected() && c.pending.Len() >= TinyQueueLength {
 			high = true
 			break
 		}
@@ -395,16 +423,21 @@ func (x *Context) updateBacklog() {
 // addConnection registers c (waiting or connected) and moves the startup
 // queue into it. Loop goroutine.
 func (x *Context) addConnection(c *Connection) {
-	x.pruneConnections()
-	for {
-		p, ok := x.startup.PopFront()
-		if !ok {
-			break
+	if x.dead > 64 && 2*x.dead > len(x.conns) {
+		x.pruneConnections()
+	}
+	if x.backlog == KeepBacklog || c.IsConnected() {
+		for {
+			p, ok := x.startup.PopFront()
+			if !ok {
+				break
+			}
+			c.pending.Push(p)
 		}
-		c.pending.Push(p)
 	}
 	x.conns = append(x.conns, c)
-	x.connCnt.Store(int32(x.countConnected()))
+	c.listed = true
+	x.counted(c.Status(), 1)
 	x.r.startHousekeeping()
 }
 
@@ -413,26 +446,36 @@ func (x *Context) pruneConnections() {
 	for _, c := range x.conns {
 		if c.Status() != StatusClosed {
 			kept = append(kept, c)
+		} else {
+			c.listed = false
 		}
 	}
-	for i := len(kept); i < len(x.conns); i++ {
-		x.conns[i] = nil
-	}
+	clear(x.conns[len(kept):])
 	x.conns = kept
+	x.dead = 0
 }
 
-func (x *Context) countConnected() int {
-	n := 0
-	for _, c := range x.conns {
-		if c.IsConnected() {
-			n++
-		}
+// setStatus changes c's status and keeps the context's counts. Loop
+// goroutine (or before c is listed).
+func (x *Context) setStatus(c *Connection, s Status) {
+	old := Status(c.status.Swap(int32(s)))
+	if c.listed && old != s {
+		x.counted(old, -1)
+		x.counted(s, 1)
 	}
-	return n
 }
 
-func (x *Context) connectionsChanged() {
-	x.connCnt.Store(int32(x.countConnected()))
+func (x *Context) counted(s Status, n int) {
+	switch {
+	case s >= StatusHosting:
+		x.connected += n
+		x.alive += n
+	case s == StatusWaiting:
+		x.alive += n
+	case s == StatusClosed:
+		x.dead += n
+	}
+	x.connCnt.Store(int32(x.connected))
 }
 
 // ConnectionCount returns the number of connected connections.
@@ -511,11 +554,13 @@ func (x *Context) closeOnLoop(reason string) {
 	x.subMu.Lock()
 	x.closed = true
 	x.subMu.Unlock()
+	for _, l := range append([]*Listener(nil), x.listeners...) {
+		l.closeOnLoop()
+	}
 	for _, c := range append([]*Connection(nil), x.conns...) {
 		c.closeOnLoop(reason, true)
 	}
 	x.pruneConnections()
-	x.connectionsChanged()
 	x.closeChannelsHooks()
 	if i := slices.Index(x.r.contexts, x); i >= 0 {
 		x.r.contexts = slices.Delete(x.r.contexts, i, i+1)
@@ -559,6 +604,14 @@ func (x *Context) CloseChannels() {
 
 // receive routes a package received from conn. Loop goroutine.
 func (x *Context) receive(p Package, from *Connection) {
+	if p.SourceSeq == 0 {
+		// Never routed: a Go-only link message (link.go), or something
+		// Python's dedup drops as well.
+		if p.Slot == linkSlot {
+			from.receiveLink(p)
+		}
+		return
+	}
 	if p.SourceID == x.id {
 		// Our own package, back through a loop in the network. Python
 		// yoton deposits it (its seen map lacks its own id); it must not
@@ -583,8 +636,9 @@ func (x *Context) receive(p Package, from *Connection) {
 		p.RecvSeq = x.recvSeq
 	}
 	if forward {
+		newConn := p.Slot == slots.ContextSlot && string(p.Data) == newConnectionMessage
 		for _, c := range x.conns {
-			if c != from && c.alive() {
+			if c != from && c.alive() && !(newConn && c.link.quiet) {
 				c.enqueue(p)
 			}
 		}
@@ -610,13 +664,8 @@ func (x *Context) contextMessage(p Package) {
 				c.closeOnLoop(ReasonClosedFromThere, false)
 			}
 		}
-	case "NEW_CONNECTION":
-		x.regMu.Lock()
-		hooks := append([]newConnHook(nil), x.newConnHooks...)
-		x.regMu.Unlock()
-		for _, h := range hooks {
-			h.fn()
-		}
+	case newConnectionMessage:
+		x.newConnection()
 	default:
 		x.r.logf("yoton: received unknown context message: %q", msg)
 	}

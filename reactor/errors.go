@@ -21,6 +21,8 @@ var (
 	ErrHandshake = errors.New("yoton: handshake failed")
 	// ErrNotConnected is returned by Flush on a connection that is not connected.
 	ErrNotConnected = errors.New("yoton: not connected")
+	// ErrListen is returned (wrapped) when Listen cannot listen.
+	ErrListen = errors.New("yoton: could not listen")
 	// ErrBadOption is returned by constructors given an invalid option value.
 	ErrBadOption = errors.New("yoton: invalid option")
 )
@@ -40,4 +42,10 @@ const (
 	ReasonSocketError      = "Socket error."
 	ReasonTooLarge         = "Package too large."
 	ReasonReactorClosed    = "Reactor closed."
+	// ReasonTimedOut starts the reason of a WithReconnect connection
+	// dropped because nothing arrived for its Timeout (Go only).
+	ReasonTimedOut = "Timed out."
+	// ReasonReconnectGaveUp starts the reason of a connection whose
+	// WithReconnect policy ran out of attempts (Go only).
+	ReasonReconnectGaveUp = "Reconnect gave up."
 )

@@ -32,38 +32,33 @@ func readHandshakeLine(nc net.Conn, deadline time.Time) (line []byte, ok bool) {
 	return line, false
 }
 
-// handshakeAsHost runs the hosting side of yoton's handshake on an
-// accepted socket. It returns the peer's id and pid, or an error whose
-// text is one of yoton's reasons.
-func handshakeAsHost(nc net.Conn, id uint64) (peerID uint64, peerPID int, err error) {
-	line, complete := readHandshakeLine(nc, time.Now().Add(HandshakeTimeout))
+// hostAnswer decides the hosting side of yoton's handshake from the line
+// the peer sent (complete is false when the line did not end in CRLF
+// before the deadline or the length limit). It returns the bytes to write
+// back (nil for none) and, on success, the peer's id and pid; a failure's
+// error text is one of yoton's reasons. Pure: the caller does the I/O.
+func hostAnswer(line []byte, complete bool, id uint64) (reply []byte, peerID uint64, peerPID int, err error) {
 	if len(line) == 0 {
-		return 0, 0, fmt.Errorf("%w: %s", ErrHandshake, ReasonHandshakeTimeout)
+		return nil, 0, 0, fmt.Errorf("%w: %s", ErrHandshake, ReasonHandshakeTimeout)
 	}
-	_ = nc.SetWriteDeadline(time.Now().Add(HandshakeTimeout))
-	defer nc.SetWriteDeadline(time.Time{})
 	if !bytes.HasPrefix(line, []byte("YOTON!")) {
-		_, _ = nc.Write([]byte(wire.ReplyNotYoton))
-		return 0, 0, fmt.Errorf("%w: %s (peer sent %q)", ErrHandshake, ReasonHandshakeFailed, line)
+		return []byte(wire.ReplyNotYoton), 0, 0, fmt.Errorf("%w: %s (peer sent %q)", ErrHandshake, ReasonHandshakeFailed, line)
 	}
 	if !complete {
 		// Python takes what arrived in 2 s; a YOTON! line cut short
 		// cannot carry a pid, so it fails to parse like Python's.
-		_, _ = nc.Write([]byte(wire.ReplyBadID))
-		return 0, 0, fmt.Errorf("%w: %s (incomplete line %q)", ErrHandshake, ReasonHandshakeFailed, line)
+		return []byte(wire.ReplyBadID), 0, 0, fmt.Errorf("%w: %s (incomplete line %q)", ErrHandshake, ReasonHandshakeFailed, line)
 	}
 	peerID, peerPID, perr := wire.ParseHandshakeLine(line)
 	if perr != nil {
-		_, _ = nc.Write([]byte(wire.ReplyBadID))
-		return 0, 0, fmt.Errorf("%w: %s (%v)", ErrHandshake, ReasonHandshakeFailed, perr)
+		return []byte(wire.ReplyBadID), 0, 0, fmt.Errorf("%w: %s (%v)", ErrHandshake, ReasonHandshakeFailed, perr)
 	}
-	if _, werr := nc.Write(wire.HandshakeLine(id, os.Getpid())); werr != nil {
-		return 0, 0, fmt.Errorf("%w: %s (%v)", ErrHandshake, ReasonHandshakeFailed, werr)
-	}
+	reply = wire.HandshakeLine(id, os.Getpid())
 	if peerID == id {
-		return 0, 0, fmt.Errorf("%w: %s", ErrHandshake, ReasonHandshakeSelf)
+		// Python answers with its own line, then gives up.
+		return reply, 0, 0, fmt.Errorf("%w: %s", ErrHandshake, ReasonHandshakeSelf)
 	}
-	return peerID, peerPID, nil
+	return reply, peerID, peerPID, nil
 }
 
 // handshakeAsClient runs the connecting side of the handshake.

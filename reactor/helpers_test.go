@@ -233,6 +233,11 @@ func connectRaw(t testing.TB, addr string, small bool) (*rawPeer, uint64) {
 	id, pid, err := wire.ParseHandshakeLine(line)
 	require.NoError(t, err, "handshake reply %q", line)
 	require.Equal(t, os.Getpid(), pid)
+	// A yoton peer always sends something right after the handshake
+	// (NEW_CONNECTION, or a heartbeat within 0.25 s): the host takes it
+	// as the sign that the peer is there. A heartbeat uses no sequence
+	// number.
+	p.write(frame(wire.Header{Slot: slots.ConnectionSlot}, nil))
 	return p, id
 }
 
@@ -295,8 +300,19 @@ func (p *rawPeer) sendPkg(slot, seq uint64, data string) {
 	p.write(frame(wire.Header{Slot: slot, SourceID: p.id, SourceSeq: seq}, []byte(data)))
 }
 
-// readFrame reads one package within timeout.
+// readFrame reads one package within timeout, skipping the Go-only link
+// messages (source_seq 0 on slot 3) that Python peers ignore.
 func (p *rawPeer) readFrame(timeout time.Duration) (wire.Header, []byte, error) {
+	for {
+		h, data, err := p.readAnyFrame(timeout)
+		if err != nil || h.SourceSeq != 0 || h.Slot != linkSlot {
+			return h, data, err
+		}
+	}
+}
+
+// readAnyFrame reads one package within timeout.
+func (p *rawPeer) readAnyFrame(timeout time.Duration) (wire.Header, []byte, error) {
 	if err := p.nc.SetReadDeadline(time.Now().Add(timeout)); err != nil {
 		return wire.Header{}, nil, err
 	}

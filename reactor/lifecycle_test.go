@@ -341,15 +341,20 @@ func TestHeartbeat(t *testing.T) {
 	bound, addr := bindLocal(t, x)
 	p, _ := connectRaw(t, addr, false)
 	waitEstablished(t, bound)
-	// Nothing else is sent on this connection: the first package is a
-	// heartbeat, sent after HeartbeatInterval (0.25 s) of silence.
+	// Nothing else is sent on this connection: after the Go-only link
+	// message, the first package is a heartbeat, sent after
+	// HeartbeatInterval (0.25 s) of silence.
+	h, data, err := p.readAnyFrame(waitTimeout)
+	require.NoError(t, err)
+	assert.Equal(t, wire.Header{Slot: linkSlot, SourceID: x.ID(), Length: uint64(len(data))}, h)
+	assert.Equal(t, linkPrefix+" new-connection=0", string(data))
 	require.NoError(t, p.nc.SetReadDeadline(time.Now().Add(waitTimeout)))
 	var got [wire.HeaderSize]byte
-	_, err := io.ReadFull(p.br, got[:])
+	_, err = io.ReadFull(p.br, got[:])
 	require.NoError(t, err)
 	assert.Equal(t, wire.AppendHeader(nil, wire.Header{Slot: slots.ConnectionSlot}), got[:])
 	// And they keep coming.
-	h, _, err := p.readFrame(waitTimeout)
+	h, _, err = p.readFrame(waitTimeout)
 	require.NoError(t, err)
 	assert.True(t, isHeartbeat(h))
 }

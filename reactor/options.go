@@ -87,6 +87,35 @@ func WithHighWaterMark(n int) Option {
 type contextConfig struct {
 	queueSize int
 	discard   Discard
+	backlog   Backlog
+}
+
+// Backlog says what a context does with packages for a connection that
+// has no peer at the moment: a Bind still waiting for its peer, a
+// connection with WithReconnect that is down, or no connection at all.
+type Backlog int
+
+const (
+	// KeepBacklog queues them (bounded by the queue size and discard
+	// rule) for the next peer, as yoton does. The default.
+	KeepBacklog Backlog = iota
+	// DropBacklog sends only to connected peers and drops (and counts,
+	// in Context.Discarded) what nobody is connected to receive, so that
+	// a late peer gets no stale messages.
+	DropBacklog
+)
+
+// WithBacklog chooses what the context does with packages while a
+// connection has no peer (see Backlog). Senders never wait for such a
+// connection either way.
+func WithBacklog(b Backlog) ContextOption {
+	return contextOptionFunc(func(c *contextConfig) error {
+		if b != KeepBacklog && b != DropBacklog {
+			return fmt.Errorf("%w: unknown backlog rule %d", ErrBadOption, b)
+		}
+		c.backlog = b
+		return nil
+	})
 }
 
 // ContextOption configures a Context.

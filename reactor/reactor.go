@@ -467,6 +467,8 @@ func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	switch c := gc.Context().(type) {
 	case *Connection:
 		h.r.turn(func() { c.opened(gc) })
+	case *hostHandshake:
+		h.r.turn(func() { c.opened(gc) })
 	case *Stream:
 		h.r.turn(func() { c.opened(gc) })
 	}
@@ -478,6 +480,8 @@ func (h *handler) OnTraffic(gc gnet.Conn) gnet.Action {
 	switch c := gc.Context().(type) {
 	case *Connection:
 		h.r.turn(func() { action = c.traffic(gc) })
+	case *hostHandshake:
+		h.r.turn(func() { c.traffic(gc) })
 	case *Stream:
 		h.r.turn(func() { c.traffic(gc) })
 	default:
@@ -489,7 +493,9 @@ func (h *handler) OnTraffic(gc gnet.Conn) gnet.Action {
 func (h *handler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	switch c := gc.Context().(type) {
 	case *Connection:
-		h.r.turn(func() { c.socketClosed(err) })
+		h.r.turn(func() { c.socketClosed(gc, err) })
+	case *hostHandshake:
+		h.r.turn(func() { c.closed() })
 	case *Stream:
 		h.r.turn(func() { c.socketClosed(err) })
 	}

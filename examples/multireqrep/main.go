@@ -185,8 +185,8 @@ func run(ctx context.Context, w io.Writer, cfg config) (err error) {
 	for _, a := range addrs[cfg.repliers+cfg.requesters:] {
 		out.printf("hub: waiting for a replier from another process at %s", a)
 	}
-	// Every context that connects announces itself (yoton's
-	// NEW_CONNECTION); the hub hears each one once.
+	// Each of the hub's binds is established once its participant has
+	// connected and sent its first package.
 	for n := 0; n < total; n++ {
 		select {
 		case <-joined:
@@ -273,12 +273,6 @@ func startHub(r *reactor.Reactor, addr string, n int, out *printer) ([]string, <
 		return nil, nil, fmt.Errorf("hub context: %w", err)
 	}
 	joined := make(chan struct{}, n)
-	hub.OnNewConnection(func() { // on the loop: must not block
-		select {
-		case joined <- struct{}{}:
-		default:
-		}
-	})
 	var addrs []string
 	for i := range n {
 		a, err := ports.Offset(addr, i)
@@ -291,6 +285,13 @@ func startHub(r *reactor.Reactor, addr string, n int, out *printer) ([]string, <
 		}
 		host, port := conn.LocalAddr()
 		addrs = append(addrs, fmt.Sprintf("%s:%d", host, port))
+		go func() { // ends when the bind gets its peer or closes
+			select {
+			case <-conn.Established():
+				joined <- struct{}{}
+			case <-conn.Done():
+			}
+		}()
 	}
 	out.printf("hub: bound %d ports: %s", n, strings.Join(addrs, " "))
 	return addrs, joined, nil

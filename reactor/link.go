@@ -1,0 +1,146 @@
+package reactor
+
+import (
+	"bytes"
+	"strings"
+	"time"
+
+	"github.com/goyoton/yoton/timers"
+	"github.com/goyoton/yoton/wire"
+)
+
+// Go-only link messages (docs/protocol-notes.md, "Link messages").
+//
+// Two Go nodes tell each other things about the link between them with
+// packages that Python yoton provably ignores: source_seq 0 (Python's
+// dedup test `last_seq < source_seq` is false for 0, so it neither
+// forwards nor deposits the package) on the reserved slot 3. A Go node
+// never routes them either: they concern one link only.
+//
+// The one message so far says whether the sender needs NEW_CONNECTION
+// messages forwarded to it. It needs none when it has no state channel
+// (no NEW_CONNECTION hook) and no other way to reach a node that has one:
+// no other connection (waiting, down or connected) and no Listener. A
+// peer that never said so (Python, or an older Go node) gets every
+// NEW_CONNECTION, as yoton does. This is what keeps a hub with N leaves
+// from forwarding every leaf's NEW_CONNECTION to every other leaf (N²
+// packages): leaves that hold no state say so, and get none.
+
+// linkSlot is the reserved slot id of link messages.
+const linkSlot uint64 = 3
+
+// linkPrefix starts every link message; fields follow as key=value
+// separated by spaces, and unknown keys are ignored.
+const linkPrefix = "goyoton-link/1"
+
+// newConnectionMessage is the context message that asks every state
+// channel to resend its state.
+const newConnectionMessage = "NEW_CONNECTION"
+
+// linkState is what one connection knows of the Go-only link protocol.
+// Loop-owned.
+type linkState struct {
+	goPeer bool // the peer sent a link message: it is a Go node
+	quiet  bool // the peer needs no NEW_CONNECTION forwarded
+}
+
+// needsNewConnection reports whether this context wants NEW_CONNECTION
+// messages forwarded to it (the same answer for every link). Loop goroutine.
+func (x *Context) needsNewConnection() bool {
+	return x.hookCount.Load() > 0 || len(x.listeners) > 0 || x.alive >= 2
+}
+
+// sendLink writes the link message to the peer at once, past the
+// connection's queue (so it neither waits behind nor displaces packages,
+// and it reaches the peer before anything this turn queues). Loop goroutine.
+func (c *Connection) sendLink(needs bool) {
+	if c.gc == nil {
+		return
+	}
+	flag := "1"
+	if !needs {
+		flag = "0"
+	}
+	data := linkPrefix + " new-connection=" + flag
+	b := wire.AppendHeader(make([]byte, 0, wire.HeaderSize+len(data)),
+		wire.Header{Slot: linkSlot, SourceID: c.x.id, Length: uint64(len(data))})
+	_, _ = c.gc.Write(append(b, data...))
+}
+
+// linkUp tells a freshly connected peer what this context needs. Python
+// peers ignore it. Loop goroutine.
+func (c *Connection) linkUp() {
+	c.link = linkState{}
+	c.sendLink(c.x.needsNewConnection())
+}
+
+// linksChanged re-announces what this context needs to every Go peer
+// when it changed (a connection or listener came or went, a state channel
+// was made or closed). Cheap when nothing changed. Loop goroutine.
+func (x *Context) linksChanged() {
+	needs := x.needsNewConnection()
+	if needs == x.newConn.announced {
+		return
+	}
+	x.newConn.announced = needs
+	for _, c := range x.conns {
+		if c.IsConnected() && c.link.goPeer {
+			c.sendLink(needs)
+		}
+	}
+}
+
+// receiveLink takes a link message from the peer. Loop goroutine.
+func (c *Connection) receiveLink(p Package) {
+	rest, ok := bytes.CutPrefix(p.Data, []byte(linkPrefix))
+	if !ok || p.SourceID != c.PeerID() {
+		return // not ours to understand, or not from the peer itself
+	}
+	c.link.goPeer = true
+	for _, field := range strings.Fields(string(rest)) {
+		if v, ok := strings.CutPrefix(field, "new-connection="); ok {
+			c.link.quiet = v == "0"
+		}
+	}
+}
+
+// newConnGate coalesces NEW_CONNECTION: however many arrive, the
+// context's hooks (state channels resending) run at most once per
+// newConnWindow, and at least once after each arrival. Loop-owned.
+type newConnGate struct {
+	announced bool // what linksChanged last told Go peers (starts false: see linkUp)
+	last      time.Time
+	owed      *timers.Entry
+}
+
+// newConnWindow is the shortest time between two runs of the
+// NEW_CONNECTION hooks.
+const newConnWindow = 50 * time.Millisecond
+
+// newConnection runs the NEW_CONNECTION hooks now, or once at the end of
+// the current window. Loop goroutine.
+func (x *Context) newConnection() {
+	g := &x.newConn
+	if g.owed != nil {
+		return // a run is already due
+	}
+	wait := newConnWindow - time.Since(g.last)
+	if wait <= 0 {
+		x.runNewConnHooks()
+		return
+	}
+	g.owed = x.r.AfterFunc(wait, func() {
+		g.owed = nil
+		x.runNewConnHooks()
+	})
+}
+
+func (x *Context) runNewConnHooks() {
+	x.newConn.last = time.Now()
+	x.regMu.Lock()
+	hooks := append([]newConnHook(nil), x.newConnHooks...)
+	x.regMu.Unlock()
+	for _, h := range hooks {
+		h.fn()
+	}
+}
