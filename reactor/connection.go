@@ -128,15 +128,15 @@ type segment struct {
 
 func newConnection(x *Context, name string) *Connection {
 	c := &Connection{
-		x:           x,
-		name:        name,
+		x:            x,
+		name:         name,
 		Closed:       timers.NewSignal[ClosedEvent](x.r),
 		TimedOut:     timers.NewSignal[TimedOutEvent](x.r),
 		Disconnected: timers.NewSignal[DisconnectedEvent](x.r),
 		Reconnected:  timers.NewSignal[*Connection](x.r),
-		done:        make(chan struct{}),
-		established: make(chan struct{}),
-		pending:     queue.New[Package](x.queueSize, x.discard),
+		done:         make(chan struct{}),
+		established:  make(chan struct{}),
+		pending:      queue.New[Package](x.queueSize, x.discard),
 	}
 	c.timeout.Store(int64(MinTimeout))
 	return c

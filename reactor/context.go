@@ -69,8 +69,8 @@ type Context struct {
 	// Counts of x.conns by state, kept by setStatus: connected ones,
 	// alive ones (waiting or connected) and closed ones not yet pruned.
 	connected, alive, dead int
-	listeners []*Listener
-	newConn   newConnGate // NEW_CONNECTION hooks and forwarding (link.go)
+	listeners              []*Listener
+	newConn                newConnGate // NEW_CONNECTION hooks and forwarding (link.go)
 
 	discarded atomic.Uint64
 	connCnt   atomic.Int32
