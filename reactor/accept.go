@@ -267,11 +267,11 @@ var errRefused = errors.New("yoton: peer turned away")
 // join hands the socket over once the peer has sent its first bytes after
 // the handshake. Loop goroutine.
 func (h *hostHandshake) join(rest []byte) {
+	h.end() // first: the owner's count of joining peers must not hold this one
 	if line := h.acc.owner.refusal(); line != "" {
 		h.fail(true) // the Bind took another peer meanwhile
 		return
 	}
-	h.end()
 	h.acc.owner.take(h.gc, h.peerID, h.peerPID, rest)
 }
 

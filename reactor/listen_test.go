@@ -1,0 +1,262 @@
+package reactor
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/goyoton/yoton/slots"
+	"github.com/goyoton/yoton/wire"
+)
+
+// listenLocal listens on a free loopback port and returns the listener
+// and its address.
+func listenLocal(t testing.TB, x *Context, opts ...ListenOption) (*Listener, string) {
+	t.Helper()
+	l, err := x.Listen("127.0.0.1:0", opts...)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = l.Close() })
+	host, port := l.Addr()
+	require.NotZero(t, port)
+	return l, net.JoinHostPort(host, strconv.Itoa(port))
+}
+
+// joinedConns reports every connection a listener adds.
+func joinedConns(l *Listener) <-chan *Connection {
+	ch := make(chan *Connection, 64)
+	l.Joined.Bind(func(c *Connection) { ch <- c })
+	return ch
+}
+
+func TestListenServesManyPeers(t *testing.T) {
+	r := newReactor(t)
+	hub := newContext(t, r)
+	l, addr := listenLocal(t, hub)
+	joined := joinedConns(l)
+	hubRx := newRecorder(t, hub, testSlot)
+
+	const n = 5
+	var peers []*Context
+	var rxs []*recorder
+	for i := 0; i < n; i++ {
+		p := newContext(t, newReactor(t)) // each peer on a loop of its own
+		rxs = append(rxs, newRecorder(t, p, testSlot))
+		c, err := p.Connect(testContext(t), addr, "")
+		require.NoError(t, err)
+		assert.Equal(t, StatusConnected, c.Status())
+		assert.Equal(t, hub.ID(), c.PeerID())
+		peers = append(peers, p)
+	}
+	ids := map[uint64]bool{}
+	for i := 0; i < n; i++ {
+		c := waitChan(t, joined, "Joined")
+		assert.Equal(t, StatusHosting, c.Status())
+		ids[c.PeerID()] = true
+	}
+	for _, p := range peers {
+		assert.True(t, ids[p.ID()], "peer %x joined", p.ID())
+	}
+	assert.Equal(t, n, l.ConnectionCount())
+	assert.Len(t, l.Connections(), n)
+	assert.Equal(t, n, hub.ConnectionCount())
+
+	send(t, hub, "to all")
+	for i, rx := range rxs {
+		assert.Equal(t, []string{"to all"}, payloads(rx.waitN(t, 1)), "peer %d", i)
+	}
+	for i, p := range peers {
+		send(t, p, fmt.Sprintf("from %d", i))
+	}
+	got := payloads(hubRx.waitN(t, n))
+	for i := range peers {
+		assert.Contains(t, got, fmt.Sprintf("from %d", i))
+	}
+	// The hub forwards each peer's broadcast to the other peers.
+	for i, rx := range rxs {
+		assert.Len(t, rx.waitN(t, n), n, "peer %d: to all + the %d others", i, n-1)
+	}
+
+	// A peer that leaves is dropped from the listener's books.
+	require.NoError(t, peers[0].Close())
+	require.Eventually(t, func() bool { return l.ConnectionCount() == n-1 }, waitTimeout, time.Millisecond)
+
+	// Close stops accepting; the connections made live on.
+	require.NoError(t, l.Close())
+	require.NoError(t, l.Close(), "Close is idempotent")
+	waitChan(t, l.Done(), "listener Done")
+	late := newContext(t, r)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err := late.Connect(ctx, addr, "") // refused until ctx ends
+	require.ErrorIs(t, err, ErrConnect)
+	send(t, hub, "after close")
+	for _, rx := range rxs[1:] {
+		assert.Contains(t, payloads(rx.waitN(t, n+1)), "after close")
+	}
+}
+
+func TestListenAddressForms(t *testing.T) {
+	r := newReactor(t)
+	x := newContext(t, r)
+	// A port name hashes to a port, as Bind's do; name+offset adds to it.
+	name := fmt.Sprintf("listen-test-%d", time.Now().UnixNano())
+	base := slots.PortHash(name)
+	tests := []struct {
+		name, address string
+		port          int
+	}{
+		{name: "port name", address: "localhost:" + name, port: base},
+		{name: "name+offset", address: "localhost:" + name + "+3", port: base + 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l, err := x.Listen(tt.address)
+			if err != nil {
+				t.Skipf("port %d is taken on this machine: %v", tt.port, err)
+			}
+			defer func() { assert.NoError(t, l.Close()) }()
+			host, port := l.Addr()
+			assert.Equal(t, "127.0.0.1", host)
+			assert.Equal(t, tt.port, port)
+			peer := newContext(t, r)
+			_, err = peer.Connect(testContext(t), tt.address, "")
+			require.NoError(t, err)
+		})
+	}
+	_, err := x.Listen("localhost")
+	assert.Error(t, err, "no port")
+	_, err = x.Listen("udp://localhost:0")
+	assert.ErrorIs(t, err, ErrListen)
+	// Two listeners cannot share a port.
+	_, addr := listenLocal(t, x)
+	_, err = x.Listen(addr)
+	assert.ErrorIs(t, err, ErrListen)
+}
+
+func TestListenOptionsRejectBadValues(t *testing.T) {
+	r := newReactor(t)
+	x := newContext(t, r)
+	for _, opt := range []ListenOption{
+		WithMaxConnections(-1), WithHandshakeTimeout(0), WithMaxHandshakes(0),
+	} {
+		_, err := x.Listen("127.0.0.1:0", opt)
+		assert.ErrorIs(t, err, ErrBadOption)
+	}
+}
+
+func TestListenMaxConnections(t *testing.T) {
+	r := newReactor(t)
+	hub := newContext(t, r)
+	l, addr := listenLocal(t, hub, WithMaxConnections(2))
+	var conns []*Connection
+	for i := 0; i < 2; i++ {
+		c, err := newContext(t, r).Connect(testContext(t), addr, "")
+		require.NoError(t, err)
+		conns = append(conns, c)
+	}
+	require.Eventually(t, func() bool { return l.ConnectionCount() == 2 }, waitTimeout, time.Millisecond)
+	_, err := newContext(t, r).Connect(testContext(t), addr, "")
+	require.ErrorIs(t, err, ErrConnect)
+	require.ErrorIs(t, err, ErrHandshake)
+	assert.Contains(t, err.Error(), "too many connections")
+
+	// A raw client sees the refusal line, not a hang.
+	p := dialRaw(t, addr, false)
+	p.write(wire.HandshakeLine(p.id, 1))
+	assert.Equal(t, replyTooMany, readReply(t, p))
+
+	// Room again once one leaves.
+	conns[0].Close("")
+	require.Eventually(t, func() bool { return l.ConnectionCount() == 1 }, waitTimeout, time.Millisecond)
+	_, err = newContext(t, r).Connect(testContext(t), addr, "")
+	require.NoError(t, err)
+}
+
+func TestListenAcceptFilter(t *testing.T) {
+	r := newReactor(t)
+	hub := newContext(t, r)
+	var asked atomic.Int32
+	allow := atomic.Bool{}
+	l, addr := listenLocal(t, hub, WithAcceptFilter(func(remote net.Addr) bool {
+		asked.Add(1)
+		tcp, ok := remote.(*net.TCPAddr)
+		return ok && tcp.IP.IsLoopback() && allow.Load()
+	}))
+	// Turned away before the handshake: the socket closes without a word.
+	p := dialRaw(t, addr, false)
+	p.write(wire.HandshakeLine(p.id, 1))
+	assert.Equal(t, "", readReply(t, p))
+	assert.Equal(t, int32(1), asked.Load())
+	assert.Equal(t, 0, l.ConnectionCount())
+
+	allow.Store(true)
+	_, err := newContext(t, r).Connect(testContext(t), addr, "")
+	require.NoError(t, err)
+	assert.Equal(t, int32(2), asked.Load())
+}
+
+func TestListenAnswersForeignHandshake(t *testing.T) {
+	r := newReactor(t)
+	x := newContext(t, r)
+	l, addr := listenLocal(t, x, WithHandshakeTimeout(300*time.Millisecond))
+	tests := []struct {
+		name, line, reply string
+	}{
+		{name: "http request", line: "GET / HTTP/1.1\r\nHost: x\r\n\r\n", reply: wire.ReplyNotYoton},
+		{name: "unparsable id", line: "YOTON!zz.1\r\n", reply: wire.ReplyBadID},
+		{name: "cut short", line: "YOTON!00000000000000ab.1", reply: wire.ReplyBadID},
+		{name: "silent", line: "", reply: ""},
+		{name: "endless line", line: "YOTON!" + string(make([]byte, 2*wire.MaxHandshakeLine)), reply: wire.ReplyBadID},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := dialRaw(t, addr, false)
+			if tt.line != "" {
+				p.write([]byte(tt.line))
+			}
+			assert.Equal(t, tt.reply, readReply(t, p))
+		})
+	}
+	assert.Equal(t, 0, l.ConnectionCount())
+	_, err := newContext(t, r).Connect(testContext(t), addr, "")
+	require.NoError(t, err, "the listener still serves")
+}
+
+func TestListenPeerSilentAfterHandshake(t *testing.T) {
+	r := newReactor(t)
+	x := newContext(t, r)
+	l, addr := listenLocal(t, x, WithHandshakeTimeout(200*time.Millisecond))
+	// A peer that takes our answer and then says nothing never joins:
+	// it is closed with yoton's close signal once the deadline passes.
+	p := dialRaw(t, addr, false)
+	p.write(wire.HandshakeLine(p.id, 1))
+	_, _, err := wire.ParseHandshakeLine(p.readLine())
+	require.NoError(t, err)
+	assert.Equal(t, []wire.Header{closePackage}, p.readUntilEOF())
+	assert.Equal(t, 0, l.ConnectionCount())
+}
+
+func TestListenWithContextClose(t *testing.T) {
+	r := newReactor(t)
+	x := newContext(t, r)
+	l, addr := listenLocal(t, x)
+	c, err := newContext(t, r).Connect(testContext(t), addr, "")
+	require.NoError(t, err)
+	require.NoError(t, x.Close())
+	waitChan(t, l.Done(), "listener closed with its context")
+	waitChan(t, c.Done(), "peer told")
+	assert.Equal(t, ReasonClosedFromThere, c.CloseReason())
+	_, err = x.Listen("127.0.0.1:0")
+	assert.ErrorIs(t, err, ErrClosed)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err = newContext(t, r).Connect(ctx, addr, "")
+	assert.ErrorIs(t, err, ErrConnect)
+}
