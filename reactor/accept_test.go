@@ -1,0 +1,253 @@
+package reactor
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/goyoton/yoton/wire"
+)
+
+// attack holds sockets that misbehave against addr: slow clients that
+// send a handshake line one byte per second, and idle ones that never
+// send anything. Everything ends with the test.
+type attack struct {
+	mu    sync.Mutex
+	conns []net.Conn
+	stop  chan struct{}
+	wg    sync.WaitGroup
+}
+
+func startAttack(t *testing.T, addr string, slow, idle int) {
+	t.Helper()
+	a := &attack{stop: make(chan struct{})}
+	t.Cleanup(func() {
+		close(a.stop)
+		a.wg.Wait()
+		a.mu.Lock()
+		for _, c := range a.conns {
+			_ = c.Close()
+		}
+		a.mu.Unlock()
+	})
+	d := net.Dialer{Timeout: waitTimeout}
+	for i := 0; i < idle; i++ {
+		c, err := d.Dial("tcp4", addr)
+		require.NoError(t, err, "idle connection %d", i)
+		a.mu.Lock()
+		a.conns = append(a.conns, c)
+		a.mu.Unlock()
+	}
+	for i := 0; i < slow; i++ {
+		c, err := d.Dial("tcp4", addr)
+		require.NoError(t, err)
+		a.mu.Lock()
+		a.conns = append(a.conns, c)
+		a.mu.Unlock()
+		a.wg.Add(1)
+		go func() { // ends with the test (stop)
+			defer a.wg.Done()
+			line := wire.HandshakeLine(nextRawID(), 1)
+			tick := time.NewTicker(time.Second)
+			defer tick.Stop()
+			for _, b := range line {
+				if _, err := c.Write([]byte{b}); err != nil {
+					return
+				}
+				select {
+				case <-a.stop:
+					return
+				case <-tick.C:
+				}
+			}
+		}()
+	}
+}
+
+// TestHonestPeerGetsInUnderAttack: slow and idle clients hold up nobody,
+// for Listen and Bind alike; an honest Connect with yoton's default 1 s
+// time-out (a ctx without a deadline) gets through.
+func TestHonestPeerGetsInUnderAttack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("opens 2,000 sockets")
+	}
+	tests := []struct {
+		name  string
+		serve func(t *testing.T, x *Context) (addr string, joined <-chan struct{})
+	}{
+		{name: "listen", serve: func(t *testing.T, x *Context) (string, <-chan struct{}) {
+			l, addr := listenLocal(t, x)
+			ch := make(chan struct{}, 1)
+			l.Joined.Bind(func(*Connection) { ch <- struct{}{} })
+			return addr, ch
+		}},
+		{name: "bind", serve: func(t *testing.T, x *Context) (string, <-chan struct{}) {
+			c, addr := bindLocal(t, x)
+			ch := make(chan struct{})
+			go func() { // ends when the bind is established or closed
+				select {
+				case <-c.Established():
+					close(ch)
+				case <-c.Done():
+				}
+			}()
+			return addr, ch
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newReactor(t)
+			host := newContext(t, r)
+			addr, joined := tt.serve(t, host)
+			startAttack(t, addr, 3, 2000)
+			peer := newContext(t, newReactor(t))
+			rx := newRecorder(t, host, testSlot)
+			c, err := peer.Connect(context.Background(), addr, "")
+			require.NoError(t, err)
+			waitChan(t, joined, "the honest peer to join")
+			send(t, peer, "honest")
+			assert.Equal(t, []string{"honest"}, payloads(rx.waitN(t, 1)))
+			assert.True(t, c.IsConnected())
+		})
+	}
+}
+
+// TestBindSkipsAbandonedSocket: a peer that gives up during the
+// handshake (it takes the answer, then closes) never becomes the one
+// peer of a Bind; the Bind goes on waiting and serves the next one.
+func TestBindSkipsAbandonedSocket(t *testing.T) {
+	tests := []struct {
+		name    string
+		abandon func(p *rawPeer)
+	}{
+		{name: "closes after the answer", abandon: func(p *rawPeer) {
+			p.write(wire.HandshakeLine(p.id, 1))
+			p.readLine()
+			require.NoError(p.t, p.nc.Close())
+		}},
+		{name: "closes before the answer", abandon: func(p *rawPeer) {
+			p.write(wire.HandshakeLine(p.id, 1))
+			require.NoError(p.t, p.nc.Close())
+		}},
+		{name: "half-closes after the answer", abandon: func(p *rawPeer) {
+			p.write(wire.HandshakeLine(p.id, 1))
+			p.readLine()
+			require.NoError(p.t, p.nc.(*net.TCPConn).CloseWrite())
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newReactor(t)
+			x := newContext(t, r)
+			bound, addr := bindLocal(t, x)
+			send(t, x, "queued while waiting")
+			p := dialRaw(t, addr, false)
+			tt.abandon(p)
+			// Wait until the bind let the abandoned socket go.
+			require.Eventually(t, func() bool {
+				n := -1
+				onLoop(t, r, func() {
+					if bound.acc != nil {
+						n = bound.acc.inProgress()
+					}
+				})
+				return n == 0
+			}, waitTimeout, time.Millisecond)
+			require.True(t, bound.IsWaiting(), "bind stopped waiting: %s", bound.Status())
+			peer := newContext(t, r)
+			rx := newRecorder(t, peer, testSlot)
+			_, err := peer.Connect(testContext(t), addr, "")
+			require.NoError(t, err)
+			waitEstablished(t, bound)
+			assert.Equal(t, peer.ID(), bound.PeerID())
+			assert.Equal(t, []string{"queued while waiting"}, payloads(rx.waitN(t, 1)), "the backlog went to the live peer")
+		})
+	}
+}
+
+// TestBindTakesFirstPeerOnly: of two peers handshaking at once, the first
+// to send a package becomes the Bind's peer; the other is closed with
+// yoton's close signal.
+func TestBindTakesFirstPeerOnly(t *testing.T) {
+	r := newReactor(t)
+	x := newContext(t, r)
+	bound, addr := bindLocal(t, x)
+	first, second := dialRaw(t, addr, false), dialRaw(t, addr, false)
+	for _, p := range []*rawPeer{first, second} {
+		p.write(wire.HandshakeLine(p.id, 1))
+		p.readLine()
+	}
+	first.sendPkg(testSlot, 1, "first")
+	waitEstablished(t, bound)
+	assert.Equal(t, first.id, bound.PeerID())
+	second.sendPkg(testSlot, 1, "second")
+	assert.Equal(t, []wire.Header{closePackage}, second.readUntilEOF())
+}
+
+// TestAcceptSurvivesFileDescriptorExhaustion: accept failing with EMFILE
+// is logged and retried; once descriptors are free the Bind serves.
+func TestAcceptSurvivesFileDescriptorExhaustion(t *testing.T) {
+	logged := make(chan string, 64)
+	r := newReactor(t, WithLogger(chanLogger(logged)))
+	x := newContext(t, r)
+	bound, addr := bindLocal(t, x)
+
+	var lim syscall.Rlimit
+	require.NoError(t, syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim))
+	open, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("cannot count open files: %v", err)
+	}
+	tight := lim
+	tight.Cur = uint64(len(open)) + 32
+	require.NoError(t, syscall.Setrlimit(syscall.RLIMIT_NOFILE, &tight))
+	t.Cleanup(func() { _ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim) })
+	var filler []*os.File
+	release := func() {
+		for _, f := range filler {
+			_ = f.Close()
+		}
+		filler = nil
+	}
+	t.Cleanup(release)
+	for {
+		f, err := os.Open(os.DevNull)
+		if err != nil {
+			require.True(t, errors.Is(err, syscall.EMFILE), "open: %v", err)
+			break
+		}
+		filler = append(filler, f)
+	}
+	// One descriptor for the client's socket; none left for accept.
+	require.NoError(t, filler[len(filler)-1].Close())
+	filler = filler[:len(filler)-1]
+	nc, err := net.Dial("tcp4", addr)
+	require.NoError(t, err)
+	defer nc.Close()
+
+	for {
+		line := waitChan(t, logged, "accept error in the log")
+		if strings.Contains(line, "accept") && strings.Contains(line, "too many open files") {
+			break
+		}
+	}
+	release()
+	require.NoError(t, syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim))
+	p := &rawPeer{t: t, nc: nc, br: bufio.NewReader(nc), id: nextRawID()}
+	p.write(wire.HandshakeLine(p.id, 1))
+	_, _, err = wire.ParseHandshakeLine(p.readLine())
+	require.NoError(t, err)
+	p.sendPkg(testSlot, 1, "after EMFILE")
+	waitEstablished(t, bound)
+	assert.Equal(t, p.id, bound.PeerID())
+}
