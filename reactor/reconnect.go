@@ -90,6 +90,7 @@ type redialer struct {
 	attempts int                // failed attempts in a row
 	delay    time.Duration      // the next wait's upper bound
 	cancel   context.CancelFunc // of the running redial goroutine
+	round    uint64             // numbers the redial goroutines
 }
 
 func newRedialer(target string, p Reconnect) *redialer {
@@ -125,11 +126,12 @@ func (d *redialer) start(c *Connection) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
+	d.round++
+	round := d.round
 	wait := d.delay/2 + rand.N(d.delay/2+1)
 	d.delay = min(2*d.delay, d.policy.MaxDelay)
 	go func() {
 		defer c.x.r.leave()
-		defer cancel()
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -142,9 +144,10 @@ func (d *redialer) start(c *Connection) {
 		acancel()
 		if err != nil {
 			_ = c.x.r.Post(func() {
-				if ctx.Err() == nil {
+				if d.round == round && ctx.Err() == nil {
 					d.attemptFailed(c, err)
 				}
+				cancel()
 			})
 			return
 		}
@@ -159,7 +162,7 @@ func (d *redialer) start(c *Connection) {
 // attemptFailed counts a failed attempt and tries again or gives up.
 // Loop goroutine.
 func (d *redialer) attemptFailed(c *Connection, err error) {
-	d.cancel = nil
+	d.stop()
 	if c.Status() != StatusWaiting {
 		return
 	}
@@ -175,7 +178,7 @@ func (d *redialer) attemptFailed(c *Connection, err error) {
 
 // reconnected resets the backoff once the connection is back. Loop goroutine.
 func (d *redialer) reconnected() {
-	d.cancel = nil
+	d.stop()
 	d.attempts = 0
 	d.delay = d.policy.MinDelay
 }
