@@ -45,8 +45,9 @@ type system struct {
 	// the publisher asynchronously (ZeroMQ's slow joiner, mangos' pipes).
 	sync bool
 	// hubBinds: in the scale scenario the hub binds one port and the
-	// clients connect; otherwise each client binds and the hub connects
-	// out (yoton: one peer per bind).
+	// clients connect (every system with a hub now, Go yoton through
+	// Context.Listen); otherwise each client binds its own ports, says
+	// READY with them, and the hub connects out to all of them.
 	hubBinds bool
 	// First calibration counts for small (< 64 KiB) and large payloads.
 	startSmall, startLarge int64
@@ -107,7 +108,7 @@ func registerPending(key string, k kind, why string) {
 // registered by their sys_*.go files.
 func init() {
 	registerSystem(&system{
-		key: sysGoyoton, name: "Go yoton", launcher: launchSelf,
+		key: sysGoyoton, name: "Go yoton", launcher: launchSelf, hubBinds: true,
 		about:      "this library; reactor.WithQueue(1<<20, DiscardNew) on every context; TCP_NODELAY",
 		startSmall: 20000, startLarge: 50,
 	})

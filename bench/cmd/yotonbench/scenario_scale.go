@@ -11,11 +11,12 @@ import (
 )
 
 // runScale runs one hub process and o.scaleProcs client processes holding
-// c.conns connections in all. When the system's hub binds (libzmq, raw
-// TCP), the hub starts first and the clients connect to it; for yoton,
-// whose Bind serves exactly one peer, the clients bind one context each
-// and the hub connects out to all of them. Setup is the time from starting
-// the connecting side until the hub says UP (it holds every connection).
+// c.conns connections in all. When the system's hub binds (all of them:
+// Go yoton's hub listens with Context.Listen, libzmq's XPUB and raw TCP
+// bind one port), the hub starts first and the clients connect to it;
+// otherwise the clients bind and the hub connects out to all of them.
+// Setup is the time from starting the connecting side until the hub says
+// UP (it holds every connection).
 // Then o.rounds times: the hub publishes one 64-byte message, and the
 // fan-out time is from just before that send to the last client's
 // arrival (clocks: CLOCK_REALTIME of one machine).

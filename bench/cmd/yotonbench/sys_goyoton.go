@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -152,14 +154,11 @@ func goyotonPub(a roleArgs, io *childIO) error {
 	return nil
 }
 
-// goyotonHub is the scale hub: one context that connects out to every
-// client context (yoton's Bind serves one peer, so the clients bind), then
-// publishes one message per SEND line to all of them.
+// goyotonHub is the scale hub: one context that listens on one port
+// (Context.Listen: any number of peers), says READY with its address, is
+// UP once a.conns client contexts joined, then publishes one message per
+// SEND line to all of them.
 func goyotonHub(a roleArgs, io *childIO) error {
-	addrs, err := a.addrList()
-	if err != nil {
-		return err
-	}
 	r, err := reactor.New()
 	if err != nil {
 		return err
@@ -172,34 +171,43 @@ func goyotonHub(a roleArgs, io *childIO) error {
 	if err != nil {
 		return err
 	}
-	before := settledRSS()
-	start := time.Now()
-	stop := make(chan struct{})
-	go func() { // progress, so that a runner that gives up knows how far it got
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				_ = io.say("%s %d %d", connectingWord, x.ConnectionCount(), rss())
-			}
-		}
-	}()
-	err = parallel(len(addrs), 32, func(i int) error {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		_, err := x.Connect(ctx, addrs[i], "")
-		return err
-	})
-	close(stop)
+	l, err := x.Listen("127.0.0.1:0")
 	if err != nil {
 		return err
 	}
+	defer l.Close()
+	full := make(chan struct{}, 1) // a join brought the count to a.conns
+	l.Joined.Bind(func(*reactor.Connection) {
+		if l.ConnectionCount() >= a.conns {
+			select {
+			case full <- struct{}{}:
+			default:
+			}
+		}
+	})
+	before := settledRSS()
+	host, port := l.Addr()
+	if err := io.say("%s %s", readyWord, net.JoinHostPort(host, strconv.Itoa(port))); err != nil {
+		return err
+	}
+	start := time.Now()
+	// Progress every second, so that a runner that gives up knows how far
+	// it got (it gives up after -scale-setup and kills the hub).
+	t := time.NewTicker(time.Second)
+	for l.ConnectionCount() < a.conns {
+		select {
+		case <-t.C:
+			_ = io.say("%s %d %d", connectingWord, l.ConnectionCount(), rss())
+		case <-full:
+		case <-l.Done():
+			t.Stop()
+			return fmt.Errorf("listener stopped with %d of %d connections", l.ConnectionCount(), a.conns)
+		}
+	}
+	t.Stop()
 	setup := time.Since(start).Seconds()
 	after := settledRSS()
-	if err := io.sayJSON(upWord, result{Conns: x.ConnectionCount(), RSSBefore: before, RSSAfter: after, Setup: setup}); err != nil {
+	if err := io.sayJSON(upWord, result{Conns: l.ConnectionCount(), RSSBefore: before, RSSAfter: after, Setup: setup}); err != nil {
 		return err
 	}
 	return hubRounds(io, func(round uint64, payload []byte) error {
@@ -207,16 +215,21 @@ func goyotonHub(a roleArgs, io *childIO) error {
 	})
 }
 
-// goyotonClients binds a.conns contexts on one reactor, each with a
-// SubChannel, and says GOT when all of them received a round.
+// goyotonClients creates a.conns contexts on one reactor, each with a
+// SubChannel, connects them to the hub (64 Connects in flight), says
+// CONNECTED, and says GOT when all of them received a round.
 func goyotonClients(a roleArgs, io *childIO) error {
+	addrs, err := a.addrList()
+	if err != nil {
+		return err
+	}
 	r, err := reactor.New()
 	if err != nil {
 		return err
 	}
 	g := newGotRounds(io, a.conns)
-	addrs := make([]string, a.conns)
-	for i := range addrs {
+	xs := make([]*reactor.Context, a.conns)
+	for i := range xs {
 		x, err := r.NewContext(reactor.WithQueue(goQueueSize, goQueueRule))
 		if err != nil {
 			return err
@@ -231,14 +244,17 @@ func goyotonClients(a roleArgs, io *childIO) error {
 				g.got(m)
 			}
 		})
-		conn, err := x.Bind("127.0.0.1:0", 1, "")
-		if err != nil {
-			return err
-		}
-		host, port := conn.LocalAddr()
-		addrs[i] = fmt.Sprintf("%s:%d", host, port)
+		xs[i] = x
 	}
-	if err := io.say("%s %s", readyWord, strings.Join(addrs, ",")); err != nil {
+	if err := parallel(len(xs), 64, func(i int) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_, err := xs[i].Connect(ctx, addrs[0], "")
+		return err
+	}); err != nil {
+		return err
+	}
+	if err := io.say(connectedWord); err != nil {
 		return err
 	}
 	io.waitEOF()
