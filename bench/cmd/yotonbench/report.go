@@ -395,8 +395,9 @@ func (rep *report) scaleTable(b *strings.Builder) {
 	}
 	b.WriteString("\n## 4. Scale: one hub holding thousands of connections\n\n")
 	fmt.Fprintf(b, "One hub process publishes one 64-byte message to N connections; the N clients live in %d processes. "+
-		"**Go yoton: the hub is one context on one loop that connects out to N client contexts, each bound to its own port** "+
-		"(yoton's Bind serves exactly one peer, so a hub that binds would need N ports). libzmq: one XPUB socket bound to one port, "+
+		"Go yoton: the hub is one context on one loop listening on one port (`Context.Listen`); each client process holds its "+
+		"share of the N client contexts (one per connection, each with a SubChannel) on one reactor and connects them, 64 at a time. "+
+		"libzmq: one XPUB socket bound to one port, "+
 		"N SUB sockets connect (UP when N subscriptions arrived). Raw TCP: one listening port; the hub writes each message "+
 		"to every connection in turn from one goroutine. RLIMIT_NOFILE is raised in every process. "+
 		"Setup: from starting the connecting processes to the hub holding every connection. Memory: the hub's RSS after "+
