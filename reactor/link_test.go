@@ -1,0 +1,150 @@
+package reactor
+
+import (
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/goyoton/yoton/slots"
+	"github.com/goyoton/yoton/wire"
+)
+
+// sendLinkMessage sends a Go link message as the raw peer.
+func (p *rawPeer) sendLinkMessage(body string) {
+	p.t.Helper()
+	p.write(frame(wire.Header{Slot: linkSlot, SourceID: p.id}, []byte(linkPrefix+" "+body)))
+}
+
+// framesUntil reads packages until one carries payload want and returns
+// the ones before it.
+func (p *rawPeer) framesUntil(want string) []string {
+	p.t.Helper()
+	var before []string
+	for {
+		h, data, err := p.readFrame(waitTimeout)
+		require.NoError(p.t, err, "waiting for %q after %q", want, before)
+		if string(data) == want {
+			return before
+		}
+		if h.Length > 0 {
+			before = append(before, string(data))
+		}
+	}
+}
+
+// TestNewConnectionSkipsQuietPeers: a hub forwards a newcomer's
+// NEW_CONNECTION to peers that may need it (a Python-like peer that
+// never sent a link message), but not to a Go peer that said it needs
+// none, until that peer says it does again.
+func TestNewConnectionSkipsQuietPeers(t *testing.T) {
+	r := newReactor(t)
+	hub := newContext(t, r)
+	l, addr := listenLocal(t, hub)
+	python, _ := connectRaw(t, addr, false)
+	quiet, _ := connectRaw(t, addr, false)
+	quiet.sendLinkMessage("new-connection=0 some-future-key=x")
+	require.Eventually(t, func() bool { return l.ConnectionCount() == 2 }, waitTimeout, 1e6)
+	barrier(t, r)
+
+	leaf := newContext(t, newReactor(t))
+	_, err := leaf.Connect(testContext(t), addr, "")
+	require.NoError(t, err)
+	send(t, hub, "marker 1")
+	assert.Equal(t, []string{newConnectionMessage}, python.framesUntil("marker 1"))
+	assert.Empty(t, quiet.framesUntil("marker 1"), "the quiet peer got no NEW_CONNECTION")
+
+	quiet.sendLinkMessage("new-connection=1")
+	barrier(t, r)
+	leaf2 := newContext(t, newReactor(t))
+	_, err = leaf2.Connect(testContext(t), addr, "")
+	require.NoError(t, err)
+	send(t, hub, "marker 2")
+	assert.Equal(t, []string{newConnectionMessage}, quiet.framesUntil("marker 2"))
+	assert.Equal(t, []string{newConnectionMessage}, python.framesUntil("marker 2"))
+}
+
+// TestLinkMessageSaysWhatTheContextNeeds: a context with one connection
+// and no state channel says it needs no NEW_CONNECTION; one with a
+// NEW_CONNECTION hook, or with a second connection, says it does, and
+// tells its Go peers when that changes.
+func TestLinkMessageSaysWhatTheContextNeeds(t *testing.T) {
+	r := newReactor(t)
+	x := newContext(t, r)
+	_, addr := bindLocal(t, x)
+	p, _ := connectRaw(t, addr, false)
+	readLink := func() string {
+		t.Helper()
+		for {
+			h, data, err := p.readAnyFrame(waitTimeout)
+			require.NoError(t, err)
+			if h.Slot == linkSlot && h.SourceSeq == 0 {
+				assert.Equal(t, x.ID(), h.SourceID)
+				return string(data)
+			}
+		}
+	}
+	assert.Equal(t, linkPrefix+" new-connection=0", readLink())
+	p.sendLinkMessage("new-connection=0") // now x knows its peer is a Go node
+	barrier(t, r)
+	remove := x.OnNewConnection(func() {})
+	assert.Equal(t, linkPrefix+" new-connection=1", readLink())
+	remove()
+	assert.Equal(t, linkPrefix+" new-connection=0", readLink())
+	l, err := x.Listen("127.0.0.1:0")
+	require.NoError(t, err)
+	assert.Equal(t, linkPrefix+" new-connection=1", readLink())
+	require.NoError(t, l.Close())
+	assert.Equal(t, linkPrefix+" new-connection=0", readLink())
+}
+
+// TestLinkMessagesAreNeverRouted: link messages (source_seq 0) are
+// neither deposited nor forwarded, and a forged one (another source id)
+// changes nothing.
+func TestLinkMessagesAreNeverRouted(t *testing.T) {
+	r := newReactor(t)
+	hub := newContext(t, r)
+	_, addr := listenLocal(t, hub)
+	a, _ := connectRaw(t, addr, false)
+	b, _ := connectRaw(t, addr, false)
+	rx := newRecorder(t, hub, linkSlot)
+	forged := frame(wire.Header{Slot: linkSlot, SourceID: b.id + 1000}, []byte(linkPrefix+" new-connection=0"))
+	a.write(forged)
+	a.sendLinkMessage("new-connection=0")
+	a.sendPkg(testSlot, 1, "after")
+	assert.Empty(t, b.framesUntil("after"), "nothing forwarded")
+	assert.Empty(t, rx.snapshot(), "nothing deposited")
+	// The forged message said nothing about b: b still gets NEW_CONNECTION.
+	leaf := newContext(t, r)
+	_, err := leaf.Connect(testContext(t), addr, "")
+	require.NoError(t, err)
+	send(t, hub, "marker")
+	assert.Equal(t, []string{newConnectionMessage}, b.framesUntil("marker"))
+}
+
+// TestNewConnectionHooksCoalesced: a burst of NEW_CONNECTION messages runs
+// the hooks once at once and once more after the burst, not once each.
+func TestNewConnectionHooksCoalesced(t *testing.T) {
+	r := newReactor(t)
+	x := newContext(t, r)
+	bound, addr := bindLocal(t, x)
+	var runs atomic.Int32
+	ran := make(chan struct{}, 8)
+	x.OnNewConnection(func() {
+		runs.Add(1)
+		ran <- struct{}{}
+	})
+	p, _ := connectRaw(t, addr, false)
+	waitEstablished(t, bound)
+	var burst []byte
+	for seq := uint64(1); seq <= 100; seq++ {
+		burst = append(burst, frame(wire.Header{Slot: slots.ContextSlot, SourceID: p.id, SourceSeq: seq},
+			[]byte(newConnectionMessage))...)
+	}
+	p.write(burst)
+	waitChan(t, ran, "the first run")
+	waitChan(t, ran, "the run after the burst")
+	barrier(t, r)
+	assert.LessOrEqual(t, runs.Load(), int32(3), "one run per window, not one per message")
+}
