@@ -11,9 +11,21 @@
 // and TimedOut handlers, anything given to Post. Loop-owned state is never
 // touched by other goroutines; they reach it through Post and Do.
 //
-// The only other goroutines are one per Bind (accepting the one peer and
-// running the handshake, as yoton's host thread does) and the caller's own
-// goroutine during Connect. Close ends them all.
+// The only other goroutines are one per Bind or Listener that only
+// accepts sockets (handshakes run on the loop, any number at once), one
+// per connection made with WithReconnect while it is down and redialing,
+// and the caller's own goroutine during Connect. Close ends them all.
+//
+// # Serving many peers
+//
+// Bind is yoton's: it serves exactly one peer. Listen serves any number
+// on one port: each peer that completes the handshake becomes a
+// Connection of the context. Connect with WithReconnect keeps a
+// connection across drops. A connection that has no peer at the moment
+// (a waiting Bind, a reconnecting connection that is down) never makes a
+// sender wait; WithBacklog chooses whether it keeps a backlog for its
+// next peer. Go nodes agree on a few things Python nodes never see
+// (docs/protocol-notes.md in the repository).
 //
 // Blocking calls (Connect, Flush, a channel's Recv, a Send that waits for
 // room) take a context.Context. Made on the loop goroutine, where waiting

@@ -67,3 +67,134 @@ func ExampleContext_Bind() {
 	// server: hosting 1
 	// client: connected 1
 }
+
+// A hub listens on one port; any number of contexts connect to it.
+func ExampleContext_Listen() {
+	r, err := reactor.New()
+	if err != nil {
+		fmt.Println("new reactor:", err)
+		return
+	}
+	defer func() {
+		if err := r.Close(); err != nil {
+			fmt.Println("close:", err)
+		}
+	}()
+	hub, err := r.NewContext()
+	if err != nil {
+		fmt.Println("new context:", err)
+		return
+	}
+	l, err := hub.Listen("127.0.0.1:0", reactor.WithMaxConnections(100))
+	if err != nil {
+		fmt.Println("listen:", err)
+		return
+	}
+	joined := make(chan *reactor.Connection, 3)
+	l.Joined.Bind(func(c *reactor.Connection) { joined <- c }) // on the loop: never block
+	host, port := l.Addr()
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for i := 0; i < 3; i++ {
+		leaf, err := r.NewContext()
+		if err != nil {
+			fmt.Println("new context:", err)
+			return
+		}
+		if _, err := leaf.Connect(ctx, addr, ""); err != nil {
+			fmt.Println("connect:", err)
+			return
+		}
+	}
+	for i := 0; i < 3; i++ {
+		select {
+		case c := <-joined:
+			fmt.Println("joined:", c.Status())
+		case <-ctx.Done():
+			fmt.Println("waiting for joins:", ctx.Err())
+			return
+		}
+	}
+	fmt.Println("connections:", l.ConnectionCount())
+	// Output:
+	// joined: hosting
+	// joined: hosting
+	// joined: hosting
+	// connections: 3
+}
+
+// A connection that comes back by itself when its peer restarts.
+func ExampleWithReconnect() {
+	r, err := reactor.New()
+	if err != nil {
+		fmt.Println("new reactor:", err)
+		return
+	}
+	defer func() {
+		if err := r.Close(); err != nil {
+			fmt.Println("close:", err)
+		}
+	}()
+	server, err := r.NewContext()
+	if err != nil {
+		fmt.Println("new context:", err)
+		return
+	}
+	l, err := server.Listen("127.0.0.1:0")
+	if err != nil {
+		fmt.Println("listen:", err)
+		return
+	}
+	host, port := l.Addr()
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	client, err := r.NewContext()
+	if err != nil {
+		fmt.Println("new context:", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, err := client.Connect(ctx, addr, "", reactor.WithReconnect(reactor.Reconnect{
+		MinDelay: 10 * time.Millisecond, MaxDelay: time.Second,
+	}))
+	if err != nil {
+		fmt.Println("connect:", err)
+		return
+	}
+	events := make(chan string, 4)
+	conn.Disconnected.Bind(func(e reactor.DisconnectedEvent) { events <- "disconnected: " + e.Reason })
+	conn.Reconnected.Bind(func(*reactor.Connection) { events <- "reconnected" })
+
+	// The server goes away (as a process that exits) and a new one
+	// takes its port.
+	if err := server.Close(); err != nil {
+		fmt.Println("close server:", err)
+		return
+	}
+	fmt.Println(<-events)
+	fmt.Println("status while down:", conn.Status())
+	server2, err := r.NewContext()
+	if err != nil {
+		fmt.Println("new context:", err)
+		return
+	}
+	if _, err := server2.Listen(addr); err != nil {
+		fmt.Println("listen again:", err)
+		return
+	}
+	select {
+	case e := <-events:
+		fmt.Println(e)
+	case <-ctx.Done():
+		fmt.Println("no reconnect:", ctx.Err())
+		return
+	}
+	fmt.Println("status:", conn.Status())
+	// Output:
+	// disconnected: Closed from other end.
+	// status while down: waiting
+	// reconnected
+	// status: connected
+}
