@@ -96,11 +96,12 @@ type Connection struct {
 	Disconnected *timers.Signal[DisconnectedEvent]
 	Reconnected  *timers.Signal[*Connection]
 
-	listed   bool      // in its context's conns (loop-owned)
-	acc      *acceptor // a Bind's, while it waits for its peer (loop-owned)
-	listener *Listener // the Listener that accepted it, if any (loop-owned)
-	redial   *redialer // set by WithReconnect (loop-owned)
-	link     linkState // Go-only link messages (link.go; loop-owned)
+	listed    bool      // in its context's conns (loop-owned)
+	congested bool      // counted in its context's congested (loop-owned)
+	acc       *acceptor // a Bind's, while it waits for its peer (loop-owned)
+	listener  *Listener // the Listener that accepted it, if any (loop-owned)
+	redial    *redialer // set by WithReconnect (loop-owned)
+	link      linkState // Go-only link messages (link.go; loop-owned)
 
 	// Loop-owned.
 	gc        gnet.Conn
@@ -394,6 +395,23 @@ func (c *Connection) enqueue(p Package) {
 		}
 		c.x.r.markDirty(c)
 	}
+	c.noteCongestion()
+}
+
+// noteCongestion keeps the context's count of congested connections (see
+// updateBacklog) after c's queue or status changed. Loop goroutine.
+func (c *Connection) noteCongestion() {
+	now := c.IsConnected() && c.pending.Len() >= TinyQueueLength
+	if now == c.congested {
+		return
+	}
+	c.congested = now
+	if now {
+		c.x.congested++
+	} else {
+		c.x.congested--
+	}
+	c.x.r.markBacklog(c.x)
 }
 
 // flush moves queued packages into gnet's outbound buffer, as many as fit
@@ -473,6 +491,7 @@ func (c *Connection) write(budget int) {
 	if c.pending.Len() > 0 {
 		c.schedulePoll()
 	}
+	c.noteCongestion()
 }
 
 // schedulePoll re-checks the connection shortly: gnet has no "outbound

@@ -69,8 +69,13 @@ type Context struct {
 	// Counts of x.conns by state, kept by setStatus: connected ones,
 	// alive ones (waiting or connected) and closed ones not yet pruned.
 	connected, alive, dead int
-	listeners              []*Listener
-	newConn                newConnGate // NEW_CONNECTION hooks and forwarding (link.go)
+	// congested counts connected connections whose queue holds at least
+	// TinyQueueLength packages; backlogMarked is set while the context
+	// waits in the reactor's list for updateBacklog.
+	congested     int
+	backlogMarked bool
+	listeners     []*Listener
+	newConn       newConnGate // NEW_CONNECTION hooks and forwarding (link.go)
 
 	discarded atomic.Uint64
 	connCnt   atomic.Int32
@@ -397,16 +402,12 @@ func (x *Context) route(p Package) {
 func (x *Context) Discarded() uint64 { return x.discarded.Load() }
 
 // updateBacklog publishes whether senders should wait: a connected
-// connection's queue is past the tiny length. A connection that waits for
-// a peer or is down never makes anyone wait. Loop goroutine.
+// connection's queue is past the tiny length (x.congested counts them). A
+// connection that waits for a peer or is down never makes anyone wait.
+// Loop goroutine, at the end of a turn that changed x.congested.
 func (x *Context) updateBacklog() {
-	high := false
-	for _, c := range x.conns {
-		if c.IsConnected() && c.pending.Len() >= TinyQueueLength {
-			high = true
-			break
-		}
-	}
+	x.backlogMarked = false
+	high := x.congested > 0
 	was := x.backlogHigh.Load()
 	if high == was {
 		return
@@ -463,6 +464,7 @@ func (x *Context) setStatus(c *Connection, s Status) {
 		x.counted(old, -1)
 		x.counted(s, 1)
 	}
+	c.noteCongestion()
 }
 
 func (x *Context) counted(s Status, n int) {

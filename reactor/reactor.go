@@ -67,6 +67,7 @@ type Reactor struct {
 	lingerEnd chan struct{} // closed when lingering drops to 0 (Close)
 	dirty     []*Connection
 	touched   []Receiver
+	backlogs  []*Context // whose congestion changed this turn
 	housekeep *timers.Entry
 }
 
@@ -330,8 +331,18 @@ func (r *Reactor) endTurn() {
 	}
 	r.dirty = r.dirty[:0]
 	r.touched = r.touched[:0]
-	for _, x := range r.contexts {
+	for i, x := range r.backlogs {
 		x.updateBacklog()
+		r.backlogs[i] = nil
+	}
+	r.backlogs = r.backlogs[:0]
+}
+
+// markBacklog queues x for updateBacklog at the end of the turn.
+func (r *Reactor) markBacklog(x *Context) {
+	if !x.backlogMarked {
+		x.backlogMarked = true
+		r.backlogs = append(r.backlogs, x)
 	}
 }
 
