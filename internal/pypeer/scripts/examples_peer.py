@@ -23,6 +23,18 @@ seen to talk (by hand, or from the examples' Go tests):
       NAME" once connected; at the end of stdin it announces "*** NAME
       left", prints "left" and exits (Ctrl-C just exits).
 
+  hub-client --connect ADDR [--name NAME]
+      A client of examples/hub: subscribes to the hub's ticks
+      ("telemetry"), follows its roster (the StateChannel "clients") and
+      says "hello NAME PORT" on "reports" once connected. Prints "joined
+      as NAME from port PORT", every tick as it arrives, and "state: ..."
+      whenever a newer roster arrives (older copies, which other clients
+      resend when someone joins, are ignored, as the Go clients do).
+      Every line read on stdin goes to the hub as the report "NAME: line";
+      at the end of stdin it prints "left" and exits (Ctrl-C just exits).
+      Python yoton does not reconnect: if the hub goes away, so does the
+      subscription.
+
 Start it with yoton on the path, for example:
 
   PYTHONPATH=~/.cache/goyoton/pyzo/usr/share/pyzo/pyzo \\
@@ -165,6 +177,61 @@ def chat(args):
     say("left")
 
 
+# ---- examples/hub
+
+
+def parse_hub_state(msg):
+    """Decode the hub's roster "clients=2 names=ada,cy rev=7 hub=...";
+    None for anything else."""
+    try:
+        fields = dict(f.split("=", 1) for f in msg.split())
+        names = fields["names"].split(",") if fields["names"] else []
+        if len(names) != int(fields["clients"]):
+            return None
+        return {"names": names, "rev": int(fields["rev"]), "hub": int(fields["hub"])}
+    except (KeyError, ValueError):
+        return None
+
+
+def describe_hub_state(st):
+    """The roster for people, as the Go clients print it."""
+    names = st["names"]
+    if not names:
+        return "0 clients"
+    if len(names) == 1:
+        return "1 client: " + names[0]
+    return "%d clients: %s" % (len(names), ", ".join(names))
+
+
+def hub_client(args):
+    ct = yoton.Context()
+    ticks = yoton.SubChannel(ct, "telemetry")
+    state = yoton.StateChannel(ct, "clients")
+    reports = yoton.PubChannel(ct, "reports")
+    conn = ct.connect(args.connect)
+    reports.send("hello %s %d" % (args.name, conn.port1))
+    say("joined as", args.name, "from port", conn.port1)
+    newest = [None]  # (hub, rev) of the newest roster printed
+
+    def poll():
+        while True:
+            msg = ticks.recv(False)
+            if not msg:
+                break
+            say(msg)
+        st = parse_hub_state(state.recv())
+        if st is not None and (newest[0] is None or (st["hub"], st["rev"]) > newest[0]):
+            newest[0] = (st["hub"], st["rev"])
+            say("state:", describe_hub_state(st))
+
+    for line in serve_until_stdin_ends(poll):
+        if line.strip():
+            reports.send("%s: %s" % (args.name, line.strip()))
+    ct.flush()
+    ct.close()
+    say("left")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="role", required=True)
@@ -186,6 +253,11 @@ def main():
     p.add_argument("--name", default="python")
     p.add_argument("--say", action="append", default=[])
     p.set_defaults(fn=chat)
+
+    p = sub.add_parser("hub-client", help="client of examples/hub")
+    p.add_argument("--connect", required=True)
+    p.add_argument("--name", default="python")
+    p.set_defaults(fn=hub_client)
 
     args = ap.parse_args()
     try:
