@@ -286,6 +286,86 @@ func TestListenPythonLeaves(t *testing.T) {
 		p.call(map[string]any{"op": "recv", "ctx": leaf, "slot": "listen.ticks", "count": total, "timeout": 10}, &r)
 		checkTicks(t, leaf, r.Messages, 0)
 	}
+
+	// Closing the listener stops accepting; its connections live on.
+	if err := l.Close(); err != nil {
+		t.Fatalf("Listener.Close: %v", err)
+	}
+	select {
+	case <-l.Done():
+	case <-ctx.Done():
+		t.Fatal("Listener.Done not closed after Close")
+	}
+	p4.call(map[string]any{"op": "context", "name": "refused"}, nil)
+	err = p4.proc.Call(ctx, map[string]any{"op": "connect", "ctx": "refused", "conn": "refused", "addr": addr, "timeout": 0.3}, nil)
+	if remote := (*pypeer.RemoteError)(nil); !errors.As(err, &remote) || !strings.Contains(remote.Message, "Cannot connect") {
+		t.Errorf("Python connect to a closed listener: %v, want yoton's \"Cannot connect\"", err)
+	}
+	if n := l.ConnectionCount(); n != 4 {
+		t.Errorf("ConnectionCount() = %d after Close, want the 4 connections to live on", n)
+	}
+	if err := down.Send(ctx, "after close"); err != nil {
+		t.Fatal(err)
+	}
+	for _, leaf := range leaves {
+		var r struct {
+			Messages []string `json:"messages"`
+		}
+		p.call(map[string]any{"op": "recv", "ctx": leaf, "slot": "listen.down", "count": 1, "timeout": 10}, &r)
+		if r.Messages[0] != "after close" {
+			t.Errorf("%s received %q after the listener closed", leaf, r.Messages)
+		}
+	}
+}
+
+// TestListenDropBacklog: a context made WithBacklog(DropBacklog) drops
+// (and counts) what it publishes while no peer is connected, so a Python
+// context joining its Listen later gets only what follows (with the
+// default, TestStartupQueue shows yoton's startup queue delivering it).
+func TestListenDropBacklog(t *testing.T) {
+	ctx := deadline(t)
+	pypeer.Require(t)
+	r, err := reactor.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := r.Close(); err != nil {
+			t.Errorf("reactor.Close: %v", err)
+		}
+	})
+	x, err := r.NewContext(reactor.WithBacklog(reactor.DropBacklog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, addr, joined := listenGo(t, x)
+	pub, err := channels.NewPubChannel(x, "drop.news", channels.Text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	early := []string{"stale 1", "stale 2", "stale 3"}
+	for _, m := range early {
+		if err := pub.Send(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := x.Discarded(); n != uint64(len(early)) {
+		t.Errorf("Discarded() = %d with nobody connected, want %d", n, len(early))
+	}
+
+	p, _ := startPython(t, ctx, nil)
+	p.call(map[string]any{"op": "sub", "slot": "drop.news"}, nil)
+	p.connect("main", "hub", addr)
+	awaitJoined(t, ctx, joined)
+	if err := pub.Send(ctx, "fresh"); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.recv("drop.news", "text", 1)[0]; got != "fresh" {
+		t.Errorf("late Python context received %q first, want %q (the stale messages dropped)", got, "fresh")
+	}
 }
 
 // TestListenMaxConnections: a Listen with WithMaxConnections(1) turns a

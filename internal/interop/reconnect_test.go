@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -250,5 +251,44 @@ func TestReconnectResendsGoState(t *testing.T) {
 		// channels on both sides resend").
 		t.Fatalf("reactor bug: the restarted Python host never got the Go state after the reconnect "+
 			"(the reconnecting side's StateChannels do not resend): %v", err)
+	}
+}
+
+// TestReconnectGivesUp: with MaxAttempts, a connection whose Python host
+// died and never comes back goes down (Disconnected), redials, and after
+// MaxAttempts failed attempts closes (Closed, with a reason saying it
+// gave up); the context then has no connection left.
+func TestReconnectGivesUp(t *testing.T) {
+	ctx := deadline(t)
+	x := newGoContext(t)
+	host := startPyHost(t, ctx, 0)
+	policy := reconnectPolicy
+	policy.MaxAttempts = 3
+	c, err := x.Connect(ctx, fmt.Sprintf("127.0.0.1:%d", host.port), "py", reactor.WithReconnect(policy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	down, up := reconnectEvents(c)
+	closed := closedEvents(c)
+	host.call(map[string]any{"op": "wait_connected", "conn": "host"}, nil)
+	if err := host.proc.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-down:
+	case <-ctx.Done():
+		t.Fatalf("no Disconnected signal (status %v)", c.Status())
+	}
+	reason := waitClosed(t, ctx, c, closed)
+	if !strings.HasPrefix(reason, reactor.ReasonReconnectGaveUp) || !strings.Contains(reason, "3 attempts") {
+		t.Errorf("Closed reason %q, want %q... after 3 attempts", reason, reactor.ReasonReconnectGaveUp)
+	}
+	select {
+	case <-up:
+		t.Error("Reconnected emitted although no host came back")
+	default:
+	}
+	if n := len(x.AllConnections()); n != 0 {
+		t.Errorf("the context still has %d connections", n)
 	}
 }
