@@ -19,7 +19,9 @@ var reconnect = reactor.Reconnect{MinDelay: 50 * time.Millisecond, MaxDelay: tim
 // for the roster and a PubChannel for its reports to the hub.
 //
 // Its handlers run on the reactor's loop goroutine; the fields the run
-// waits on are guarded by the board's lock.
+// waits on are guarded by the board's lock, and the handlers print
+// inside the board's update, so that a run waiting for what they record
+// finds it printed too.
 type client struct {
 	name    string
 	verbose bool // print every tick, not only the first after each (re)connect
@@ -122,21 +124,19 @@ func (c *client) onTicks(s *channels.SubChannel[string]) {
 			continue
 		}
 		n, _ := parseTick(msg)
-		var first, again bool
 		c.b.update(func() {
 			c.ticks++
 			c.sinceUp++
 			c.lastTick = n
-			first, again = c.sinceUp == 1, c.ups > 0
+			switch {
+			case c.sinceUp == 1 && c.ups > 0:
+				c.out.printf("%s: first tick since reconnecting: %s", c.name, msg)
+			case c.sinceUp == 1:
+				c.out.printf("%s: first tick: %s", c.name, msg)
+			case c.verbose:
+				c.out.printf("%s: %s", c.name, msg)
+			}
 		})
-		switch {
-		case first && again:
-			c.out.printf("%s: first tick since reconnecting: %s", c.name, msg)
-		case first:
-			c.out.printf("%s: first tick: %s", c.name, msg)
-		case c.verbose:
-			c.out.printf("%s: %s", c.name, msg)
-		}
 	}
 }
 
@@ -150,24 +150,20 @@ func (c *client) onState(s *channels.StateChannel[string]) {
 		c.out.printf("%s: state not understood: %q", c.name, msg)
 		return
 	}
-	var first, newer, restarted bool
 	c.b.update(func() {
-		if newer = !c.haveState || st.newer(c.st); !newer {
+		switch {
+		case !c.haveState:
+			c.out.printf("%s: state on arrival: %s", c.name, st.describe())
+		case !st.newer(c.st):
 			c.stale++
 			return
+		case st.hub != c.st.hub:
+			c.out.printf("%s: state from a restarted hub: %s", c.name, st.describe())
+		default:
+			c.out.printf("%s: state: %s", c.name, st.describe())
 		}
-		first = !c.haveState
-		restarted = c.haveState && st.hub != c.st.hub
 		c.st, c.haveState = st, true
 	})
-	switch {
-	case first:
-		c.out.printf("%s: state on arrival: %s", c.name, st.describe())
-	case restarted:
-		c.out.printf("%s: state from a restarted hub: %s", c.name, st.describe())
-	case newer:
-		c.out.printf("%s: state: %s", c.name, st.describe())
-	}
 }
 
 // onDown runs when the connection dropped; it redials by itself. The
@@ -179,8 +175,8 @@ func (c *client) onDown(e reactor.DisconnectedEvent) {
 		c.connected = false
 		c.downs++
 		last = c.lastTick
+		c.out.printf("%s: lost the hub (%s); reconnecting", c.name, e.Reason)
 	})
-	c.out.printf("%s: lost the hub (%s); reconnecting", c.name, e.Reason)
 	// On the loop Send never waits.
 	if err := c.report(context.Background(), fmt.Sprintf("lost the hub after tick %d; this report waited for the reconnect", last)); err != nil {
 		c.out.printf("%v", err)
@@ -195,8 +191,8 @@ func (c *client) onUp(conn *reactor.Connection) {
 		c.connected = true
 		c.ups++
 		c.sinceUp = 0
+		c.out.printf("%s: reconnected from port %d", c.name, port)
 	})
-	c.out.printf("%s: reconnected from port %d", c.name, port)
 	if err := c.hello(context.Background(), port); err != nil {
 		c.out.printf("%v", err)
 	}
@@ -205,12 +201,10 @@ func (c *client) onUp(conn *reactor.Connection) {
 // onClosed runs when the connection ended for good: the client left, or
 // redialing gave up. Loop goroutine.
 func (c *client) onClosed(e reactor.ClosedEvent) {
-	var leaving bool
 	c.b.update(func() {
 		c.connected = false
-		leaving = c.leaving
+		if !c.leaving {
+			c.out.printf("%s: connection closed: %s", c.name, e.Reason)
+		}
 	})
-	if !leaving {
-		c.out.printf("%s: connection closed: %s", c.name, e.Reason)
-	}
 }

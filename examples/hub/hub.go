@@ -21,7 +21,9 @@ import (
 // current ticks, not a queue of stale ones.
 //
 // Its handlers run on the reactor's loop goroutine; the fields the run
-// waits on are guarded by the board's lock.
+// waits on are guarded by the board's lock, and the handlers print inside
+// the board's update, so that a run waiting for what they record finds it
+// printed too.
 type hub struct {
 	x       *reactor.Context
 	out     *printer
@@ -35,12 +37,14 @@ type hub struct {
 	ln      *reactor.Listener
 	addr    string                         // host:port of the first listener
 	conns   map[*reactor.Connection]string // open connections and the names they said hello with
+	early   map[int]string                 // hellos from connections not adopted yet, by peer port
 	truth   hubState                       // the roster; names in the order they said hello
 	tick    int
 	joins   int
 	leaves  int
 	unheard int      // ticks published while no client was connected
-	resent  int      // times the state was sent again because an older one came back
+	echoes  int      // batches of roster copies that came back from clients
+	older   int      // batches that ended on an older roster
 	notes   []string // free-text reports received
 }
 
@@ -51,7 +55,7 @@ func newHub(r *reactor.Reactor, out *printer, b *board, interval time.Duration) 
 	if err != nil {
 		return nil, fmt.Errorf("hub context: %w", err)
 	}
-	h := &hub{x: x, out: out, b: b, conns: map[*reactor.Connection]string{}}
+	h := &hub{x: x, out: out, b: b, conns: map[*reactor.Connection]string{}, early: map[int]string{}}
 	h.truth = hubState{rev: 1, hub: time.Now().UnixMilli()}
 	if h.tele, err = channels.NewPubChannel(x, telemetrySlot, channels.Text); err != nil {
 		return nil, err
@@ -85,8 +89,9 @@ func (h *hub) listen(address string) (*reactor.Listener, error) {
 		return nil, err
 	}
 	l.Joined.Bind(h.onJoined)
-	// A peer that joined before the handler was bound: adopt it now
-	// (onJoined ignores connections it knows).
+	// Listen accepts from the moment it returns, so a peer may have
+	// joined (and Joined been emitted, to no handler) before Bind: adopt
+	// those now (onJoined ignores connections it knows).
 	for _, c := range l.Connections() {
 		_ = h.x.Reactor().Post(func() { h.onJoined(c) })
 	}
@@ -114,22 +119,31 @@ func (h *hub) listenAddr() (a string) {
 
 // onJoined logs a connection the listener added and watches it close.
 // Loop goroutine.
+//
+// The handlers print inside the board's update, so that a run waiting
+// for what they record finds it printed too.
 func (h *hub) onJoined(c *reactor.Connection) {
-	var n int
 	known := false
+	var st hubState
 	h.b.update(func() {
 		if _, known = h.conns[c]; known {
 			return
 		}
 		h.conns[c] = ""
 		h.joins++
-		n = len(h.conns)
+		host, port := c.PeerAddr()
+		h.out.printf("hub: %s:%d joined (%d connected)", host, port, len(h.conns))
+		if name, ok := h.early[port]; ok {
+			delete(h.early, port)
+			st = h.nameLocked(c, name)
+		}
 	})
 	if known {
 		return
 	}
-	host, port := c.PeerAddr()
-	h.out.printf("hub: %s:%d joined (%d connected)", host, port, n)
+	if st.rev != 0 {
+		h.sendState(st)
+	}
 	c.Closed.Bind(func(e reactor.ClosedEvent) { h.onLeft(c, e.Reason) })
 	if c.Status() == reactor.StatusClosed { // closed before the handler was bound
 		h.onLeft(c, c.CloseReason())
@@ -139,19 +153,14 @@ func (h *hub) onJoined(c *reactor.Connection) {
 // onLeft logs a connection that closed and takes its client off the
 // roster. Loop goroutine.
 func (h *hub) onLeft(c *reactor.Connection, reason string) {
-	var (
-		name  string
-		known bool
-		n     int
-		st    hubState
-	)
+	var st hubState
 	h.b.update(func() {
-		if name, known = h.conns[c]; !known {
+		name, known := h.conns[c]
+		if !known {
 			return
 		}
 		delete(h.conns, c)
 		h.leaves++
-		n = len(h.conns)
 		if name != "" {
 			if i := slices.Index(h.truth.names, name); i >= 0 {
 				h.truth.names = slices.Delete(slices.Clone(h.truth.names), i, i+1)
@@ -159,16 +168,13 @@ func (h *hub) onLeft(c *reactor.Connection, reason string) {
 				st = h.truth
 			}
 		}
+		who := name
+		if who == "" {
+			host, port := c.PeerAddr()
+			who = fmt.Sprintf("%s:%d", host, port)
+		}
+		h.out.printf("hub: %s left: %s (%d connected)", who, reason, len(h.conns))
 	})
-	if !known {
-		return
-	}
-	who := name
-	if who == "" {
-		host, port := c.PeerAddr()
-		who = fmt.Sprintf("%s:%d", host, port)
-	}
-	h.out.printf("hub: %s left: %s (%d connected)", who, reason, n)
 	if st.rev != 0 {
 		h.sendState(st)
 	}
@@ -184,45 +190,45 @@ func (h *hub) onReports(s *channels.SubChannel[string]) {
 		}
 		name, port, ok := parseHello(msg)
 		if !ok {
-			h.b.update(func() { h.notes = append(h.notes, msg) })
-			h.out.printf("hub: report: %s", msg)
+			h.b.update(func() {
+				h.notes = append(h.notes, msg)
+				h.out.printf("hub: report: %s", msg)
+			})
 			continue
 		}
 		h.hello(name, port)
 	}
 }
 
-// hello names the connection whose peer port is port. Loop goroutine.
+// hello names the connection whose peer port is port. A hello from a
+// connection the hub has not adopted yet (it joined before the Joined
+// handler was bound, see listen) waits for it. Loop goroutine.
 func (h *hub) hello(name string, port int) {
-	var (
-		conn *reactor.Connection
-		st   hubState
-	)
+	var st hubState
 	h.b.update(func() {
 		for c, had := range h.conns {
 			if _, p := c.PeerAddr(); p == port && had == "" {
-				conn = c
-				break
+				st = h.nameLocked(c, name)
+				return
 			}
 		}
-		if conn == nil {
-			return
-		}
-		h.conns[conn] = name
-		h.truth.names = append(slices.Clone(h.truth.names), name)
-		h.truth.rev++
-		st = h.truth
+		h.early[port] = name
 	})
-	if conn == nil {
-		// Not one of ours: a client on another host port, or one whose
-		// connection dropped meanwhile.
-		h.out.printf("hub: hello from %s (port %d), not a connection of mine", name, port)
-		return
+	if st.rev != 0 {
+		h.sendState(st)
 	}
-	conn.SetName(name)
-	host, _ := conn.PeerAddr()
+}
+
+// nameLocked names c, puts it on the roster and returns the new roster.
+// Under the board's lock.
+func (h *hub) nameLocked(c *reactor.Connection, name string) hubState {
+	c.SetName(name)
+	h.conns[c] = name
+	h.truth.names = append(slices.Clone(h.truth.names), name)
+	h.truth.rev++
+	host, port := c.PeerAddr()
 	h.out.printf("hub: %s:%d is %s", host, port, name)
-	h.sendState(st)
+	return h.truth
 }
 
 // sendState sets the state channel to st. Loop goroutine: Send does not
@@ -233,22 +239,33 @@ func (h *hub) sendState(st hubState) {
 	}
 }
 
-// onState runs when a state arrives from elsewhere: some client's copy,
-// resent because a context joined. If it is not the hub's own state it
-// is an older one (only the hub changes the roster), which has just
-// replaced the state here and gone on to the other clients: send the
-// hub's state again. Loop goroutine.
+// onState runs when states arrived from elsewhere: clients' copies of
+// the roster, resent because a context joined (NEW_CONNECTION). Any of
+// them may be older than the hub's roster (only the hub changes it);
+// each has replaced the state here and has already been forwarded to the
+// other clients. So the hub answers every batch with its own roster,
+// which then reaches each client after the copies: Send when the last
+// copy differs, else SendLast (a client whose batch held the hub's
+// roster and then an older copy has only the older one in Recv).
+// Loop goroutine.
 func (h *hub) onState(s *channels.StateChannel[string]) {
 	got, _ := s.Recv()
-	var st hubState
+	var truth string
 	h.b.update(func() {
-		if got != h.truth.String() {
-			h.resent++
-			st = h.truth
+		truth = h.truth.String()
+		h.echoes++
+		if got != truth {
+			h.older++
 		}
 	})
-	if st.rev != 0 {
-		h.sendState(st)
+	var err error
+	if got != truth {
+		err = s.Send(context.Background(), truth)
+	} else {
+		err = s.SendLast(context.Background())
+	}
+	if err != nil {
+		h.out.printf("hub: send state: %v", err)
 	}
 }
 
@@ -288,7 +305,7 @@ func (h *hub) dropAll() error {
 // summary prints what the hub saw.
 func (h *hub) summary() {
 	h.b.read(func() {
-		h.out.printf("hub: %s, %s, %s; the state went out again %s after an older copy came back",
-			plural(h.joins, "join"), plural(h.leaves, "leave"), plural(h.tick, "tick"), plural(h.resent, "time"))
+		h.out.printf("hub: %s, %s, %s; roster copies came back %s (%d ending on an older one), each answered with the hub's own",
+			plural(h.joins, "join"), plural(h.leaves, "leave"), plural(h.tick, "tick"), plural(h.echoes, "time"), h.older)
 	})
 }

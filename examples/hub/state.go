@@ -31,9 +31,9 @@ const (
 // anyone: when a context joins the network every StateChannel at the
 // slot resends what it holds (NEW_CONNECTION), the clients' copies
 // included. A client's copy can be older than the hub's state by then;
-// it reaches the hub and the other clients all the same. The hub sends
-// its own state again when an older one comes back (see hub.go), and a
-// client keeps only what is newer than what it has (newer).
+// it reaches the hub and the other clients all the same. The hub answers
+// every copy that comes back with its own state (see hub.onState), and
+// a client keeps only what is newer than what it has (newer).
 type hubState struct {
 	names []string
 	rev   int
