@@ -31,8 +31,8 @@ func TestRunAll(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var out exampletest.Transcript
-	cfg := config{role: "all", addr: "127.0.0.1:0", tick: 50 * time.Millisecond, downtime: 300 * time.Millisecond, timeout: 60 * time.Second}
-	require.NoError(t, run(ctx, nil, &out, cfg))
+	cfg := config{role: "all", addr: "127.0.0.1:0", tick: 50 * time.Millisecond, downtime: 300 * time.Millisecond, timeout: 30 * time.Second}
+	require.NoError(t, run(ctx, nil, &out, cfg), "transcript:\n%s", &out)
 	ls := out.Lines()
 	port := exampletest.RequireFind(t, ls, `^hub: listening at 127\.0\.0\.1:(\d+), one port for every client; a tick every 50ms$`)[1]
 
