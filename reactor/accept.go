@@ -31,6 +31,10 @@ type acceptor struct {
 	cfg   acceptConfig
 	stop  chan struct{} // closed once the acceptor is closed
 	once  sync.Once
+	// handoff carries accepted sockets to the enrolling goroutines; the
+	// accepting goroutine closes it when it ends.
+	handoff chan net.Conn
+	workers int // enrolling goroutines started (accepting goroutine only)
 
 	// Loop-owned. pending lists the handshakes in the order they
 	// started (finished ones are skipped and compacted lazily), so the
@@ -68,6 +72,11 @@ const (
 	DefaultMaxHandshakes = 1024
 	acceptBackoffMin     = 5 * time.Millisecond
 	acceptBackoffMax     = time.Second
+	// enrollers hand accepted sockets to the loop in parallel: each
+	// hand-over waits for one turn of the loop, and gnet registers every
+	// pending one in the same turn, so with thousands of busy connections
+	// one enroller alone would take one socket per turn.
+	enrollers = 16
 )
 
 // replyTooMany turns a peer away from a full Listener; yoton peers report
@@ -75,17 +84,46 @@ const (
 const replyTooMany = "ERROR: too many connections.\r\n"
 
 func newAcceptor(x *Context, ln net.Listener, owner peerOwner, cfg acceptConfig) *acceptor {
-	return &acceptor{x: x, ln: ln, owner: owner, addr: ln.Addr().String(), cfg: cfg, stop: make(chan struct{})}
+	return &acceptor{x: x, ln: ln, owner: owner, addr: ln.Addr().String(), cfg: cfg,
+		stop: make(chan struct{}), handoff: make(chan net.Conn, enrollers)}
 }
 
-// start runs the accept goroutine; the caller has entered the reactor
-// (the goroutine leaves it).
+// start runs the accepting goroutine; the caller has entered the reactor
+// for it (the goroutine leaves it).
 func (a *acceptor) start() { go a.run() }
+
+// spawnEnroller starts one more enrolling goroutine, up to enrollers, and
+// reports whether one runs. Accepting goroutine only.
+func (a *acceptor) spawnEnroller() bool {
+	if a.workers < enrollers && a.x.r.enter() {
+		a.workers++
+		go a.enroll()
+	}
+	return a.workers > 0
+}
+
+// enroll hands accepted sockets to the loop until the accepting goroutine
+// ends.
+func (a *acceptor) enroll() {
+	defer a.x.r.leave()
+	for nc := range a.handoff {
+		if a.isStopped() {
+			_ = nc.Close()
+			continue
+		}
+		// EnrollContext closes nc (gnet keeps a duplicate) and returns
+		// once the loop has run OnOpen for it.
+		if _, err := a.x.r.client.EnrollContext(nc, &hostHandshake{acc: a}); err != nil {
+			a.x.r.logf("yoton: %s: the event loop did not take a socket: %v", a.addr, err)
+		}
+	}
+}
 
 // run accepts until the acceptor is closed. Accept errors (EMFILE, ENFILE,
 // ECONNABORTED, ...) never end it: it backs off and tries again.
 func (a *acceptor) run() {
 	defer a.x.r.leave()
+	defer close(a.handoff)
 	backoff := time.Duration(0)
 	for {
 		nc, err := a.ln.Accept()
@@ -110,10 +148,22 @@ func (a *acceptor) run() {
 			_ = nc.Close()
 			continue
 		}
-		// EnrollContext closes nc (gnet keeps a duplicate) and returns
-		// once the loop has run OnOpen for it.
-		if _, err := a.x.r.client.EnrollContext(nc, &hostHandshake{acc: a}); err != nil {
-			a.x.r.logf("yoton: %s: the event loop did not take a socket: %v", a.addr, err)
+		if a.workers > 0 {
+			select {
+			case a.handoff <- nc:
+				continue
+			default: // the enrollers are behind
+			}
+		}
+		if !a.spawnEnroller() {
+			_ = nc.Close()
+			return // the reactor is closing
+		}
+		select {
+		case a.handoff <- nc:
+		case <-a.stop:
+			_ = nc.Close()
+			return
 		}
 	}
 }

@@ -569,6 +569,10 @@ func (c *Connection) opened(gc gnet.Conn) {
 	c.x.sendNow(slots.ContextSlot, []byte(newConnectionMessage))
 	if reconnect {
 		c.redial.reconnected()
+		// The peer may be a restarted process that has none of our
+		// state: our own state channels resend too (Go only; after a
+		// first connect the startup queue carries it, as in yoton).
+		c.x.newConnection()
 		_ = c.Reconnected.Emit(c)
 	}
 }

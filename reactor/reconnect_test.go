@@ -36,6 +36,8 @@ func TestReconnectAfterPeerRestart(t *testing.T) {
 	require.NoError(t, err)
 	closed := closedEvents(c)
 	down, up := reconnectEvents(c)
+	ownResend := make(chan struct{}, 8)
+	client.OnNewConnection(func() { ownResend <- struct{}{} })
 	send(t, client, "before")
 	assert.Equal(t, []string{"before"}, payloads(rx.waitN(t, 1)))
 
@@ -62,6 +64,7 @@ func TestReconnectAfterPeerRestart(t *testing.T) {
 	defer l2.Close()
 	assert.Same(t, c, waitChan(t, up, "Reconnected"))
 	waitChan(t, newConn, "NEW_CONNECTION announced again")
+	waitChan(t, ownResend, "the reconnecting side's own state channels resend")
 	assert.Equal(t, StatusConnected, c.Status())
 	assert.Equal(t, host2.ID(), c.PeerID())
 	assert.Equal(t, 1, client.ConnectionCount())
