@@ -28,18 +28,11 @@ func listenLocal(t testing.TB, x *Context, opts ...ListenOption) (*Listener, str
 	return l, net.JoinHostPort(host, strconv.Itoa(port))
 }
 
-// joinedConns reports every connection a listener adds.
-func joinedConns(l *Listener) <-chan *Connection {
-	ch := make(chan *Connection, 64)
-	l.Joined.Bind(func(c *Connection) { ch <- c })
-	return ch
-}
-
 func TestListenServesManyPeers(t *testing.T) {
 	r := newReactor(t)
 	hub := newContext(t, r)
-	l, addr := listenLocal(t, hub)
-	joined := joinedConns(l)
+	joined := make(chan *Connection, 64)
+	l, addr := listenLocal(t, hub, WithJoinHandler(func(c *Connection) { joined <- c }))
 	hubRx := newRecorder(t, hub, testSlot)
 
 	const n = 5
@@ -144,7 +137,7 @@ func TestListenOptionsRejectBadValues(t *testing.T) {
 	r := newReactor(t)
 	x := newContext(t, r)
 	for _, opt := range []ListenOption{
-		WithMaxConnections(-1), WithHandshakeTimeout(0), WithMaxHandshakes(0),
+		WithMaxConnections(-1), WithHandshakeTimeout(0), WithMaxHandshakes(0), WithJoinHandler(nil),
 	} {
 		_, err := x.Listen("127.0.0.1:0", opt)
 		assert.ErrorIs(t, err, ErrBadOption)

@@ -34,6 +34,8 @@ type Listener struct {
 
 	// Joined is emitted on the loop with each connection the listener
 	// adds (after its handshake, before its first package is delivered).
+	// Handlers bound after Listen returned may miss the first joins; see
+	// WithJoinHandler.
 	Joined *timers.Signal[*Connection]
 
 	count  atomic.Int32
@@ -49,6 +51,7 @@ type ListenOption interface{ applyListen(*listenConfig) error }
 type listenConfig struct {
 	acceptConfig
 	maxConns int
+	onJoin   func(*Connection)
 }
 
 type listenOptionFunc func(*listenConfig) error
@@ -66,6 +69,20 @@ func WithMaxConnections(n int) ListenOption {
 			return fmt.Errorf("%w: max connections %d < 0", ErrBadOption, n)
 		}
 		c.maxConns = n
+		return nil
+	})
+}
+
+// WithJoinHandler binds fn to the listener's Joined signal before it
+// starts accepting, so that no join can happen before the handler is
+// there (binding after Listen returns may miss the first peers). fn runs
+// on the loop goroutine and must not block.
+func WithJoinHandler(fn func(c *Connection)) ListenOption {
+	return listenOptionFunc(func(c *listenConfig) error {
+		if fn == nil {
+			return fmt.Errorf("%w: nil join handler", ErrBadOption)
+		}
+		c.onJoin = fn
 		return nil
 	})
 }
@@ -130,6 +147,9 @@ func (x *Context) Listen(address string, opts ...ListenOption) (*Listener, error
 		max:    cfg.maxConns,
 		Joined: timers.NewSignal[*Connection](x.r),
 		done:   make(chan struct{}),
+	}
+	if cfg.onJoin != nil {
+		l.Joined.Bind(cfg.onJoin)
 	}
 	l.acc = newAcceptor(x, ln, l, cfg.acceptConfig)
 	if derr := x.r.Do(context.Background(), func() {
