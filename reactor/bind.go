@@ -113,10 +113,11 @@ func (b bindPeer) take(gc gnet.Conn, peerID uint64, peerPID int, rest []byte) {
 
 // adopt records the peer of a Connect and hands the socket to the loop.
 // The caller holds an enter of the reactor, so the engine is still running.
-func (c *Connection) adopt(nc net.Conn, peerID uint64, peerPID int) {
+func (c *Connection) adopt(nc net.Conn, peerID uint64, peerPID int, early []byte) {
 	c.mu.Lock()
 	c.id2, c.pid2 = peerID, peerPID
 	c.mu.Unlock()
+	c.early = early // read by the loop in opened, after EnrollContext
 	if tcp, ok := nc.(*net.TCPConn); ok {
 		_ = tcp.SetNoDelay(true)
 	}

@@ -44,7 +44,7 @@ func (x *Context) Connect(ctx context.Context, address, name string, opts ...Con
 		defer cancel()
 	}
 	target := net.JoinHostPort(addr.Host, strconv.Itoa(addr.Port))
-	nc, peerID, peerPID, err := dialAndHandshake(ctx, target, x.id, true)
+	nc, peerID, peerPID, rest, err := dialAndHandshake(ctx, target, x.id, true)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +57,7 @@ func (x *Context) Connect(ctx context.Context, address, name string, opts ...Con
 		_ = nc.Close()
 		return nil, ErrClosed
 	}
-	c.adopt(nc, peerID, peerPID)
+	c.adopt(nc, peerID, peerPID, rest)
 	x.r.leave()
 	// adopt returns once gnet has run OnOpen, which listed the
 	// connection and sent NEW_CONNECTION; wait for that turn to end.
@@ -73,7 +73,7 @@ func (x *Context) Connect(ctx context.Context, address, name string, opts ...Con
 // dialAndHandshake dials target (retrying refusals every 10 ms until ctx
 // ends, when retry is set) and runs the connecting side of the handshake
 // within yoton's 2 s or ctx's deadline, whichever comes first.
-func dialAndHandshake(ctx context.Context, target string, id uint64, retry bool) (nc net.Conn, peerID uint64, peerPID int, err error) {
+func dialAndHandshake(ctx context.Context, target string, id uint64, retry bool) (nc net.Conn, peerID uint64, peerPID int, rest []byte, err error) {
 	var d net.Dialer
 	pause := time.NewTimer(0)
 	defer pause.Stop()
@@ -94,16 +94,16 @@ func dialAndHandshake(ctx context.Context, target string, id uint64, retry bool)
 		if ctx.Err() != nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
 			err = ctx.Err()
 		}
-		return nil, 0, 0, fmt.Errorf("%w: cannot connect to %s: %w", ErrConnect, target, err)
+		return nil, 0, 0, nil, fmt.Errorf("%w: cannot connect to %s: %w", ErrConnect, target, err)
 	}
 	hsDeadline := time.Now().Add(HandshakeTimeout)
 	if deadline, ok := ctx.Deadline(); ok && deadline.Before(hsDeadline) {
 		hsDeadline = deadline
 	}
-	peerID, peerPID, err = handshakeAsClient(nc, id, hsDeadline)
+	peerID, peerPID, rest, err = handshakeAsClient(nc, id, hsDeadline)
 	if err != nil {
 		_ = nc.Close()
-		return nil, 0, 0, fmt.Errorf("%w: %w", ErrConnect, err)
+		return nil, 0, 0, nil, fmt.Errorf("%w: %w", ErrConnect, err)
 	}
-	return nc, peerID, peerPID, nil
+	return nc, peerID, peerPID, rest, nil
 }

@@ -102,6 +102,7 @@ type Connection struct {
 	listener  *Listener // the Listener that accepted it, if any (loop-owned)
 	redial    *redialer // set by WithReconnect (loop-owned)
 	link      linkState // Go-only link messages (link.go; loop-owned)
+	early     []byte    // bytes read with the host\'s handshake line (Connect; loop-owned once enrolled)
 
 	// Loop-owned.
 	gc        gnet.Conn
@@ -567,6 +568,10 @@ func (c *Connection) opened(gc gnet.Conn) {
 	// queue filled to its limit by it (and discard one).
 	c.flush()
 	c.x.sendNow(slots.ContextSlot, []byte(newConnectionMessage))
+	if early := c.early; len(early) > 0 {
+		c.early = nil
+		c.consume(gc, early) // what the host sent right after its line
+	}
 	if reconnect {
 		c.redial.reconnected()
 		// The peer may be a restarted process that has none of our

@@ -10,26 +10,34 @@ import (
 	"github.com/goyoton/yoton/wire"
 )
 
-// readHandshakeLine reads one CRLF-terminated line byte by byte, so that
-// nothing after it is consumed, until the deadline or MaxHandshakeLine.
-// It returns what it got; a line without CRLF comes back with ok false.
-func readHandshakeLine(nc net.Conn, deadline time.Time) (line []byte, ok bool) {
+// readHandshakeLine reads one CRLF-terminated line, at most
+// MaxHandshakeLine bytes, until the deadline. It reads in chunks and
+// returns what came after the CRLF too (the peer may send packages right
+// after its line), for the connection to decode first. A line without
+// CRLF comes back with ok false.
+func readHandshakeLine(nc net.Conn, deadline time.Time) (line, rest []byte, ok bool) {
 	_ = nc.SetReadDeadline(deadline)
 	defer nc.SetReadDeadline(time.Time{})
-	var b [1]byte
-	for len(line) < wire.MaxHandshakeLine {
-		n, err := nc.Read(b[:])
-		if n == 1 {
-			line = append(line, b[0])
-			if bytes.HasSuffix(line, []byte("\r\n")) {
-				return line, true
+	buf := make([]byte, 0, 128)
+	for len(buf) < wire.MaxHandshakeLine {
+		if len(buf) == cap(buf) {
+			buf = append(buf, make([]byte, cap(buf))...)[:len(buf)]
+		}
+		n, err := nc.Read(buf[len(buf):min(cap(buf), wire.MaxHandshakeLine)])
+		from := max(0, len(buf)-1) // a CR may end the previous read
+		buf = buf[:len(buf)+n]
+		if i := bytes.Index(buf[from:], []byte("\r\n")); i >= 0 {
+			end := from + i + 2
+			if end < len(buf) {
+				rest = buf[end:]
 			}
+			return buf[:end:end], rest, true
 		}
 		if err != nil {
-			return line, false
+			return buf, nil, false
 		}
 	}
-	return line, false
+	return buf, nil, false
 }
 
 // hostAnswer decides the hosting side of yoton's handshake from the line
@@ -61,23 +69,24 @@ func hostAnswer(line []byte, complete bool, id uint64) (reply []byte, peerID uin
 	return reply, peerID, peerPID, nil
 }
 
-// handshakeAsClient runs the connecting side of the handshake.
-func handshakeAsClient(nc net.Conn, id uint64, deadline time.Time) (peerID uint64, peerPID int, err error) {
+// handshakeAsClient runs the connecting side of the handshake. rest holds
+// what the host sent after its line (packages, to be decoded first).
+func handshakeAsClient(nc net.Conn, id uint64, deadline time.Time) (peerID uint64, peerPID int, rest []byte, err error) {
 	_ = nc.SetWriteDeadline(deadline)
 	if _, werr := nc.Write(wire.HandshakeLine(id, os.Getpid())); werr != nil {
-		return 0, 0, fmt.Errorf("%w: %s (%v)", ErrHandshake, ReasonHandshakeFailed, werr)
+		return 0, 0, nil, fmt.Errorf("%w: %s (%v)", ErrHandshake, ReasonHandshakeFailed, werr)
 	}
 	_ = nc.SetWriteDeadline(time.Time{})
-	line, _ := readHandshakeLine(nc, deadline)
+	line, rest, _ := readHandshakeLine(nc, deadline)
 	if len(line) == 0 {
-		return 0, 0, fmt.Errorf("%w: %s", ErrHandshake, ReasonHandshakeTimeout)
+		return 0, 0, nil, fmt.Errorf("%w: %s", ErrHandshake, ReasonHandshakeTimeout)
 	}
 	peerID, peerPID, perr := wire.ParseHandshakeLine(line)
 	if perr != nil {
-		return 0, 0, fmt.Errorf("%w: %s (peer answered %q)", ErrHandshake, ReasonHandshakeFailed, line)
+		return 0, 0, nil, fmt.Errorf("%w: %s (peer answered %q)", ErrHandshake, ReasonHandshakeFailed, line)
 	}
 	if peerID == id {
-		return 0, 0, fmt.Errorf("%w: %s", ErrHandshake, ReasonHandshakeSelf)
+		return 0, 0, nil, fmt.Errorf("%w: %s", ErrHandshake, ReasonHandshakeSelf)
 	}
-	return peerID, peerPID, nil
+	return peerID, peerPID, rest, nil
 }

@@ -140,7 +140,7 @@ func (d *redialer) start(c *Connection) {
 		case <-t.C:
 		}
 		actx, acancel := context.WithTimeout(ctx, DefaultConnectTimeout+HandshakeTimeout)
-		nc, peerID, peerPID, err := dialAndHandshake(actx, d.target, c.x.id, false)
+		nc, peerID, peerPID, rest, err := dialAndHandshake(actx, d.target, c.x.id, false)
 		acancel()
 		if err != nil {
 			_ = c.x.r.Post(func() {
@@ -155,7 +155,7 @@ func (d *redialer) start(c *Connection) {
 			_ = nc.Close()
 			return
 		}
-		c.adopt(nc, peerID, peerPID) // OnOpen (opened) finishes the reconnect
+		c.adopt(nc, peerID, peerPID, rest) // OnOpen (opened) finishes the reconnect
 	}()
 }
 
