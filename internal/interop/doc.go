@@ -17,7 +17,17 @@
 //     through a Go context between two Python contexts, exactly once;
 //   - slot and port hashes, slot-name normalisation and channel slot ids;
 //   - closing from either side, a killed peer, and heartbeats that keep an
-//     idle connection from timing out.
+//     idle connection from timing out;
+//   - Listen: Python contexts joining one Go port with their ordinary
+//     connect (also mid-stream), WithMaxConnections refusing one,
+//     DropBacklog; honest Go and Python connects getting into a Listen and
+//     a Bind while slow and idle clients hold the port;
+//   - WithReconnect against a Python host that is killed and started again
+//     on the same port (queued packages in order, none twice; state both
+//     ways), and giving up;
+//   - NEW_CONNECTION through a Go hub with Python and Go leaves (every
+//     state reaches every newcomer) and Python ignoring the Go-only link
+//     messages silently.
 //
 // To run them, fetch the Python peer once, then run the package:
 //
