@@ -638,10 +638,13 @@ func (x *Context) receive(p Package, from *Connection) {
 		p.RecvSeq = x.recvSeq
 	}
 	if forward {
-		newConn := p.Slot == slots.ContextSlot && string(p.Data) == newConnectionMessage
-		for _, c := range x.conns {
-			if c != from && c.alive() && !(newConn && c.link.quiet) {
-				c.enqueue(p)
+		if p.Slot == slots.ContextSlot && string(p.Data) == newConnectionMessage {
+			x.forwardNewConnection(p, from)
+		} else {
+			for _, c := range x.conns {
+				if c != from && c.alive() {
+					c.enqueue(p)
+				}
 			}
 		}
 	}

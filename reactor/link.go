@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/goyoton/yoton/slots"
 	"github.com/goyoton/yoton/timers"
 	"github.com/goyoton/yoton/wire"
 )
@@ -42,6 +43,10 @@ const newConnectionMessage = "NEW_CONNECTION"
 type linkState struct {
 	goPeer bool // the peer sent a link message: it is a Go node
 	quiet  bool // the peer needs no NEW_CONNECTION forwarded
+	// When a NEW_CONNECTION was last forwarded on this link, and whether
+	// one is held back until the end of the window (forwardNewConnection).
+	lastNewConn time.Time
+	newConnOwed bool
 }
 
 // needsNewConnection reports whether this context wants NEW_CONNECTION
@@ -106,11 +111,59 @@ func (c *Connection) receiveLink(p Package) {
 
 // newConnGate coalesces NEW_CONNECTION: however many arrive, the
 // context's hooks (state channels resending) run at most once per
-// newConnWindow, and at least once after each arrival. Loop-owned.
+// newConnWindow, and at least once after each arrival; and each link
+// gets at most one forwarded NEW_CONNECTION per window. Loop-owned.
 type newConnGate struct {
 	announced bool // what linksChanged last told Go peers (starts false: see linkUp)
 	last      time.Time
-	owed      *timers.Entry
+	owed      *timers.Entry // the hooks' run at the end of the window
+	forward   *timers.Entry // owedLinks' NEW_CONNECTION at the end of the window
+}
+
+// forwardNewConnection forwards a NEW_CONNECTION that arrived from the
+// link from: not to peers that said they need none (link messages), at
+// once to a link that got none during the last newConnWindow, and
+// otherwise once at the end of the window, as this context's own
+// NEW_CONNECTION (the one that arrived cannot be sent later: packages of
+// its source that followed it would have overtaken it, and the dedup
+// would drop it). Either way every peer hears of every newcomer, so its
+// state channels resend, and a burst costs each peer one message per
+// window instead of one per newcomer. Loop goroutine.
+func (x *Context) forwardNewConnection(p Package, from *Connection) {
+	now := time.Now()
+	for _, c := range x.conns {
+		if c == from || !c.alive() || c.link.quiet {
+			continue
+		}
+		if now.Sub(c.link.lastNewConn) >= newConnWindow {
+			c.link.lastNewConn = now
+			c.enqueue(p)
+			continue
+		}
+		c.link.newConnOwed = true
+		if x.newConn.forward == nil {
+			x.newConn.forward = x.r.AfterFunc(newConnWindow, x.sendOwedNewConnections)
+		}
+	}
+}
+
+// sendOwedNewConnections sends this context's NEW_CONNECTION to every
+// link that had one held back. Loop goroutine.
+func (x *Context) sendOwedNewConnections() {
+	x.newConn.forward = nil
+	x.drain() // keep sequence order with packages already submitted
+	x.sendSeq++
+	p := Package{Slot: slots.ContextSlot, SourceID: x.id, SourceSeq: x.sendSeq, Data: []byte(newConnectionMessage)}
+	now := time.Now()
+	for _, c := range x.conns {
+		if c.link.newConnOwed {
+			c.link.newConnOwed = false
+			if c.alive() && !c.link.quiet {
+				c.link.lastNewConn = now
+				c.enqueue(p)
+			}
+		}
+	}
 }
 
 // newConnWindow is the shortest time between two runs of the

@@ -3,6 +3,7 @@ package reactor
 import (
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -60,6 +61,9 @@ func TestNewConnectionSkipsQuietPeers(t *testing.T) {
 	leaf2 := newContext(t, newReactor(t))
 	_, err = leaf2.Connect(testContext(t), addr, "")
 	require.NoError(t, err)
+	// The Python-like peer got one less than 50 ms ago: this one may be
+	// held back to the end of the window.
+	waitOwedNewConnections(t, hub)
 	send(t, hub, "marker 2")
 	assert.Equal(t, []string{newConnectionMessage}, quiet.framesUntil("marker 2"))
 	assert.Equal(t, []string{newConnectionMessage}, python.framesUntil("marker 2"))
@@ -147,4 +151,53 @@ func TestNewConnectionHooksCoalesced(t *testing.T) {
 	waitChan(t, ran, "the run after the burst")
 	barrier(t, r)
 	assert.LessOrEqual(t, runs.Load(), int32(3), "one run per window, not one per message")
+}
+
+// waitOwedNewConnections waits until x has sent the NEW_CONNECTION
+// messages it held back. It asks the loop again until it has.
+func waitOwedNewConnections(t *testing.T, x *Context) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		held := true
+		onLoop(t, x.r, func() { held = x.newConn.forward != nil })
+		return !held
+	}, waitTimeout, time.Millisecond)
+}
+
+// TestForwardedNewConnectionCoalesced: N leaves joining a hub in a burst
+// cost a peer that may need NEW_CONNECTION (a Python node) one message
+// per 50 ms window, not one per leaf, and at least one after the last.
+func TestForwardedNewConnectionCoalesced(t *testing.T) {
+	r := newReactor(t)
+	hub := newContext(t, r)
+	_, addr := listenLocal(t, hub)
+	python, _ := connectRaw(t, addr, false)
+	leaves := newReactor(t)
+	const n = 20
+	var last *Context
+	for i := 0; i < n; i++ {
+		last = newContext(t, leaves)
+		_, err := last.Connect(testContext(t), addr, "")
+		require.NoError(t, err)
+	}
+	waitOwedNewConnections(t, hub)
+	send(t, hub, "marker")
+	var sources []uint64
+	for {
+		h, data, err := python.readFrame(waitTimeout)
+		require.NoError(t, err)
+		if string(data) == "marker" {
+			break
+		}
+		if h.Length > 0 {
+			require.Equal(t, newConnectionMessage, string(data))
+			sources = append(sources, h.SourceID)
+		}
+	}
+	require.NotEmpty(t, sources)
+	assert.Less(t, len(sources), n, "coalesced: %d messages for %d leaves", len(sources), n)
+	// The last one went out after the last leaf joined: either that
+	// leaf's own, or the hub's at the end of the window.
+	lastSource := sources[len(sources)-1]
+	assert.True(t, lastSource == last.ID() || lastSource == hub.ID(), "last NEW_CONNECTION from %x", lastSource)
 }
