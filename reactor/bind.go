@@ -73,7 +73,7 @@ func listenTCP(address string, maxTries int) (net.Listener, error) {
 		if port > 65535 {
 			break
 		}
-		ln, err := net.Listen("tcp4", net.JoinHostPort(addr.Host, strconv.Itoa(port)))
+		ln, err := tcpListenConfig.Listen(context.Background(), "tcp4", net.JoinHostPort(addr.Host, strconv.Itoa(port)))
 		if err == nil {
 			return ln, nil
 		}
@@ -87,6 +87,14 @@ func (x *Context) isClosed() bool {
 	defer x.subMu.Unlock()
 	return x.closed
 }
+
+// tcpListenConfig and tcpDialer leave TCP keep-alive off: yoton's heartbeats
+// and time-outs already watch every connection, and each keep-alive
+// setting costs a system call per socket (thousands, for a hub).
+var (
+	tcpListenConfig = net.ListenConfig{KeepAlive: -1}
+	tcpDialer       = net.Dialer{KeepAlive: -1}
+)
 
 // bindPeer is a Bind's waiting connection as the owner of its acceptor:
 // it takes the first peer and then closes the acceptor.
@@ -118,9 +126,7 @@ func (c *Connection) adopt(nc net.Conn, peerID uint64, peerPID int, early []byte
 	c.id2, c.pid2 = peerID, peerPID
 	c.mu.Unlock()
 	c.early = early // read by the loop in opened, after EnrollContext
-	if tcp, ok := nc.(*net.TCPConn); ok {
-		_ = tcp.SetNoDelay(true)
-	}
+	// EnrollContext sets TCP_NODELAY on its duplicate of the socket.
 	// EnrollContext returns once the loop has registered the socket and
 	// run OnOpen; if registering failed, OnOpen never ran and gc is nil.
 	if _, err := c.x.r.client.EnrollContext(nc, c); err != nil {

@@ -59,10 +59,17 @@ func (x *Context) Connect(ctx context.Context, address, name string, opts ...Con
 	}
 	c.adopt(nc, peerID, peerPID, rest)
 	x.r.leave()
-	// adopt returns once gnet has run OnOpen, which listed the
-	// connection and sent NEW_CONNECTION; wait for that turn to end.
-	if err := x.r.Do(ctx, func() {}); err != nil {
-		return nil, err
+	// adopt returns once gnet has run OnOpen (the whole loop turn that
+	// listed the connection and sent NEW_CONNECTION). A socket gnet did
+	// not open is still being handed over: close it on the loop.
+	if c.Status() == statusHandover {
+		if err := x.r.Do(ctx, func() {
+			if c.Status() == statusHandover {
+				c.closeOnLoop(ReasonSocketError+" the event loop did not take the socket", false)
+			}
+		}); err != nil {
+			return nil, err
+		}
 	}
 	if !c.IsConnected() {
 		return nil, fmt.Errorf("%w: connection closed during set-up: %s", ErrConnect, c.CloseReason())
@@ -74,7 +81,7 @@ func (x *Context) Connect(ctx context.Context, address, name string, opts ...Con
 // ends, when retry is set) and runs the connecting side of the handshake
 // within yoton's 2 s or ctx's deadline, whichever comes first.
 func dialAndHandshake(ctx context.Context, target string, id uint64, retry bool) (nc net.Conn, peerID uint64, peerPID int, rest []byte, err error) {
-	var d net.Dialer
+	d := tcpDialer
 	pause := time.NewTimer(0)
 	defer pause.Stop()
 	<-pause.C

@@ -1,6 +1,7 @@
 package reactor
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -657,10 +658,21 @@ func (c *Connection) traffic(gc gnet.Conn) gnet.Action {
 	if len(buf) == 0 {
 		return gnet.None
 	}
-	defer quickAck(gc.Fd()) // after the last read of this turn
+	if !isHeartbeatOnly(buf) {
+		// After the last read of this turn. A lone heartbeat needs no
+		// prompt ACK, and a hub of thousands of idle peers reads four
+		// of them per peer per second.
+		defer quickAck(gc.Fd())
+	}
 	c.consume(gc, buf)
 	return gnet.None
 }
+
+// heartbeatBytes is a whole heartbeat package as it arrives.
+var heartbeatBytes = wire.AppendHeader(nil, wire.Header{Slot: slots.ConnectionSlot})
+
+// isHeartbeatOnly reports whether buf is exactly one heartbeat.
+func isHeartbeatOnly(buf []byte) bool { return bytes.Equal(buf, heartbeatBytes) }
 
 // consume decodes the packages in buf, read from gc; a package cut off at
 // the end is kept for the next read. Loop goroutine.
