@@ -531,7 +531,8 @@ func (c *Connection) tick(now time.Time) {
 	if c.Status() < StatusHosting || c.gc == nil {
 		return
 	}
-	if now.Sub(c.lastSend) >= HeartbeatInterval && c.pending.Len() == 0 {
+	c.checkWatch(now)
+	if !c.link.noHeartbeat && now.Sub(c.lastSend) >= HeartbeatInterval && c.pending.Len() == 0 {
 		var hb [wire.HeaderSize]byte
 		wire.PutHeader(hb[:], wire.Header{Slot: slots.ConnectionSlot})
 		if _, err := c.gc.Write(hb[:]); err == nil {

@@ -347,7 +347,7 @@ func TestHeartbeat(t *testing.T) {
 	h, data, err := p.readAnyFrame(waitTimeout)
 	require.NoError(t, err)
 	assert.Equal(t, wire.Header{Slot: linkSlot, SourceID: x.ID(), Length: uint64(len(data))}, h)
-	assert.Equal(t, linkPrefix+" new-connection=0", string(data))
+	assert.Equal(t, linkPrefix+" new-connection=0 heartbeat=0", string(data))
 	require.NoError(t, p.nc.SetReadDeadline(time.Now().Add(waitTimeout)))
 	var got [wire.HeaderSize]byte
 	_, err = io.ReadFull(p.br, got[:])

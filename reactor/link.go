@@ -43,6 +43,11 @@ const newConnectionMessage = "NEW_CONNECTION"
 type linkState struct {
 	goPeer bool // the peer sent a link message: it is a Go node
 	quiet  bool // the peer needs no NEW_CONNECTION forwarded
+	// noHeartbeat: the peer said it does not watch this connection's
+	// time-out, so it needs no heartbeats. watchSent: what we last told
+	// the peer about our own watching.
+	noHeartbeat bool
+	watchSent   bool
 	// When a NEW_CONNECTION was last forwarded on this link, and whether
 	// one is held back until the end of the window (forwardNewConnection).
 	lastNewConn time.Time
@@ -57,19 +62,49 @@ func (x *Context) needsNewConnection() bool {
 
 // sendLink writes the link message to the peer at once, past the
 // connection's queue (so it neither waits behind nor displaces packages,
-// and it reaches the peer before anything this turn queues). Loop goroutine.
+// and it reaches the peer before anything this turn queues). It says
+// whether this context needs NEW_CONNECTION and whether this end watches
+// the connection's time-out (needs heartbeats). Loop goroutine.
 func (c *Connection) sendLink(needs bool) {
 	if c.gc == nil {
 		return
 	}
-	flag := "1"
-	if !needs {
-		flag = "0"
-	}
-	data := linkPrefix + " new-connection=" + flag
+	watch := c.watchesTimeout()
+	c.link.watchSent = watch
+	data := linkPrefix + " new-connection=" + flag(needs) + " heartbeat=" + flag(watch)
 	b := wire.AppendHeader(make([]byte, 0, wire.HeaderSize+len(data)),
 		wire.Header{Slot: linkSlot, SourceID: c.x.id, Length: uint64(len(data))})
 	_, _ = c.gc.Write(append(b, data...))
+}
+
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// watchesTimeout reports whether this end watches the connection's
+// time-out: something is bound to TimedOut, or WithReconnect redials on
+// a time-out. Only then does the peer need to send heartbeats. Safe for
+// concurrent use.
+func (c *Connection) watchesTimeout() bool {
+	return c.TimedOut.HandlerCount() > 0 || (c.redial != nil && c.redial.policy.OnTimeout)
+}
+
+// checkWatch tells a Go peer when this end starts or stops watching the
+// time-out. When it starts, the clock starts now: the peer may have been
+// silent until it hears of it. Loop goroutine (housekeeping).
+func (c *Connection) checkWatch(now time.Time) {
+	if !c.link.goPeer {
+		return
+	}
+	if w := c.watchesTimeout(); w != c.link.watchSent {
+		if w {
+			c.lastRecv, c.timedOut = now, false
+		}
+		c.sendLink(c.x.needsNewConnection())
+	}
 }
 
 // linkUp tells a freshly connected peer what this context needs. Python
@@ -105,6 +140,9 @@ func (c *Connection) receiveLink(p Package) {
 	for _, field := range strings.Fields(string(rest)) {
 		if v, ok := strings.CutPrefix(field, "new-connection="); ok {
 			c.link.quiet = v == "0"
+		}
+		if v, ok := strings.CutPrefix(field, "heartbeat="); ok {
+			c.link.noHeartbeat = v == "0"
 		}
 	}
 }

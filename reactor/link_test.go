@@ -1,6 +1,8 @@
 package reactor
 
 import (
+	"errors"
+	"net"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -89,18 +91,18 @@ func TestLinkMessageSaysWhatTheContextNeeds(t *testing.T) {
 			}
 		}
 	}
-	assert.Equal(t, linkPrefix+" new-connection=0", readLink())
+	assert.Equal(t, linkPrefix+" new-connection=0 heartbeat=0", readLink())
 	p.sendLinkMessage("new-connection=0") // now x knows its peer is a Go node
 	barrier(t, r)
 	remove := x.OnNewConnection(func() {})
-	assert.Equal(t, linkPrefix+" new-connection=1", readLink())
+	assert.Equal(t, linkPrefix+" new-connection=1 heartbeat=0", readLink())
 	remove()
-	assert.Equal(t, linkPrefix+" new-connection=0", readLink())
+	assert.Equal(t, linkPrefix+" new-connection=0 heartbeat=0", readLink())
 	l, err := x.Listen("127.0.0.1:0")
 	require.NoError(t, err)
-	assert.Equal(t, linkPrefix+" new-connection=1", readLink())
+	assert.Equal(t, linkPrefix+" new-connection=1 heartbeat=0", readLink())
 	require.NoError(t, l.Close())
-	assert.Equal(t, linkPrefix+" new-connection=0", readLink())
+	assert.Equal(t, linkPrefix+" new-connection=0 heartbeat=0", readLink())
 }
 
 // TestLinkMessagesAreNeverRouted: link messages (source_seq 0) are
@@ -200,4 +202,64 @@ func TestForwardedNewConnectionCoalesced(t *testing.T) {
 	// leaf's own, or the hub's at the end of the window.
 	lastSource := sources[len(sources)-1]
 	assert.True(t, lastSource == last.ID() || lastSource == hub.ID(), "last NEW_CONNECTION from %x", lastSource)
+}
+
+// TestHeartbeatsOnlyForPeersThatWatch: a Go peer that says it does not
+// watch the connection's time-out gets no heartbeats; once it says it
+// does, they come again. Python peers never say so and always get them.
+func TestHeartbeatsOnlyForPeersThatWatch(t *testing.T) {
+	r := newReactor(t)
+	x := newContext(t, r)
+	bound, addr := bindLocal(t, x)
+	p, _ := connectRaw(t, addr, false)
+	waitEstablished(t, bound)
+	h, _, err := p.readAnyFrame(waitTimeout) // x's own link message
+	require.NoError(t, err)
+	require.Equal(t, linkSlot, h.Slot)
+	p.sendLinkMessage("new-connection=0 heartbeat=0")
+	barrier(t, r)
+	send(t, x, "switched") // what came before this was sent before the switch
+	p.framesUntil("switched")
+	// An observation window of three heartbeat intervals, not a wait
+	// for an event: nothing may arrive in it.
+	h, _, err = p.readAnyFrame(3 * HeartbeatInterval)
+	var ne net.Error
+	require.True(t, errors.As(err, &ne) && ne.Timeout(), "got %+v, %v", h, err)
+
+	p.sendLinkMessage("new-connection=0 heartbeat=1")
+	h, _, err = p.readFrame(waitTimeout)
+	require.NoError(t, err)
+	assert.True(t, isHeartbeat(h))
+
+	// Our own end starts watching: the peer hears of it.
+	bound.TimedOut.Bind(func(TimedOutEvent) {})
+	for {
+		h, data, err := p.readAnyFrame(waitTimeout)
+		require.NoError(t, err)
+		if h.Slot == linkSlot {
+			assert.Equal(t, linkPrefix+" new-connection=0 heartbeat=1", string(data))
+			break
+		}
+	}
+}
+
+// TestIdleGoPeersStayInTime: two idle Go contexts send each other no
+// heartbeats; when one starts watching the time-out, the other sends them
+// again in time, so the watcher never sees a time-out.
+func TestIdleGoPeersStayInTime(t *testing.T) {
+	r := newReactor(t)
+	a, b := newContext(t, r), newContext(t, newReactor(t))
+	bound, _ := connectPair(t, a, b)
+	timedOut := make(chan TimedOutEvent, 8)
+	bound.TimedOut.Bind(func(e TimedOutEvent) { timedOut <- e })
+	// An observation window of three time-outs: a heartbeat must have
+	// kept the connection alive throughout.
+	window := time.NewTimer(3 * bound.Timeout())
+	defer window.Stop()
+	select {
+	case e := <-timedOut:
+		t.Fatalf("timed out although the peer was told to send heartbeats: %+v", e)
+	case <-window.C:
+	}
+	assert.True(t, bound.IsConnected())
 }
