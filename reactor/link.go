@@ -48,6 +48,7 @@ type linkState struct {
 	// the peer about our own watching.
 	noHeartbeat bool
 	watchSent   bool
+	needSent    bool // what we last told the peer about NEW_CONNECTION
 	// When a NEW_CONNECTION was last forwarded on this link, and whether
 	// one is held back until the end of the window (forwardNewConnection).
 	lastNewConn time.Time
@@ -70,7 +71,7 @@ func (c *Connection) sendLink(needs bool) {
 		return
 	}
 	watch := c.watchesTimeout()
-	c.link.watchSent = watch
+	c.link.watchSent, c.link.needSent = watch, needs
 	data := linkPrefix + " new-connection=" + flag(needs) + " heartbeat=" + flag(watch)
 	b := wire.AppendHeader(make([]byte, 0, wire.HeaderSize+len(data)),
 		wire.Header{Slot: linkSlot, SourceID: c.x.id, Length: uint64(len(data))})
@@ -136,7 +137,14 @@ func (c *Connection) receiveLink(p Package) {
 	if !ok || p.SourceID != c.PeerID() {
 		return // not ours to understand, or not from the peer itself
 	}
-	c.link.goPeer = true
+	if !c.link.goPeer {
+		c.link.goPeer = true
+		// What we said in our first link message may be out of date:
+		// changes since then went only to peers known to be Go nodes.
+		if c.link.needSent != c.x.needsNewConnection() || c.link.watchSent != c.watchesTimeout() {
+			c.sendLink(c.x.needsNewConnection())
+		}
+	}
 	for _, field := range strings.Fields(string(rest)) {
 		if v, ok := strings.CutPrefix(field, "new-connection="); ok {
 			c.link.quiet = v == "0"

@@ -263,3 +263,29 @@ func TestIdleGoPeersStayInTime(t *testing.T) {
 	}
 	assert.True(t, bound.IsConnected())
 }
+
+// TestLinkMessageCatchesUpWithLatePeer: what changed before the peer's
+// own first link message arrived (so before it was known to be a Go node)
+// is told to it once it is.
+func TestLinkMessageCatchesUpWithLatePeer(t *testing.T) {
+	r := newReactor(t)
+	x := newContext(t, r)
+	bound, addr := bindLocal(t, x)
+	p, _ := connectRaw(t, addr, false)
+	waitEstablished(t, bound)
+	h, data, err := p.readAnyFrame(waitTimeout)
+	require.NoError(t, err)
+	require.Equal(t, linkSlot, h.Slot)
+	assert.Equal(t, linkPrefix+" new-connection=0 heartbeat=0", string(data))
+	x.OnNewConnection(func() {}) // a state channel, before the peer spoke
+	barrier(t, r)
+	p.sendLinkMessage("new-connection=0")
+	for {
+		h, data, err := p.readAnyFrame(waitTimeout)
+		require.NoError(t, err)
+		if h.Slot == linkSlot {
+			assert.Equal(t, linkPrefix+" new-connection=1 heartbeat=0", string(data))
+			return
+		}
+	}
+}
