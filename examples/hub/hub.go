@@ -84,16 +84,11 @@ func newHub(r *reactor.Reactor, out *printer, b *board, interval time.Duration) 
 // first listener's address. Every peer that joins through it becomes a
 // connection of the hub's context and is logged by onJoined.
 func (h *hub) listen(address string) (*reactor.Listener, error) {
-	l, err := h.x.Listen(address)
+	// The join handler is bound before the listener accepts, so no join
+	// can come before it (a Joined.Bind after Listen could miss some).
+	l, err := h.x.Listen(address, reactor.WithJoinHandler(h.onJoined))
 	if err != nil {
 		return nil, err
-	}
-	l.Joined.Bind(h.onJoined)
-	// Listen accepts from the moment it returns, so a peer may have
-	// joined (and Joined been emitted, to no handler) before Bind: adopt
-	// those now (onJoined ignores connections it knows).
-	for _, c := range l.Connections() {
-		_ = h.x.Reactor().Post(func() { h.onJoined(c) })
 	}
 	host, port := l.Addr()
 	h.b.update(func() {
