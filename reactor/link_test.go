@@ -250,11 +250,14 @@ func TestIdleGoPeersStayInTime(t *testing.T) {
 	r := newReactor(t)
 	a, b := newContext(t, r), newContext(t, newReactor(t))
 	bound, _ := connectPair(t, a, b)
+	// A time-out four heartbeat intervals long leaves room for a slow
+	// machine; without heartbeats it would still pass within the window.
+	require.NoError(t, bound.SetTimeout(4*HeartbeatInterval))
 	timedOut := make(chan TimedOutEvent, 8)
 	bound.TimedOut.Bind(func(e TimedOutEvent) { timedOut <- e })
-	// An observation window of three time-outs: a heartbeat must have
-	// kept the connection alive throughout.
-	window := time.NewTimer(3 * bound.Timeout())
+	// An observation window of 2.5 time-outs: a heartbeat must have kept
+	// the connection alive throughout.
+	window := time.NewTimer(5 * bound.Timeout() / 2)
 	defer window.Stop()
 	select {
 	case e := <-timedOut:
