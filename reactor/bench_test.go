@@ -50,3 +50,34 @@ func BenchmarkSendToContext(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkListenJoin measures what one more peer costs a Listener: a
+// context on another reactor connects (dial, handshake on both sides,
+// link messages, NEW_CONNECTION) until the hub has it as a connection.
+// The hub's connections stay open, so later joins meet a larger hub.
+func BenchmarkListenJoin(b *testing.B) {
+	hubR := newReactor(b)
+	hub := newContext(b, hubR)
+	joined := make(chan struct{}, 1)
+	l, err := hub.Listen("127.0.0.1:0", WithJoinHandler(func(*Connection) { joined <- struct{}{} }))
+	if err != nil {
+		b.Fatal(err)
+	}
+	host, port := l.Addr()
+	addr := fmt.Sprintf("%s:%d", host, port)
+	leaves := newReactor(b)
+	xs := make([]*Context, b.N)
+	for i := range xs {
+		xs[i] = newContext(b, leaves)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := xs[i].Connect(ctx, addr, ""); err != nil {
+			b.Fatal(err)
+		}
+		<-joined
+	}
+	b.StopTimer()
+}
