@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"net"
-	"sync"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -29,8 +28,7 @@ type acceptor struct {
 	owner peerOwner
 	addr  string
 	cfg   acceptConfig
-	stop  chan struct{} // closed once the acceptor is closed
-	once  sync.Once
+	stop  chan struct{} // closed by close (loop), read by the goroutines
 	// handoff carries accepted sockets to the enrolling goroutines; the
 	// accepting goroutine closes it when it ends.
 	handoff chan net.Conn
@@ -184,7 +182,7 @@ func (a *acceptor) close() {
 		return
 	}
 	a.closed = true
-	a.once.Do(func() { close(a.stop) })
+	close(a.stop)
 	_ = a.ln.Close()
 	for _, h := range a.pending {
 		if !h.done {
@@ -219,7 +217,7 @@ func (a *acceptor) begin(h *hostHandshake) {
 	}
 }
 
-// InProgress is for tests: the number of handshakes running. Loop goroutine.
+// inProgress is the number of handshakes running (for tests). Loop goroutine.
 func (a *acceptor) inProgress() int { return a.running }
 
 // hostHandshake is one accepted socket during yoton's handshake, on the

@@ -103,7 +103,7 @@ type Connection struct {
 	listener  *Listener // the Listener that accepted it, if any (loop-owned)
 	redial    *redialer // set by WithReconnect (loop-owned)
 	link      linkState // Go-only link messages (link.go; loop-owned)
-	early     []byte    // bytes read with the host\'s handshake line (Connect; loop-owned once enrolled)
+	early     []byte    // bytes read with the host's handshake line (Connect; loop-owned once enrolled)
 
 	// Loop-owned.
 	gc        gnet.Conn
