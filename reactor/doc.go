@@ -12,7 +12,9 @@
 // touched by other goroutines; they reach it through Post and Do.
 //
 // The only other goroutines are one per Bind or Listener that only
-// accepts sockets (handshakes run on the loop, any number at once), one
+// accepts sockets, with up to 16 more that hand them to the loop (started
+// as sockets arrive faster than one can; handshakes run on the loop, any
+// number at once), one
 // per connection made with WithReconnect while it is down and redialing,
 // and the caller's own goroutine during Connect. Close ends them all.
 //
