@@ -196,8 +196,8 @@ func (h *hub) onReports(s *channels.SubChannel[string]) {
 }
 
 // hello names the connection whose peer port is port. A hello from a
-// connection the hub has not adopted yet (it joined before the Joined
-// handler was bound, see listen) waits for it. Loop goroutine.
+// connection the hub has not adopted yet (onJoined and the reports
+// handler are separate calls on the loop) waits for it. Loop goroutine.
 func (h *hub) hello(name string, port int) {
 	var st hubState
 	h.b.update(func() {
