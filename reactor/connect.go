@@ -49,8 +49,14 @@ func (x *Context) Connect(ctx context.Context, address, name string, opts ...Con
 		return nil, err
 	}
 	c := newConnection(x, name)
-	if cfg.reconnect != nil {
-		c.redial = newRedialer(target, *cfg.reconnect)
+	if p := cfg.reconnect; p != nil {
+		c.redial = newRedialer(target, *p)
+		if p.OnDisconnect != nil {
+			c.Disconnected.Bind(p.OnDisconnect)
+		}
+		if p.OnReconnect != nil {
+			c.Reconnected.Bind(p.OnReconnect)
+		}
 	}
 	c.status.Store(int32(statusHandover))
 	if !x.r.enter() {

@@ -28,6 +28,13 @@ type Reconnect struct {
 	// arrived for its Timeout (heartbeats included), instead of only
 	// emitting TimedOut.
 	OnTimeout bool
+	// OnDisconnect and OnReconnect, when set, are bound to the
+	// connection's Disconnected and Reconnected signals before it is
+	// connected, so that no drop can come before them (a handler bound
+	// after Connect returns may miss one). They run on the loop
+	// goroutine and must not block.
+	OnDisconnect func(DisconnectedEvent)
+	OnReconnect  func(*Connection)
 }
 
 // Defaults of Reconnect.

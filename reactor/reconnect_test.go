@@ -88,9 +88,15 @@ func TestReconnectOutageLongerThanQueue(t *testing.T) {
 	host := newContext(t, r)
 	_, addr := listenLocal(t, host)
 	client := newContext(t, newReactor(t), WithQueue(10, DiscardOld))
-	c, err := client.Connect(testContext(t), addr, "", WithReconnect(fastReconnect))
+	// Handlers given with the policy are bound before any drop can come.
+	down := make(chan DisconnectedEvent, 4)
+	up := make(chan *Connection, 4)
+	p := fastReconnect
+	p.OnDisconnect = func(e DisconnectedEvent) { down <- e }
+	p.OnReconnect = func(c *Connection) { up <- c }
+	c, err := client.Connect(testContext(t), addr, "", WithReconnect(p))
 	require.NoError(t, err)
-	down, up := reconnectEvents(c)
+	assert.Equal(t, 1, c.Disconnected.HandlerCount())
 	require.NoError(t, host.Close())
 	waitChan(t, down, "Disconnected")
 	for i := 0; i < 25; i++ {
