@@ -638,9 +638,13 @@ func (x *Context) receive(p Package, from *Connection) {
 		p.RecvSeq = x.recvSeq
 	}
 	if forward {
-		if p.Slot == slots.ContextSlot && string(p.Data) == newConnectionMessage {
+		switch {
+		case p.Slot == slots.ContextSlot && string(p.Data) == newConnectionMessage:
 			x.forwardNewConnection(p, from)
-		} else {
+		case p.Slot == slots.ContextSlot && string(p.Data) == closeConnectionMessage:
+			// About one link only: never forwarded (Python forwards it,
+			// and every node then closes its links to that id).
+		default:
 			for _, c := range x.conns {
 				if c != from && c.alive() {
 					c.enqueue(p)
@@ -652,7 +656,7 @@ func (x *Context) receive(p Package, from *Connection) {
 		return
 	}
 	if p.Slot == slots.ContextSlot {
-		x.contextMessage(p)
+		x.contextMessage(p, from)
 		return
 	}
 	if rx := (*x.recvSnap.Load())[p.Slot]; rx != nil {
@@ -661,13 +665,18 @@ func (x *Context) receive(p Package, from *Connection) {
 	}
 }
 
-func (x *Context) contextMessage(p Package) {
+// contextMessage handles a message on the context slot that arrived from
+// the connection from. Loop goroutine.
+func (x *Context) contextMessage(p Package, from *Connection) {
 	switch msg := string(p.Data); msg {
-	case "CLOSE_CONNECTION":
-		for _, c := range x.conns {
-			if c.IsConnected() && c.PeerID() == p.SourceID {
-				c.closeOnLoop(ReasonClosedFromThere, false)
-			}
+	case closeConnectionMessage:
+		// Only the peer of the connection it arrived on may close that
+		// connection: a third party naming someone else's id (Python
+		// closes every connection to that id) closes nothing.
+		if from != nil && from.IsConnected() && from.PeerID() == p.SourceID {
+			from.closeOnLoop(ReasonClosedFromThere, false)
+		} else {
+			x.r.logf("yoton: ignored CLOSE_CONNECTION from %x on %s (not its peer)", p.SourceID, from)
 		}
 	case newConnectionMessage:
 		x.newConnection()

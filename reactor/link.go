@@ -38,6 +38,10 @@ const linkPrefix = "goyoton-link/1"
 // channel to resend its state.
 const newConnectionMessage = "NEW_CONNECTION"
 
+// closeConnectionMessage is the context message that asks the receiver to
+// close its connection to the sender (yoton 2.2 never sends it).
+const closeConnectionMessage = "CLOSE_CONNECTION"
+
 // linkState is what one connection knows of the Go-only link protocol.
 // Loop-owned.
 type linkState struct {

@@ -253,3 +253,32 @@ func TestListenWithContextClose(t *testing.T) {
 	_, err = newContext(t, r).Connect(ctx, addr, "")
 	assert.ErrorIs(t, err, ErrConnect)
 }
+
+// TestCloseConnectionFromThirdParty: a peer that sends CLOSE_CONNECTION
+// in another peer's name closes nothing and the message goes no further;
+// in its own name it closes only its own connection.
+func TestCloseConnectionFromThirdParty(t *testing.T) {
+	r := newReactor(t)
+	hub := newContext(t, r)
+	l, addr := listenLocal(t, hub)
+	victim, _ := connectRaw(t, addr, false)
+	attacker, _ := connectRaw(t, addr, false)
+	require.Eventually(t, func() bool { return l.ConnectionCount() == 2 }, waitTimeout, time.Millisecond)
+	conns := l.Connections()
+	closeMsg := func(src uint64) []byte {
+		return frame(wire.Header{Slot: slots.ContextSlot, SourceID: src, SourceSeq: 1}, []byte(closeConnectionMessage))
+	}
+	attacker.write(closeMsg(victim.id))
+	send(t, hub, "after the forgery")
+	assert.Empty(t, victim.framesUntil("after the forgery"), "the forged message was not forwarded")
+	for _, c := range conns {
+		assert.True(t, c.IsConnected(), "%s", c)
+	}
+	attacker.write(closeMsg(attacker.id)) // seq 1 of its own id: new to the hub
+	require.Eventually(t, func() bool { return l.ConnectionCount() == 1 }, waitTimeout, time.Millisecond)
+	left := l.Connections()
+	require.Len(t, left, 1)
+	assert.Equal(t, victim.id, left[0].PeerID())
+	send(t, hub, "after the real one")
+	assert.Empty(t, victim.framesUntil("after the real one"))
+}
