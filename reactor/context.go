@@ -63,7 +63,7 @@ type Context struct {
 	// Loop-owned state.
 	sendSeq uint64
 	recvSeq uint64
-	seen    map[uint64]uint64
+	seen    dedup
 	conns   []*Connection
 	startup *queue.Ring[Package]
 	// Counts of x.conns by state, kept by setStatus: connected ones,
@@ -123,7 +123,7 @@ func (r *Reactor) NewContext(opts ...ContextOption) (*Context, error) {
 		backlog:   cfg.backlog,
 		sending:   map[uint64]string{},
 		receiving: map[uint64]Receiver{},
-		seen:      map[uint64]uint64{},
+		seen:      newDedup(),
 		startup:   queue.New[Package](cfg.queueSize, cfg.discard),
 		drainCh:   make(chan struct{}),
 	}
@@ -620,10 +620,9 @@ func (x *Context) receive(p Package, from *Connection) {
 		// reach our own channels, nor travel on.
 		return
 	}
-	if last := x.seen[p.SourceID]; p.SourceSeq <= last {
+	if !x.seen.accept(p.SourceID, p.SourceSeq) {
 		return // duplicate or loop
 	}
-	x.seen[p.SourceID] = p.SourceSeq
 	forward, deposit := false, false
 	switch p.DestID {
 	case 0:

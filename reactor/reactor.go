@@ -390,6 +390,7 @@ func (r *Reactor) housekeeping() {
 	now := time.Now()
 	any := false
 	for _, x := range r.contexts {
+		x.seen.expire(now)
 		for _, c := range x.conns {
 			if c.Status() == StatusClosed {
 				continue

@@ -209,3 +209,32 @@ func TestNewConnectionHook(t *testing.T) {
 	assert.Empty(t, hookB)
 	assert.Empty(t, hookA, "hook ran more than once")
 }
+
+// TestDedupIsBounded: packages from ever new source ids (a flood of forged
+// ids) do not grow the context's memory past DedupSources, and an active
+// source's duplicates are still dropped.
+func TestDedupIsBounded(t *testing.T) {
+	r := newReactor(t)
+	x := newContext(t, r)
+	rx := newRecorder(t, x, testSlot)
+	bound, addr := bindLocal(t, x)
+	p, _ := connectRaw(t, addr, false)
+	waitEstablished(t, bound)
+	const n = DedupSources + DedupSources/2
+	var burst []byte
+	for i := 0; i < n; i++ {
+		burst = append(burst, frame(wire.Header{Slot: 12345, SourceID: uint64(1000 + i), SourceSeq: 1}, []byte("x"))...)
+		if len(burst) > 1<<20 {
+			p.write(burst)
+			burst = burst[:0]
+		}
+	}
+	p.write(burst)
+	p.sendPkg(testSlot, 5, "active")
+	p.sendPkg(testSlot, 5, "active again") // a duplicate: dropped
+	p.sendPkg(testSlot, 6, "next")
+	assert.Equal(t, []string{"active", "next"}, payloads(rx.waitN(t, 2)))
+	size := 0
+	onLoop(t, r, func() { size = x.seen.size() })
+	assert.LessOrEqual(t, size, DedupSources)
+}
