@@ -19,8 +19,12 @@ const (
 	// subscriber in sync mode says it is full.
 	SendLockWait = time.Second
 	// SendLockExpiry is how long a "full" message locks a PubChannel if no
-	// "ok" follows.
+	// "ok" follows; each subscriber's "full" expires on its own after it
+	// (a subscriber that stays full repeats it every SyncRepeat).
 	SendLockExpiry = 10 * time.Second
+	// MaxFullSubscribers bounds the set of subscribers a PubChannel
+	// remembers as full; one more drops the one that said so longest ago.
+	MaxFullSubscribers = 1024
 	// SyncHighWater: a SubChannel in sync mode says "full" once more
 	// than this many messages are queued (yoton's _HWM).
 	SyncHighWater = 32
@@ -50,7 +54,7 @@ type PubChannel[T any] struct {
 	mt MessageType[T]
 
 	lockMu    sync.Mutex
-	fullFrom  map[uint64]struct{}
+	fullFrom  map[uint64]time.Time // source id → when it said "full"
 	lockUntil time.Time
 	unlocked  chan struct{}
 }
@@ -64,7 +68,7 @@ func NewPubChannel[T any](x *reactor.Context, slotBase string, mt MessageType[T]
 	if mt == nil {
 		return nil, fmt.Errorf("%w: nil message type", ErrInvalidSlot)
 	}
-	p := &PubChannel[T]{mt: mt, fullFrom: map[uint64]struct{}{}, unlocked: make(chan struct{})}
+	p := &PubChannel[T]{mt: mt, fullFrom: map[uint64]time.Time{}, unlocked: make(chan struct{})}
 	if err := p.init(x, slotBase, mt.Name(), patternPubSub, patternSubPub, p); err != nil {
 		return nil, err
 	}
@@ -110,7 +114,7 @@ func (p *PubChannel[T]) Send(ctx context.Context, m T) error {
 
 func (p *PubChannel[T]) waitUnlocked(ctx context.Context) error {
 	p.lockMu.Lock()
-	locked := len(p.fullFrom) > 0 && time.Now().Before(p.lockUntil)
+	locked := p.lockedLocked(time.Now())
 	ch := p.unlocked
 	p.lockMu.Unlock()
 	if !locked || p.x.Reactor().OnLoop() {
@@ -127,7 +131,18 @@ func (p *PubChannel[T]) waitUnlocked(ctx context.Context) error {
 func (p *PubChannel[T]) Throttled() bool {
 	p.lockMu.Lock()
 	defer p.lockMu.Unlock()
-	return len(p.fullFrom) > 0 && time.Now().Before(p.lockUntil)
+	return p.lockedLocked(time.Now())
+}
+
+// lockedLocked forgets the "full" messages that expired and reports
+// whether the send lock holds. Under lockMu.
+func (p *PubChannel[T]) lockedLocked(now time.Time) bool {
+	for src, at := range p.fullFrom {
+		if now.Sub(at) >= SendLockExpiry {
+			delete(p.fullFrom, src)
+		}
+	}
+	return len(p.fullFrom) > 0 && now.Before(p.lockUntil)
 }
 
 // Deposit takes a flow-control message ("full" or "ok") from a
@@ -135,16 +150,26 @@ func (p *PubChannel[T]) Throttled() bool {
 func (p *PubChannel[T]) Deposit(pk reactor.Package) {
 	p.lockMu.Lock()
 	defer p.lockMu.Unlock()
+	now := time.Now()
 	if string(pk.Data) == "full" {
-		p.fullFrom[pk.SourceID] = struct{}{}
-		p.lockUntil = time.Now().Add(SendLockExpiry)
+		if _, known := p.fullFrom[pk.SourceID]; !known && len(p.fullFrom) >= MaxFullSubscribers {
+			oldest, when := uint64(0), now
+			for src, at := range p.fullFrom {
+				if !at.After(when) {
+					oldest, when = src, at
+				}
+			}
+			delete(p.fullFrom, oldest)
+		}
+		p.fullFrom[pk.SourceID] = now
+		p.lockUntil = now.Add(SendLockExpiry)
 		return
 	}
 	delete(p.fullFrom, pk.SourceID)
 	if len(p.fullFrom) > 0 {
 		// As yoton: any status message that leaves the set non-empty
 		// renews the lock.
-		p.lockUntil = time.Now().Add(SendLockExpiry)
+		p.lockUntil = now.Add(SendLockExpiry)
 		return
 	}
 	close(p.unlocked)
