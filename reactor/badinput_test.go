@@ -1,7 +1,9 @@
 package reactor
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"runtime"
 	"strings"
@@ -198,4 +200,80 @@ func TestConnectToSelf(t *testing.T) {
 	assert.Equal(t, 0, x.ConnectionCount())
 	// The bind refused only that peer: it still takes a real one.
 	requireBindStillServes(t, r, x, bound, addr)
+}
+
+// TestStalledBodyCostsLittleAndIsClosed: peers that announce the largest
+// package allowed and send only a few bytes of it reserve little memory
+// (the buffer grows with what arrives) and are closed once the body stops
+// arriving for the body time-out.
+func TestStalledBodyCostsLittleAndIsClosed(t *testing.T) {
+	r := newReactor(t, WithBodyTimeout(300*time.Millisecond))
+	x := newContext(t, r)
+	l, addr := listenLocal(t, x)
+	const peers = 5
+	var raws []*rawPeer
+	for i := 0; i < peers; i++ {
+		p, _ := connectRaw(t, addr, false)
+		raws = append(raws, p)
+	}
+	require.Eventually(t, func() bool { return l.ConnectionCount() == peers }, waitTimeout, time.Millisecond)
+	conns := l.Connections()
+	var closed []<-chan ClosedEvent
+	for _, c := range conns {
+		closed = append(closed, closedEvents(c))
+	}
+	for _, p := range raws {
+		hdr := wire.AppendHeader(nil, wire.Header{Slot: testSlot, SourceID: p.id, SourceSeq: 1, Length: DefaultMaxPackageSize})
+		p.write(append(hdr, []byte("just a few bytes")...))
+	}
+	require.Eventually(t, func() bool {
+		reading, reserved := 0, 0
+		onLoop(t, r, func() {
+			for _, c := range conns {
+				if c.inBody && c.curN > 0 {
+					reading++
+					reserved += cap(c.cur.Data)
+				}
+			}
+		})
+		if reading == peers {
+			assert.LessOrEqual(t, reserved, peers*bodyReserve, "reserved for bodies that did not come")
+		}
+		return reading == peers
+	}, waitTimeout, time.Millisecond)
+	for i, ch := range closed {
+		ev := waitChan(t, ch, "the stalled connection to close")
+		assert.True(t, strings.HasPrefix(ev.Reason, ReasonBodyStalled), "peer %d: %q", i, ev.Reason)
+	}
+	assert.Equal(t, 0, l.ConnectionCount())
+}
+
+// TestLargeBodyArrivesWhole: a body larger than what is reserved from its
+// header arrives intact, whether it comes in small pieces or in one go.
+func TestLargeBodyArrivesWhole(t *testing.T) {
+	for _, piece := range []int{1000, 3 * bodyReserve} {
+		t.Run(fmt.Sprintf("pieces of %d", piece), func(t *testing.T) {
+			r := newReactor(t)
+			x := newContext(t, r)
+			rx := newRecorder(t, x, testSlot)
+			bound, addr := bindLocal(t, x)
+			p, _ := connectRaw(t, addr, false)
+			waitEstablished(t, bound)
+			body := make([]byte, 3*bodyReserve+12345)
+			for i := range body {
+				body[i] = byte(i * 7)
+			}
+			out := frame(wire.Header{Slot: testSlot, SourceID: p.id, SourceSeq: 1}, body)
+			for len(out) > 0 {
+				n := min(piece, len(out))
+				p.write(out[:n])
+				out = out[n:]
+			}
+			got := rx.waitN(t, 1)
+			require.Len(t, got, 1)
+			assert.True(t, bytes.Equal(body, got[0].Data), "body differs")
+		})
+	}
+	_, err := New(WithBodyTimeout(0))
+	assert.ErrorIs(t, err, ErrBadOption)
 }

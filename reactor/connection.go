@@ -120,6 +120,7 @@ type Connection struct {
 	cur       Package
 	curN      int
 	inBody    bool
+	curLen    int // the announced length of the body being read
 	flushWait []chan struct{}
 	pollEntry *timers.Entry
 }
@@ -539,6 +540,11 @@ func (c *Connection) tick(now time.Time) {
 			c.lastSend = now
 		}
 	}
+	if c.inBody && now.Sub(c.lastRecv) > c.x.r.cfg.bodyTimeout {
+		c.drop(fmt.Sprintf("%s A package body stopped arriving (%d of %d bytes in %v).",
+			ReasonBodyStalled, c.curN, c.curLen, c.x.r.cfg.bodyTimeout))
+		return
+	}
 	if !c.timedOut && now.Sub(c.lastRecv) > c.Timeout() {
 		c.timedOut = true
 		_ = c.TimedOut.Emit(TimedOutEvent{Conn: c, TimedOut: true})
@@ -719,24 +725,44 @@ func (c *Connection) consume(gc gnet.Conn, buf []byte) {
 					ReasonTooLarge, h.Length, c.x.r.cfg.maxPackageSize))
 				return
 			}
+			// The buffer grows as the body arrives: a header alone
+			// reserves at most bodyReserve bytes, not what it announces.
+			c.curLen = int(h.Length)
 			c.cur = Package{Slot: h.Slot, SourceID: h.SourceID, SourceSeq: h.SourceSeq,
-				DestID: h.DestID, DestSeq: h.DestSeq, Data: make([]byte, h.Length)}
+				DestID: h.DestID, DestSeq: h.DestSeq, Data: make([]byte, min(c.curLen, bodyReserve))}
 			c.curN = 0
 			c.inBody = true
 		}
+		c.growBody(c.curN + len(buf))
 		n := copy(c.cur.Data[c.curN:], buf)
 		c.curN += n
 		buf = buf[n:]
-		if c.curN == len(c.cur.Data) {
+		if c.curN == c.curLen {
 			p := c.cur
 			c.cur = Package{}
 			c.inBody = false
 			c.x.receive(p, c)
 		}
 	}
-	if c.inBody && c.gc == gc && len(c.cur.Data)-c.curN >= directReadMin {
+	if c.inBody && c.gc == gc && c.curLen-c.curN >= directReadMin {
 		c.readBodyDirect(gc)
 	}
+}
+
+// bodyReserve is the most a package's buffer reserves before its bytes
+// arrive; larger bodies grow (doubling) as they come in.
+const bodyReserve = 1 << 20
+
+// growBody makes the current body's buffer hold at least need bytes (at
+// most the announced length). Loop goroutine.
+func (c *Connection) growBody(need int) {
+	need = min(need, c.curLen)
+	if need <= len(c.cur.Data) {
+		return
+	}
+	grown := make([]byte, min(c.curLen, max(need, 2*len(c.cur.Data))))
+	copy(grown, c.cur.Data[:c.curN])
+	c.cur.Data = grown
 }
 
 // directReadMin is the size of a body's unread part from which the loop
@@ -750,7 +776,8 @@ const directReadMin = 64 << 10
 // Loop goroutine.
 func (c *Connection) readBodyDirect(gc gnet.Conn) {
 	fd := gc.Fd()
-	for c.curN < len(c.cur.Data) {
+	for c.curN < c.curLen {
+		c.growBody(c.curN + directReadMin)
 		n, err := syscall.Read(fd, c.cur.Data[c.curN:])
 		if n > 0 {
 			c.curN += n

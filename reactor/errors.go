@@ -45,6 +45,9 @@ const (
 	// ReasonTimedOut starts the reason of a WithReconnect connection
 	// dropped because nothing arrived for its Timeout (Go only).
 	ReasonTimedOut = "Timed out."
+	// ReasonBodyStalled starts the reason of a connection whose peer
+	// stopped sending in the middle of a package (Go only).
+	ReasonBodyStalled = "Package body stalled."
 	// ReasonReconnectGaveUp starts the reason of a connection whose
 	// WithReconnect policy ran out of attempts (Go only).
 	ReasonReconnectGaveUp = "Reconnect gave up."

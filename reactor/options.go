@@ -21,6 +21,9 @@ const (
 	TinyQueueLength = 64
 	// SendWait is the longest a sender waits for room (yoton waits 1 s).
 	SendWait = time.Second
+	// DefaultBodyTimeout is how long a package body may stop arriving
+	// before the connection is closed (see WithBodyTimeout).
+	DefaultBodyTimeout = 20 * time.Second
 )
 
 // Discard is the rule a full queue applies: drop the oldest package or
@@ -43,6 +46,7 @@ type config struct {
 	maxPackageSize int
 	highWaterMark  int
 	readBuffer     int
+	bodyTimeout    time.Duration
 }
 
 // Option configures a Reactor.
@@ -67,6 +71,21 @@ func WithMaxPackageSize(n int) Option {
 			return fmt.Errorf("%w: max package size %d < 1", ErrBadOption, n)
 		}
 		c.maxPackageSize = n
+		return nil
+	})
+}
+
+// WithBodyTimeout sets how long the rest of a package may stop arriving
+// once its header has: a peer that announces a large package and then
+// sends nothing more is closed after d (default DefaultBodyTimeout). The
+// buffer of a package grows as its bytes arrive (at most 1 MiB is
+// reserved from the header alone), so such a peer costs little meanwhile.
+func WithBodyTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: body timeout %v <= 0", ErrBadOption, d)
+		}
+		c.bodyTimeout = d
 		return nil
 	})
 }

@@ -77,6 +77,7 @@ func New(opts ...Option) (*Reactor, error) {
 		cfg: config{
 			maxPackageSize: DefaultMaxPackageSize,
 			highWaterMark:  DefaultHighWaterMark,
+			bodyTimeout:    DefaultBodyTimeout,
 			readBuffer:     256 << 10,
 		},
 		stopped: make(chan struct{}),
