@@ -2,7 +2,9 @@ package reactor
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
+	"runtime"
 	"testing"
 	"time"
 
@@ -123,4 +125,57 @@ func TestBackpressureReleasesWhenPeerReads(t *testing.T) {
 	}
 	require.NoError(t, err)
 	assert.Equal(t, uint64(len(data)), h.Length)
+}
+
+// TestQueueByteBudget: large packages published to a peer that does not
+// read stay within the connection queue's byte budget (the heap holds at
+// most the budget, the high-water mark and slack), the rest is dropped and
+// counted, and once the peer reads, everything not counted as dropped
+// arrives, in order and once.
+func TestQueueByteBudget(t *testing.T) {
+	const (
+		budget  = 8 << 20
+		payload = 1 << 20
+		n       = 96
+	)
+	r := newReactor(t)
+	x := newContext(t, r, WithQueueBytes(budget))
+	bound, addr := bindLocal(t, x)
+	p, _ := connectRaw(t, addr, true) // shakes hands, then does not read
+	waitEstablished(t, bound)
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := 0; i < n; i++ {
+		data := make([]byte, payload) // a fresh buffer each: the queue owns it
+		binary.LittleEndian.PutUint64(data, uint64(i))
+		require.NoError(t, x.Send(testContext(t), testSlot, data, 0, 0))
+	}
+	barrier(t, r)
+	onLoop(t, r, func() {
+		assert.LessOrEqual(t, bound.pending.Bytes(), budget)
+	})
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	grown := int64(after.HeapInuse) - int64(before.HeapInuse)
+	assert.Less(t, grown, int64(budget+DefaultHighWaterMark+16<<20), "heap grew by %d MiB", grown>>20)
+	dropped := x.Discarded()
+	assert.NotZero(t, dropped)
+
+	// The peer reads now: what was not dropped arrives, in order.
+	var got []uint64
+	for uint64(len(got))+dropped < n {
+		h, data, err := p.readFrame(waitTimeout)
+		require.NoError(t, err, "after %d packages (%d dropped)", len(got), dropped)
+		if h.Slot != testSlot {
+			continue
+		}
+		got = append(got, binary.LittleEndian.Uint64(data))
+	}
+	assert.Equal(t, uint64(n), uint64(len(got))+dropped)
+	for i := 1; i < len(got); i++ {
+		assert.Less(t, got[i-1], got[i], "in order, once")
+	}
+	assert.Equal(t, uint64(n-1), got[len(got)-1], "the newest is kept (discard old)")
 }

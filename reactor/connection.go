@@ -140,7 +140,7 @@ func newConnection(x *Context, name string) *Connection {
 		Reconnected:  timers.NewSignal[*Connection](x.r),
 		done:         make(chan struct{}),
 		established:  make(chan struct{}),
-		pending:      queue.New[Package](x.queueSize, x.discard),
+		pending:      x.NewQueue(),
 	}
 	c.timeout.Store(int64(MinTimeout))
 	return c
@@ -389,8 +389,9 @@ func (c *Connection) Flush(ctx context.Context) error {
 // the submission queue in one turn cannot overflow a small queue while
 // the socket has room. Loop goroutine.
 func (c *Connection) enqueue(p Package) {
+	before := c.pending.Discarded()
 	if !c.pending.Push(p) {
-		c.x.discarded.Add(1)
+		c.x.discarded.Add(c.pending.Discarded() - before)
 	}
 	if c.gc != nil {
 		if c.pending.Len() >= TinyQueueLength && c.Status() >= StatusHosting {

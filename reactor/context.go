@@ -23,11 +23,12 @@ import (
 // A Context lives on one Reactor; several contexts may share a reactor.
 // Methods are safe for concurrent use unless their doc says otherwise.
 type Context struct {
-	r         *Reactor
-	id        uint64
-	queueSize int
-	discard   Discard
-	backlog   Backlog
+	r          *Reactor
+	id         uint64
+	queueSize  int
+	queueBytes int
+	discard    Discard
+	backlog    Backlog
 
 	// Submission queue: filled by senders on any goroutine, drained by
 	// the loop. posted is true while a drain is queued on the loop. It
@@ -109,23 +110,24 @@ func newID() uint64 {
 
 // NewContext creates a context on r.
 func (r *Reactor) NewContext(opts ...ContextOption) (*Context, error) {
-	cfg := contextConfig{queueSize: DefaultQueueSize, discard: DiscardOld, backlog: KeepBacklog}
+	cfg := contextConfig{queueSize: DefaultQueueSize, queueBytes: DefaultQueueBytes, discard: DiscardOld, backlog: KeepBacklog}
 	for _, o := range opts {
 		if err := o.applyContext(&cfg); err != nil {
 			return nil, err
 		}
 	}
 	x := &Context{
-		r:         r,
-		id:        newID(),
-		queueSize: cfg.queueSize,
-		discard:   cfg.discard,
-		backlog:   cfg.backlog,
-		sending:   map[uint64]string{},
-		receiving: map[uint64]Receiver{},
-		seen:      newDedup(),
-		startup:   queue.New[Package](cfg.queueSize, cfg.discard),
-		drainCh:   make(chan struct{}),
+		r:          r,
+		id:         newID(),
+		queueSize:  cfg.queueSize,
+		queueBytes: cfg.queueBytes,
+		discard:    cfg.discard,
+		backlog:    cfg.backlog,
+		sending:    map[uint64]string{},
+		receiving:  map[uint64]Receiver{},
+		seen:       newDedup(),
+		startup:    newPackageQueue(cfg),
+		drainCh:    make(chan struct{}),
 	}
 	empty := map[uint64]Receiver{}
 	x.recvSnap.Store(&empty)
@@ -147,8 +149,16 @@ func (x *Context) QueueParams() (int, Discard) { return x.queueSize, x.discard }
 // NewQueue returns a bounded queue with the context's queue parameters,
 // for channels' incoming queues.
 func (x *Context) NewQueue() *queue.Ring[Package] {
-	return queue.New[Package](x.queueSize, x.discard)
+	return newPackageQueue(contextConfig{queueSize: x.queueSize, queueBytes: x.queueBytes, discard: x.discard})
 }
+
+// newPackageQueue returns a queue bounded by cfg's package count and
+// byte budget.
+func newPackageQueue(cfg contextConfig) *queue.Ring[Package] {
+	return queue.New[Package](cfg.queueSize, cfg.discard).WithBytes(cfg.queueBytes, packageBytes)
+}
+
+func packageBytes(p Package) int { return len(p.Data) }
 
 // Register attaches a channel at a sending slot, a receiving slot, or
 // both (0 means none). name is the slot name used in errors. It fails
@@ -384,8 +394,9 @@ func (x *Context) route(p Package) {
 		return
 	}
 	if x.alive == 0 {
+		before := x.startup.Discarded()
 		if !x.startup.Push(p) {
-			x.discarded.Add(1)
+			x.discarded.Add(x.startup.Discarded() - before)
 		}
 		return
 	}

@@ -104,9 +104,31 @@ func WithHighWaterMark(n int) Option {
 }
 
 type contextConfig struct {
-	queueSize int
-	discard   Discard
-	backlog   Backlog
+	queueSize  int
+	queueBytes int
+	discard    Discard
+	backlog    Backlog
+}
+
+// DefaultQueueBytes is the default byte budget of every queue of a
+// context (see WithQueueBytes).
+const DefaultQueueBytes = 256 << 20
+
+// WithQueueBytes gives every queue of the context (the startup queue,
+// each connection's outgoing queue, each channel's incoming queue) a
+// budget in bytes of payload besides its package count: when a package
+// does not fit, the queue's discard rule applies (the oldest go until it
+// fits, or the new one goes), and the drops count where the queue's other
+// drops count. A lone package larger than the budget still goes in.
+// Default DefaultQueueBytes (256 MiB).
+func WithQueueBytes(n int) ContextOption {
+	return contextOptionFunc(func(c *contextConfig) error {
+		if n < 1 {
+			return fmt.Errorf("%w: queue bytes %d < 1", ErrBadOption, n)
+		}
+		c.queueBytes = n
+		return nil
+	})
 }
 
 // Backlog says what a context does with packages for a connection that

@@ -180,3 +180,41 @@ func TestDiscardString(t *testing.T) {
 	assert.Equal(t, "old", DiscardOld.String())
 	assert.Equal(t, "new", DiscardNew.String())
 }
+
+func TestRingByteBudget(t *testing.T) {
+	size := func(s string) int { return len(s) }
+	tests := []struct {
+		name      string
+		discard   Discard
+		push      []string
+		want      []string
+		discarded uint64
+	}{
+		{name: "old: drops the oldest until it fits", discard: DiscardOld,
+			push: []string{"aaaa", "bbbb", "cc", "dddddd"}, want: []string{"cc", "dddddd"}, discarded: 2},
+		{name: "new: drops what does not fit", discard: DiscardNew,
+			push: []string{"aaaa", "bbbb", "cc", "dddddd"}, want: []string{"aaaa", "bbbb", "cc"}, discarded: 1},
+		{name: "a lone element larger than the budget goes in", discard: DiscardOld,
+			push: []string{"aa", "0123456789abcdef"}, want: []string{"0123456789abcdef"}, discarded: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := New[string](100, tt.discard).WithBytes(10, size)
+			for _, s := range tt.push {
+				r.Push(s)
+				assert.LessOrEqual(t, r.Len(), 100)
+			}
+			assert.Equal(t, tt.want, contents(r))
+			assert.Equal(t, tt.discarded, r.Discarded())
+			total := 0
+			for _, s := range tt.want {
+				total += len(s)
+			}
+			assert.Equal(t, total, r.Bytes())
+			for r.Len() > 0 {
+				r.PopFront()
+			}
+			assert.Equal(t, 0, r.Bytes())
+		})
+	}
+}
