@@ -3,7 +3,9 @@ package reactor
 import (
 	"context"
 	"net"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -188,4 +190,34 @@ func TestBindTakesFirstPeerOnly(t *testing.T) {
 	// The second one is turned away as soon as the first joined (it
 	// must not write meanwhile: a reset would eat the close package).
 	assert.Equal(t, []wire.Header{closePackage}, second.readUntilEOF())
+}
+
+// TestBindOptions: Bind takes the accepting options of Listen (here an
+// accept filter and a handshake time-out) and refuses the others.
+func TestBindOptions(t *testing.T) {
+	r := newReactor(t)
+	x := newContext(t, r)
+	var allow atomic.Bool
+	bound, err := x.Bind("127.0.0.1:0", 1, "",
+		WithAcceptFilter(func(net.Addr) bool { return allow.Load() }),
+		WithHandshakeTimeout(200*time.Millisecond))
+	require.NoError(t, err)
+	host, port := bound.LocalAddr()
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	p := dialRaw(t, addr, false)
+	p.write(wire.HandshakeLine(p.id, 1))
+	assert.Equal(t, "", readReply(t, p), "turned away before the handshake")
+	assert.True(t, bound.IsWaiting())
+	allow.Store(true)
+	silent := dialRaw(t, addr, false)
+	assert.Equal(t, "", readReply(t, silent), "dropped after the short handshake time-out")
+	peer := newContext(t, r)
+	_, err = peer.Connect(testContext(t), addr, "")
+	require.NoError(t, err)
+	waitEstablished(t, bound)
+
+	for _, opt := range []ListenOption{WithMaxConnections(2), WithJoinHandler(func(*Connection) {})} {
+		_, err := x.Bind("127.0.0.1:0", 1, "", opt)
+		assert.ErrorIs(t, err, ErrBadOption)
+	}
 }

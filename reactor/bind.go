@@ -24,8 +24,19 @@ import (
 //
 // maxTries > 1 tries the next ports when one is taken (port, port+1, ...);
 // port 0 lets the system choose (read it with LocalAddr). name names the
-// connection for Connections().ByName. Safe for concurrent use.
-func (x *Context) Bind(address string, maxTries int, name string) (*Connection, error) {
+// connection for Connections().ByName. Of the ListenOptions, Bind takes
+// WithAcceptFilter, WithHandshakeTimeout and WithMaxHandshakes (the others
+// are about many peers: ErrBadOption). Safe for concurrent use.
+func (x *Context) Bind(address string, maxTries int, name string, opts ...ListenOption) (*Connection, error) {
+	cfg := listenConfig{acceptConfig: defaultAcceptConfig()}
+	for _, o := range opts {
+		if err := o.applyListen(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.maxConns != 0 || cfg.onJoin != nil {
+		return nil, fmt.Errorf("%w: WithMaxConnections and WithJoinHandler are for Listen, not Bind", ErrBadOption)
+	}
 	ln, err := listenTCP(address, maxTries)
 	if err != nil {
 		return nil, err
@@ -34,7 +45,7 @@ func (x *Context) Bind(address string, maxTries int, name string) (*Connection, 
 	tcp := ln.Addr().(*net.TCPAddr)
 	c.host1, c.port1 = tcp.IP.String(), tcp.Port
 	c.status.Store(int32(StatusWaiting))
-	acc := newAcceptor(x, ln, bindPeer{c}, defaultAcceptConfig())
+	acc := newAcceptor(x, ln, bindPeer{c}, cfg.acceptConfig)
 	if derr := x.r.Do(context.Background(), func() {
 		if x.isClosed() || !x.r.enter() {
 			err = ErrClosed
