@@ -745,7 +745,7 @@ func (c *Connection) consume(gc gnet.Conn, buf []byte) {
 			c.x.receive(p, c)
 		}
 	}
-	if c.inBody && c.gc == gc && c.curLen-c.curN >= directReadMin {
+	if c.inBody && gc != nil && c.gc == gc && c.curLen-c.curN >= directReadMin {
 		c.readBodyDirect(gc)
 	}
 }
