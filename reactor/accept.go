@@ -233,6 +233,11 @@ type hostHandshake struct {
 	joining bool // the line was answered; waiting for the first package
 	done    bool
 	timer   *timers.Entry
+	// WithSecret (auth.go): the challenge sent, the proof's bytes so far,
+	// and whether the proof was accepted.
+	nonce   []byte
+	authBuf []byte
+	authed  bool
 }
 
 func (h *hostHandshake) remote() string {
@@ -303,6 +308,9 @@ func (h *hostHandshake) answer(complete bool) {
 		return
 	}
 	h.peerID, h.peerPID = peerID, peerPID
+	if a.x.secret != nil {
+		h.hostChallenge()
+	}
 	h.joining = true
 	a.joining++
 	// The peer gets a fresh deadline to send its first package.
@@ -315,6 +323,17 @@ var errRefused = errors.New("yoton: peer turned away")
 // join hands the socket over once the peer has sent its first bytes after
 // the handshake. Loop goroutine.
 func (h *hostHandshake) join(rest []byte) {
+	if h.acc.x.secret != nil && !h.authed {
+		after, done, ok := h.hostVerify(rest)
+		if !done {
+			return // more of the proof to come
+		}
+		if !ok {
+			h.fail(true)
+			return
+		}
+		h.authed, rest = true, after
+	}
 	h.end() // first: the owner's count of joining peers must not hold this one
 	if line := h.acc.owner.refusal(); line != "" {
 		h.fail(true) // the Bind took another peer meanwhile

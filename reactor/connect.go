@@ -44,7 +44,7 @@ func (x *Context) Connect(ctx context.Context, address, name string, opts ...Con
 		defer cancel()
 	}
 	target := net.JoinHostPort(addr.Host, strconv.Itoa(addr.Port))
-	nc, peerID, peerPID, rest, err := dialAndHandshake(ctx, target, x.id, true)
+	nc, peerID, peerPID, rest, err := dialAndHandshake(ctx, target, x.id, x.secret, true)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +86,7 @@ func (x *Context) Connect(ctx context.Context, address, name string, opts ...Con
 // dialAndHandshake dials target (retrying refusals every 10 ms until ctx
 // ends, when retry is set) and runs the connecting side of the handshake
 // within yoton's 2 s or ctx's deadline, whichever comes first.
-func dialAndHandshake(ctx context.Context, target string, id uint64, retry bool) (nc net.Conn, peerID uint64, peerPID int, rest []byte, err error) {
+func dialAndHandshake(ctx context.Context, target string, id uint64, secret []byte, retry bool) (nc net.Conn, peerID uint64, peerPID int, rest []byte, err error) {
 	d := tcpDialer
 	pause := time.NewTimer(0)
 	defer pause.Stop()
@@ -114,6 +114,9 @@ func dialAndHandshake(ctx context.Context, target string, id uint64, retry bool)
 		hsDeadline = deadline
 	}
 	peerID, peerPID, rest, err = handshakeAsClient(nc, id, hsDeadline)
+	if err == nil && secret != nil {
+		rest, err = clientAuth(nc, rest, secret, id, peerID, hsDeadline)
+	}
 	if err != nil {
 		_ = nc.Close()
 		return nil, 0, 0, nil, fmt.Errorf("%w: %w", ErrConnect, err)

@@ -29,6 +29,7 @@ type Context struct {
 	queueBytes int
 	discard    Discard
 	backlog    Backlog
+	secret     []byte // WithSecret (auth.go); read-only
 
 	// Submission queue: filled by senders on any goroutine, drained by
 	// the loop. posted is true while a drain is queued on the loop. It
@@ -123,6 +124,7 @@ func (r *Reactor) NewContext(opts ...ContextOption) (*Context, error) {
 		queueBytes: cfg.queueBytes,
 		discard:    cfg.discard,
 		backlog:    cfg.backlog,
+		secret:     cfg.secret,
 		sending:    map[uint64]string{},
 		receiving:  map[uint64]Receiver{},
 		seen:       newDedup(),

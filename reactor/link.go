@@ -156,6 +156,11 @@ func (c *Connection) receiveLink(p Package) {
 		if v, ok := strings.CutPrefix(field, "heartbeat="); ok {
 			c.link.noHeartbeat = v == "0"
 		}
+		if strings.HasPrefix(field, "auth-challenge=") && c.x.secret == nil {
+			// A host made WithSecret: it will refuse us anyway; say why.
+			c.closeOnLoop(ReasonAuth+" The peer requires a shared secret (WithSecret).", false)
+			return
+		}
 	}
 }
 

@@ -108,6 +108,7 @@ type contextConfig struct {
 	queueBytes int
 	discard    Discard
 	backlog    Backlog
+	secret     []byte
 }
 
 // DefaultQueueBytes is the default byte budget of every queue of a
