@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -76,7 +77,7 @@ func TestWaitingConnectionNeverStallsSenders(t *testing.T) {
 func TestDropBacklogWithNobodyConnected(t *testing.T) {
 	r := newReactor(t)
 	x := newContext(t, r, WithBacklog(DropBacklog))
-	_, addr := listenLocal(t, x)
+	l, addr := listenLocal(t, x)
 	for i := 0; i < 5; i++ {
 		require.NoError(t, x.Send(cancelledCtx(), testSlot, []byte("stale"), 0, 0))
 	}
@@ -86,6 +87,9 @@ func TestDropBacklogWithNobodyConnected(t *testing.T) {
 	rx := newRecorder(t, peer, testSlot)
 	_, err := peer.Connect(testContext(t), addr, "")
 	require.NoError(t, err)
+	// Until the host has the peer (its first package arrived), the host
+	// drops what it sends: nobody is connected yet.
+	require.Eventually(t, func() bool { return l.ConnectionCount() == 1 }, waitTimeout, time.Millisecond)
 	send(t, x, "fresh")
 	assert.Equal(t, []string{"fresh"}, payloads(rx.waitN(t, 1)))
 
