@@ -328,6 +328,7 @@ func (c *Connection) finish(reason string) {
 	c.mu.Unlock()
 	// Count first: whoever wakes on done must see the new count.
 	c.x.setStatus(c, StatusClosed)
+	c.x.forgetPeerLink(c)
 	if c.listener != nil {
 		c.listener.forget(c)
 	}
@@ -609,6 +610,9 @@ func (c *Connection) attach(gc gnet.Conn, peerID uint64, peerPID int, status Sta
 	c.lastRecv, c.lastSend = now, now
 	c.timedOut = false
 	c.x.setStatus(c, status)
+	if _, taken := c.x.peerLinks[peerID]; !taken && peerID != 0 {
+		c.x.peerLinks[peerID] = c // a second link to the same peer shares the first's
+	}
 	select {
 	case <-c.established:
 	default:

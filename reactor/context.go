@@ -80,7 +80,12 @@ type Context struct {
 	newConn       newConnGate // NEW_CONNECTION hooks and forwarding (link.go)
 
 	discarded atomic.Uint64
+	forged    atomic.Uint64
 	connCnt   atomic.Int32
+	// peerLinks maps the id of each directly connected peer (from its
+	// handshake) to its connection: packages in that id's name are taken
+	// only from there. Loop-owned.
+	peerLinks map[uint64]*Connection
 }
 
 var lastIDTime atomic.Uint64
@@ -128,6 +133,7 @@ func (r *Reactor) NewContext(opts ...ContextOption) (*Context, error) {
 		sending:    map[uint64]string{},
 		receiving:  map[uint64]Receiver{},
 		seen:       newDedup(),
+		peerLinks:  map[uint64]*Connection{},
 		startup:    newPackageQueue(cfg),
 		drainCh:    make(chan struct{}),
 	}
@@ -409,6 +415,11 @@ func (x *Context) route(p Package) {
 	}
 }
 
+// Forged returns how many packages this context refused because they
+// claimed the id of a directly connected peer but came over another
+// connection. Safe for concurrent use.
+func (x *Context) Forged() uint64 { return x.forged.Load() }
+
 // Discarded returns how many packages this context's outgoing queues
 // (the submission queue, the startup queue and its connections' queues)
 // have dropped under their discard rule so far. Safe for concurrent use.
@@ -631,6 +642,14 @@ func (x *Context) receive(p Package, from *Connection) {
 		// Our own package, back through a loop in the network. Python
 		// yoton deposits it (its seen map lacks its own id); it must not
 		// reach our own channels, nor travel on.
+		return
+	}
+	if owner := x.peerLinks[p.SourceID]; owner != nil && owner != from {
+		// A direct peer's own packages come over its own link (copies
+		// around a loop come later and are duplicates): another link
+		// claiming its id is forging it, e.g. to silence it with a huge
+		// sequence number.
+		x.forged.Add(1)
 		return
 	}
 	if !x.seen.accept(p.SourceID, p.SourceSeq) {

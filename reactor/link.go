@@ -59,6 +59,22 @@ type linkState struct {
 	newConnOwed bool
 }
 
+// forgetPeerLink drops c as the link of its peer's id, handing the id to
+// another connection to the same peer if there is one. Loop goroutine.
+func (x *Context) forgetPeerLink(c *Connection) {
+	id := c.PeerID()
+	if x.peerLinks[id] != c {
+		return
+	}
+	delete(x.peerLinks, id)
+	for _, o := range x.conns {
+		if o != c && o.IsConnected() && o.PeerID() == id {
+			x.peerLinks[id] = o
+			return
+		}
+	}
+}
+
 // needsNewConnection reports whether this context wants NEW_CONNECTION
 // messages forwarded to it (the same answer for every link). Loop goroutine.
 func (x *Context) needsNewConnection() bool {

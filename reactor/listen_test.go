@@ -282,3 +282,26 @@ func TestCloseConnectionFromThirdParty(t *testing.T) {
 	send(t, hub, "after the real one")
 	assert.Empty(t, victim.framesUntil("after the real one"))
 }
+
+// TestForgedDirectPeerIsRefused: a peer that sends packages in the name
+// of another directly connected peer (here to silence it with the largest
+// sequence number) is refused and counted; the victim is heard as before
+// and the forgery goes no further.
+func TestForgedDirectPeerIsRefused(t *testing.T) {
+	r := newReactor(t)
+	hub := newContext(t, r)
+	rx := newRecorder(t, hub, testSlot)
+	l, addr := listenLocal(t, hub)
+	victim, _ := connectRaw(t, addr, false)
+	attacker, _ := connectRaw(t, addr, false)
+	require.Eventually(t, func() bool { return l.ConnectionCount() == 2 }, waitTimeout, time.Millisecond)
+	attacker.write(frame(wire.Header{Slot: testSlot, SourceID: victim.id, SourceSeq: ^uint64(0)}, []byte("forged")))
+	attacker.write(frame(wire.Header{Slot: testSlot, SourceID: victim.id, SourceSeq: 1}, []byte("forged too")))
+	attacker.sendPkg(testSlot, 1, "the attacker's own")
+	victim.sendPkg(testSlot, 1, "the victim's own")
+	got := payloads(rx.waitN(t, 2))
+	assert.ElementsMatch(t, []string{"the attacker's own", "the victim's own"}, got)
+	assert.Equal(t, uint64(2), hub.Forged())
+	send(t, hub, "marker")
+	assert.Equal(t, []string{"the attacker's own"}, victim.framesUntil("marker"), "forgeries were not forwarded")
+}

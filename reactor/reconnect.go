@@ -119,6 +119,7 @@ func (c *Connection) down(reason string) {
 		c.pollEntry = nil
 	}
 	c.x.setStatus(c, StatusWaiting)
+	c.x.forgetPeerLink(c)
 	c.x.linksChanged()
 	c.x.r.logf("yoton: %s dropped (%s); reconnecting to %s", c, reason, c.redial.target)
 	_ = c.Disconnected.Emit(DisconnectedEvent{Conn: c, Reason: reason})
