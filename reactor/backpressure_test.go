@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -178,4 +179,52 @@ func TestQueueByteBudget(t *testing.T) {
 		assert.Less(t, got[i-1], got[i], "in order, once")
 	}
 	assert.Equal(t, uint64(n-1), got[len(got)-1], "the newest is kept (discard old)")
+}
+
+// TestSlowConsumerDisconnected: with WithWriteDeadline, a peer that stops
+// reading is closed once it has taken nothing for the deadline, while a
+// peer that reads stays; the context's senders are free again.
+func TestSlowConsumerDisconnected(t *testing.T) {
+	r := newReactor(t, WithWriteDeadline(300*time.Millisecond), WithHighWaterMark(4<<10))
+	x := newContext(t, r)
+	l, addr := listenLocal(t, x)
+	reader := newContext(t, newReactor(t))
+	rx := newRecorder(t, reader, testSlot)
+	_, err := reader.Connect(testContext(t), addr, "")
+	require.NoError(t, err)
+	_, _ = connectRaw(t, addr, true) // shakes hands, then does not read
+	require.Eventually(t, func() bool { return l.ConnectionCount() == 2 }, waitTimeout, time.Millisecond)
+	var slow *Connection
+	for _, c := range l.Connections() {
+		if c.PeerID() != reader.ID() {
+			slow = c
+		}
+	}
+	require.NotNil(t, slow)
+	closed := closedEvents(slow)
+	data := make([]byte, 16<<10)
+	sent := 0
+	limit := testContext(t)
+	for done := false; !done; {
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		err := x.Send(ctx, testSlot, data, 0, 0)
+		cancel()
+		if err == nil {
+			sent++
+		} else {
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+		}
+		select {
+		case ev := <-closed:
+			assert.True(t, strings.HasPrefix(ev.Reason, ReasonSlowConsumer), "reason %q", ev.Reason)
+			done = true
+		case <-limit.Done():
+			t.Fatal("the slow consumer was never closed")
+		default:
+		}
+	}
+	assert.Equal(t, 1, l.ConnectionCount(), "the reader stays")
+	require.NoError(t, x.Send(cancelledCtx(), testSlot, []byte("free again"), 0, 0))
+	got := payloads(rx.waitN(t, sent+1))
+	assert.Equal(t, "free again", got[len(got)-1])
 }

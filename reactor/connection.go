@@ -106,23 +106,25 @@ type Connection struct {
 	early     []byte    // bytes read with the host's handshake line (Connect; loop-owned once enrolled)
 
 	// Loop-owned.
-	gc        gnet.Conn
-	pending   *queue.Ring[Package]
-	dirty     bool
-	wbuf      []byte
-	iov       [][]byte
-	segs      []segment
-	lastRecv  time.Time
-	lastSend  time.Time
-	timedOut  bool
-	hdr       [wire.HeaderSize]byte
-	hdrN      int
-	cur       Package
-	curN      int
-	inBody    bool
-	curLen    int // the announced length of the body being read
-	flushWait []chan struct{}
-	pollEntry *timers.Entry
+	gc       gnet.Conn
+	pending  *queue.Ring[Package]
+	dirty    bool
+	wbuf     []byte
+	iov      [][]byte
+	segs     []segment
+	lastRecv time.Time
+	lastSend time.Time
+	timedOut bool
+	hdr      [wire.HeaderSize]byte
+	hdrN     int
+	cur      Package
+	curN     int
+	inBody   bool
+	curLen   int // the announced length of the body being read
+	// behindSince is when the peer fell behind (WithWriteDeadline).
+	behindSince time.Time
+	flushWait   []chan struct{}
+	pollEntry   *timers.Entry
 }
 
 type segment struct {
@@ -403,6 +405,14 @@ func (c *Connection) enqueue(p Package) {
 	c.noteCongestion()
 }
 
+// behind reports whether the peer is not taking what is queued for it:
+// the outbound buffer is past the high-water mark, or the queue past the
+// tiny length. Loop goroutine.
+func (c *Connection) behind() bool {
+	return c.pending.Len() >= TinyQueueLength ||
+		(c.gc != nil && c.gc.OutboundBuffered() >= c.x.r.cfg.highWaterMark)
+}
+
 // noteCongestion keeps the context's count of congested connections (see
 // updateBacklog) after c's queue or status changed. Loop goroutine.
 func (c *Connection) noteCongestion() {
@@ -540,6 +550,21 @@ func (c *Connection) tick(now time.Time) {
 		wire.PutHeader(hb[:], wire.Header{Slot: slots.ConnectionSlot})
 		if _, err := c.gc.Write(hb[:]); err == nil {
 			c.lastSend = now
+		}
+	}
+	if d := c.x.r.cfg.writeDeadline; d > 0 {
+		if c.behind() {
+			if c.behindSince.IsZero() {
+				c.behindSince = now
+			} else if now.Sub(c.behindSince) > d {
+				c.x.discarded.Add(uint64(c.pending.Len()))
+				c.pending.Clear()
+				c.noteCongestion()
+				c.closeOnLoop(fmt.Sprintf("%s It took nothing for %v.", ReasonSlowConsumer, d), false)
+				return
+			}
+		} else {
+			c.behindSince = time.Time{}
 		}
 	}
 	if c.inBody && now.Sub(c.lastRecv) > c.x.r.cfg.bodyTimeout {

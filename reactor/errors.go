@@ -45,6 +45,9 @@ const (
 	// ReasonTimedOut starts the reason of a WithReconnect connection
 	// dropped because nothing arrived for its Timeout (Go only).
 	ReasonTimedOut = "Timed out."
+	// ReasonSlowConsumer starts the reason of a connection closed by
+	// WithWriteDeadline (Go only).
+	ReasonSlowConsumer = "Slow consumer."
 	// ReasonBodyStalled starts the reason of a connection whose peer
 	// stopped sending in the middle of a package (Go only).
 	ReasonBodyStalled = "Package body stalled."

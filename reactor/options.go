@@ -47,6 +47,7 @@ type config struct {
 	highWaterMark  int
 	readBuffer     int
 	bodyTimeout    time.Duration
+	writeDeadline  time.Duration
 }
 
 // Option configures a Reactor.
@@ -86,6 +87,22 @@ func WithBodyTimeout(d time.Duration) Option {
 			return fmt.Errorf("%w: body timeout %v <= 0", ErrBadOption, d)
 		}
 		c.bodyTimeout = d
+		return nil
+	})
+}
+
+// WithWriteDeadline disconnects slow consumers, as NATS does: a connected
+// peer that has not taken what was queued for it (the connection's
+// outbound buffer stays past the high-water mark, or its queue past
+// yoton's tiny length) for d is closed with ReasonSlowConsumer, and what
+// it had queued is dropped (and counted). Off by default: yoton waits
+// for slow peers (bounded) and never drops them.
+func WithWriteDeadline(d time.Duration) Option {
+	return optionFunc(func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: write deadline %v <= 0", ErrBadOption, d)
+		}
+		c.writeDeadline = d
 		return nil
 	})
 }
