@@ -544,6 +544,8 @@ type RepChannel struct {
 	busy       int               // requests being handled
 	backlog    []reactor.Package // requests waiting for a free handler
 	pool       chan reactor.Package
+
+	dropped atomic.Uint64 // requests the full backlog discarded
 }
 
 // preRequest identifies an announcement: requester and dest_seq.
@@ -636,6 +638,12 @@ func (c *RepChannel) Register(name string, fn any) error {
 	c.handlers[name] = &handler{call: call}
 	return nil
 }
+
+// Discarded returns how many requests and announcements the channel has
+// dropped under its context's queue size and discard rule (its incoming
+// queue and its backlog of requests waiting for a handler). Safe for
+// concurrent use.
+func (c *RepChannel) Discarded() uint64 { return c.dropped.Load() }
 
 // Mode returns the mode the channel was last set to. Safe for concurrent
 // use.
@@ -748,7 +756,10 @@ func (c *RepChannel) finished() {
 // Deposit queues an arrived package. Loop goroutine (reactor.Receiver).
 func (c *RepChannel) Deposit(p reactor.Package) {
 	if !c.closed.Load() {
-		c.in.Push(p)
+		before := c.in.Discarded()
+		if !c.in.Push(p) {
+			c.dropped.Add(c.in.Discarded() - before)
+		}
 	}
 }
 
@@ -809,6 +820,16 @@ func (c *RepChannel) iterate(p reactor.Package) {
 	}
 	// A request: whatever we offered to take has come (or will not).
 	c.hasCurrent = false
+	if size, rule := c.x.QueueParams(); len(c.backlog) >= size {
+		// Requests sent to us without an offer (a peer flooding us)
+		// meet a full backlog: it obeys the queue size and rule too.
+		c.dropped.Add(1)
+		if rule == reactor.DiscardNew {
+			return
+		}
+		c.backlog[0] = reactor.Package{}
+		c.backlog = c.backlog[1:]
+	}
 	c.backlog = append(c.backlog, p)
 	c.dispatch()
 }

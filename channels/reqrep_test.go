@@ -671,3 +671,48 @@ func benchReqRep(b *testing.B, m channels.RepMode, outstanding int) {
 		}
 	}
 }
+
+// TestRepBacklogObeysQueueSize: requests a peer sends straight to a busy
+// replier, without the req?/req! exchange, wait in a bounded backlog (the
+// context's queue size, discarding the oldest); the drops are counted and
+// the newest requests are served once the replier is free.
+func TestRepBacklogObeysQueueSize(t *testing.T) {
+	const size = 8
+	r := newReactor(t)
+	a, b := pairWith(t, r, nil, []reactor.ContextOption{reactor.WithQueue(size, reactor.DiscardOld)})
+	fake := newFake(t, a, "flood", "req-rep", "rep-req")
+	rep := newRep(t, b, "flood", channels.RepWorkers, channels.WithWorkers(1))
+	entered, release := make(chan struct{}), make(chan struct{})
+	rep.Handle("block", func([]any, *wire.Dict) (any, error) {
+		close(entered)
+		<-release
+		return "done", nil
+	})
+	block, err := wire.EncodeObject(wire.Tuple{"block", wire.Tuple{}, wire.NewDict()})
+	require.NoError(t, err)
+	fake.send(t, block, b.ID(), 1)
+	select {
+	case <-entered:
+	case <-testCtx(t).Done():
+		t.Fatal("the blocking request never ran")
+	}
+	const n = 5 * size
+	for i := 0; i < n; i++ {
+		req, err := wire.EncodeObject(wire.Tuple{"echo", wire.Tuple{int64(i)}, wire.NewDict()})
+		require.NoError(t, err)
+		fake.send(t, req, b.ID(), uint64(100+i))
+	}
+	// Every request has arrived once the count says so (drops happen in
+	// the incoming queue or in the backlog; both count).
+	require.Eventually(t, func() bool { return rep.Discarded() == n-size }, 5*time.Second, time.Millisecond)
+	close(release)
+	var answered []uint64
+	for len(answered) < 1+size {
+		answered = append(answered, fake.next(t).DestSeq)
+	}
+	assert.Equal(t, uint64(1), answered[0], "the one being handled")
+	for i, seq := range answered[1:] {
+		assert.Equal(t, uint64(100+n-size+i), seq, "the newest %d, in order", size)
+	}
+	assert.Equal(t, uint64(n-size), rep.Discarded())
+}
