@@ -2,6 +2,7 @@ package clientserver
 
 import (
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/goyoton/yoton/reactor"
@@ -23,6 +24,7 @@ type config struct {
 	requestTimeout time.Duration
 	maxRequestSize int
 	logger         reactor.Logger
+	filter         func(remote net.Addr) bool
 }
 
 // Option configures a RequestServer.
@@ -31,6 +33,20 @@ type Option interface{ apply(*config) error }
 type optionFunc func(*config) error
 
 func (f optionFunc) apply(c *config) error { return f(c) }
+
+// WithAcceptFilter calls allow with each client's address as it is
+// accepted; a client it returns false for is closed at once, before it is
+// read. allow runs on the accepting goroutine: it must be safe for
+// concurrent use and quick.
+func WithAcceptFilter(allow func(remote net.Addr) bool) Option {
+	return optionFunc(func(c *config) error {
+		if allow == nil {
+			return fmt.Errorf("%w: nil accept filter", reactor.ErrBadOption)
+		}
+		c.filter = allow
+		return nil
+	})
+}
 
 // WithAsync makes the server call its handler on a goroutine of its own
 // for every request (yoton's async_val=True), for handlers that take

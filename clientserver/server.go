@@ -211,6 +211,11 @@ func (s *RequestServer) acceptLoop() {
 			continue
 		}
 		backoff = 0
+		if s.cfg.filter != nil && !s.cfg.filter(nc.RemoteAddr()) {
+			s.logf("yoton: request server %s: accept filter turned %s away", s.ln.Addr(), nc.RemoteAddr())
+			_ = nc.Close()
+			continue
+		}
 		if !s.begin() {
 			_ = nc.Close()
 			return

@@ -328,3 +328,27 @@ func TestNamedPort(t *testing.T) {
 	assert.Equal(t, a.Port, s.Addr().(*net.TCPAddr).Port)
 	assert.Equal(t, "Requested: named\r\n", doRequest(t, address, "named"))
 }
+
+// TestAcceptFilter: a client the filter turns away is closed before it
+// is read and gets no reply; the others are served.
+func TestAcceptFilter(t *testing.T) {
+	r := newReactor(t)
+	var mu sync.Mutex
+	allow := false
+	_, addr := newServer(t, r, nil, clientserver.WithAcceptFilter(func(remote net.Addr) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		_, ok := remote.(*net.TCPAddr)
+		return ok && allow
+	}))
+	// Closed unread: the client sees the end of the stream or a reset.
+	reply, err := clientserver.DoRequest(testContext(t), addr, "turned away")
+	assert.True(t, err != nil || reply == "", "a refused client got %q", reply)
+	mu.Lock()
+	allow = true
+	mu.Unlock()
+	assert.Equal(t, "Requested: welcome\r\n", doRequest(t, addr, "welcome"))
+
+	_, err = clientserver.NewRequestServer(r, "127.0.0.1:0", nil, clientserver.WithAcceptFilter(nil))
+	assert.ErrorIs(t, err, reactor.ErrBadOption)
+}
