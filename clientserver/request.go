@@ -45,7 +45,7 @@ func DoRequest(ctx context.Context, address, request string) (string, error) {
 		return "", fmt.Errorf("%w %q: protocol %q not supported (only tcp)", slots.ErrInvalidAddress, address, addr.Protocol)
 	}
 	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp4", net.JoinHostPort(addr.Host, strconv.Itoa(addr.Port)))
+	nc, err := d.DialContext(ctx, addr.Network(), net.JoinHostPort(addr.Host, strconv.Itoa(addr.Port)))
 	if err != nil {
 		if ctx.Err() != nil {
 			return "", fmt.Errorf("yoton: request to %s: %w", address, ctx.Err())

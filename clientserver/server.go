@@ -101,7 +101,7 @@ func NewRequestServer(r *reactor.Reactor, address string, handler Handler, opts 
 		return nil, reactor.ErrClosed
 	default:
 	}
-	ln, err := net.Listen("tcp4", net.JoinHostPort(addr.Host, strconv.Itoa(addr.Port)))
+	ln, err := net.Listen(addr.Network(), net.JoinHostPort(addr.Host, strconv.Itoa(addr.Port)))
 	if err != nil {
 		return nil, fmt.Errorf("yoton: request server at %s: %w", address, err)
 	}

@@ -352,3 +352,18 @@ func TestAcceptFilter(t *testing.T) {
 	_, err = clientserver.NewRequestServer(r, "127.0.0.1:0", nil, clientserver.WithAcceptFilter(nil))
 	assert.ErrorIs(t, err, reactor.ErrBadOption)
 }
+
+// TestIPv6 (Go only): a request server and DoRequest on "[::1]:port".
+func TestIPv6(t *testing.T) {
+	probe, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback here: %v", err)
+	}
+	require.NoError(t, probe.Close())
+	r := newReactor(t)
+	s, err := clientserver.NewRequestServer(r, "[::1]:0", nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, s.Close()) })
+	addr := fmt.Sprintf("[::1]:%d", s.Addr().(*net.TCPAddr).Port)
+	assert.Equal(t, "Requested: six\r\n", doRequest(t, addr, "six"))
+}

@@ -84,7 +84,7 @@ func listenTCP(address string, maxTries int) (net.Listener, error) {
 		if port > 65535 {
 			break
 		}
-		ln, err := tcpListenConfig.Listen(context.Background(), "tcp4", net.JoinHostPort(addr.Host, strconv.Itoa(port)))
+		ln, err := tcpListenConfig.Listen(context.Background(), tcpNetwork(addr.Host), net.JoinHostPort(addr.Host, strconv.Itoa(port)))
 		if err == nil {
 			return ln, nil
 		}
@@ -98,6 +98,9 @@ func (x *Context) isClosed() bool {
 	defer x.subMu.Unlock()
 	return x.closed
 }
+
+// tcpNetwork is "tcp6" for an IPv6 host and "tcp4" otherwise.
+func tcpNetwork(host string) string { return slots.Address{Host: host}.Network() }
 
 // tcpListenConfig and tcpDialer leave TCP keep-alive off: yoton's heartbeats
 // and time-outs already watch every connection, and each keep-alive

@@ -92,7 +92,8 @@ func dialAndHandshake(ctx context.Context, target string, id uint64, secret []by
 	defer pause.Stop()
 	<-pause.C
 	for {
-		nc, err = d.DialContext(ctx, "tcp4", target)
+		host, _, _ := net.SplitHostPort(target)
+		nc, err = d.DialContext(ctx, tcpNetwork(host), target)
 		if err == nil {
 			break
 		}

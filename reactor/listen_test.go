@@ -305,3 +305,34 @@ func TestForgedDirectPeerIsRefused(t *testing.T) {
 	send(t, hub, "marker")
 	assert.Equal(t, []string{"the attacker's own"}, victim.framesUntil("marker"), "forgeries were not forwarded")
 }
+
+// TestIPv6 (Go only): "[addr]:port" listens, binds and connects over IPv6.
+func TestIPv6(t *testing.T) {
+	probe, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback here: %v", err)
+	}
+	require.NoError(t, probe.Close())
+	r := newReactor(t)
+	hub := newContext(t, r)
+	l, err := hub.Listen("[::1]:0")
+	require.NoError(t, err)
+	defer l.Close()
+	host, port := l.Addr()
+	assert.Equal(t, "::1", host)
+	rx := newRecorder(t, hub, testSlot)
+	peer := newContext(t, r)
+	c, err := peer.Connect(testContext(t), fmt.Sprintf("[::1]:%d", port), "")
+	require.NoError(t, err)
+	h, _ := c.PeerAddr()
+	assert.Equal(t, "::1", h)
+	send(t, peer, "over IPv6")
+	assert.Equal(t, []string{"over IPv6"}, payloads(rx.waitN(t, 1)))
+
+	bound, err := hub.Bind("[::1]:0", 1, "")
+	require.NoError(t, err)
+	_, bport := bound.LocalAddr()
+	_, err = newContext(t, r).Connect(testContext(t), fmt.Sprintf("[::1]:%d", bport), "")
+	require.NoError(t, err)
+	waitEstablished(t, bound)
+}

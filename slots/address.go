@@ -40,13 +40,24 @@ func (a Address) String() string {
 	return net.JoinHostPort(a.Host, strconv.Itoa(a.Port))
 }
 
+// Network returns the network to give net.Dial and net.Listen for a's
+// host: "tcp6" for an IPv6 address (written "[addr]:port"), "tcp4"
+// otherwise, as yoton addresses are IPv4.
+func (a Address) Network() string {
+	if ip := net.ParseIP(a.Host); ip != nil && ip.To4() == nil {
+		return "tcp6"
+	}
+	return "tcp4"
+}
+
 // ParseAddress parses "[protocol://]host:port" the way Python yoton's
 // split_address does:
 //
 //   - The protocol is everything before the first "://", lower-cased;
 //     it defaults to "tcp".
-//   - Host and port are split at the FIRST ':' after that, so IPv6
-//     literals can not be written (they are rejected).
+//   - Host and port are split at the FIRST ':' after that. Go only: a
+//     host in brackets, "[IPv6 address]:port", is an IPv6 address
+//     (Python has no way to write one).
 //   - "localhost" in any case becomes "127.0.0.1".
 //   - "publichost" means "publichost0". "publichostN" becomes the N-th
 //     IPv4 address the resolver gives for os.Hostname (Python:
@@ -89,6 +100,21 @@ func parseAddress(s string, lookup func() ([]string, error)) (Address, error) {
 		a.Protocol = "tcp"
 	}
 
+	var host, port string
+	if inner, after, ok := strings.Cut(strings.TrimPrefix(rest, "["), "]"); strings.HasPrefix(rest, "[") && ok {
+		// "[IPv6]:port" (Go only: Python splits at the first ':').
+		ip := net.ParseIP(inner)
+		if ip == nil || ip.To4() != nil || strings.Contains(inner, "%") {
+			return fail("%q is not an IPv6 address", inner)
+		}
+		port, ok = strings.CutPrefix(after, ":")
+		if !ok {
+			return fail("missing ':' between host and port")
+		}
+		host = ip.String()
+		a.Host = host
+		return parsePort(a, port, fail)
+	}
 	host, port, ok := strings.Cut(rest, ":")
 	if !ok {
 		return fail("missing ':' between host and port")
@@ -96,7 +122,7 @@ func parseAddress(s string, lookup func() ([]string, error)) (Address, error) {
 
 	// Host.
 	if strings.ContainsAny(host, "[]") {
-		return fail("IPv6 literal hosts are not supported (host and port are split at the first ':')")
+		return fail("a bracketed host must be an IPv6 address: \"[addr]:port\"")
 	}
 	if strings.IndexFunc(host, pyIsSpace) >= 0 {
 		return fail("host %q contains white space", host)
@@ -121,8 +147,11 @@ func parseAddress(s string, lookup func() ([]string, error)) (Address, error) {
 		host = addrs[index]
 	}
 	a.Host = host
+	return parsePort(a, port, fail)
+}
 
-	// Port.
+// parsePort parses the port part of an address into a.
+func parsePort(a Address, port string, fail func(string, ...any) (Address, error)) (Address, error) {
 	p, err := pyInt(port)
 	switch {
 	case errors.Is(err, errIntRange):

@@ -53,6 +53,8 @@ func TestParseAddress(t *testing.T) {
 		{name: "publichost index 12 (substring 12)", input: "publichost12:5", want: Address{"tcp", "10.0.0.13", 5}},
 		{name: "publichost leading zero", input: "publichost01:5", want: Address{"tcp", "10.0.0.2", 5}},
 		{name: "publichost minus is literal", input: "publichost-1:5", want: Address{"tcp", "publichost-1", 5}},
+		{name: "go: IPv6 loopback", input: "[::1]:80", want: Address{"tcp", "::1", 80}},
+		{name: "go: IPv6, named port", input: "tcp://[2001:DB8::1]:chat+3", want: Address{"tcp", "2001:db8::1", 49267}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,7 +87,10 @@ func TestParseAddressErrors(t *testing.T) {
 		{name: "port 65536", input: "localhost:65536", hint: "port 65536 out of range [0, 65535]"},
 		{name: "negative port", input: "localhost:-1", hint: "port -1 out of range"},
 		{name: "huge port", input: "localhost:123456789012345678901234567890", hint: "out of range"},
-		{name: "ipv6 literal", input: "[::1]:80", hint: "IPv6"},
+		{name: "bracketed host that is not IPv6", input: "[1.2.3.4]:80", hint: "IPv6"},
+		{name: "bracketed host name", input: "[example.com]:80", hint: "IPv6"},
+		{name: "IPv6 without port", input: "[::1]", hint: "':'"},
+		{name: "IPv6 with zone", input: "[fe80::1%eth0]:80", hint: "IPv6"},
 		{name: "host with space", input: "local host:80", hint: "white space"},
 		{name: "host with leading space", input: " localhost:80", hint: "white space"},
 		{name: "publichost index too big", input: "publichost0123456789:1", hint: "invalid index (123456789) in public host addresses"},
