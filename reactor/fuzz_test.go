@@ -1,6 +1,8 @@
 package reactor
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/goyoton/yoton/slots"
@@ -61,6 +63,81 @@ func FuzzConnectionStream(f *testing.F) {
 			if p.Slot != testSlot {
 				t.Fatalf("deposited at slot %d", p.Slot)
 			}
+		}
+	})
+}
+
+// fakePeer lists a connected connection to a peer with the given id that
+// has no socket: what it receives is fed to consume by hand, and what the
+// context sends it stays in its queue. Loop goroutine.
+func fakePeer(x *Context, id uint64) *Connection {
+	c := newConnection(x, "")
+	c.id2 = id
+	c.status.Store(int32(statusHandover))
+	x.addConnection(c)
+	x.setStatus(c, StatusHosting)
+	x.peerLinks[id] = c
+	return c
+}
+
+// FuzzRoutingIsolation: a context X with three peers A, B and C. Whatever
+// A sends (arbitrary bytes), what C sends still reaches X's channel and
+// is forwarded to B exactly once, in order: A cannot forge, silence,
+// reorder or duplicate another peer's packages, nor close its link.
+//
+//	go test -fuzz=FuzzRoutingIsolation ./reactor/
+func FuzzRoutingIsolation(f *testing.F) {
+	const a, b, c = 0x0000_0001_0000_00a0, 0x0000_0001_0000_00b0, 0x0000_0001_0000_00c0
+	pkg := func(slot, src, seq, dest uint64, data string) []byte {
+		return frame(wire.Header{Slot: slot, SourceID: src, SourceSeq: seq, DestID: dest}, []byte(data))
+	}
+	f.Add(pkg(testSlot, a, 1, 0, "a's own"))
+	f.Add(pkg(testSlot, c, ^uint64(0), 0, "silence c"))
+	f.Add(append(pkg(testSlot, c, 3, 0, "c forged"), pkg(testSlot, c, 1, b, "to b")...))
+	f.Add(pkg(slots.ContextSlot, c, 1, 0, closeConnectionMessage))
+	f.Add(pkg(slots.ContextSlot, b, 1, 0, closeConnectionMessage))
+	f.Add(pkg(slots.ContextSlot, a, 1, 0, newConnectionMessage))
+	f.Add(pkg(linkSlot, c, 0, 0, linkPrefix+" new-connection=0 heartbeat=0"))
+	f.Add([]byte("YOTON   garbage"))
+
+	r := newReactor(f)
+	f.Fuzz(func(t *testing.T, fromA []byte) {
+		x := newContext(t, r)
+		defer func() { _ = x.Close() }()
+		rx := newRecorder(t, x, testSlot)
+		var fromC []byte
+		var want []string
+		for seq := uint64(1); seq <= 5; seq++ {
+			m := fmt.Sprintf("c %d", seq)
+			fromC = append(fromC, pkg(testSlot, c, seq, 0, m)...)
+			want = append(want, m)
+		}
+		var toB []string
+		onLoop(t, r, func() {
+			pa, pb, pc := fakePeer(x, a), fakePeer(x, b), fakePeer(x, c)
+			pa.consume(nil, fromA)
+			if !pb.IsConnected() || !pc.IsConnected() {
+				t.Fatalf("A's bytes closed another link: B %s (%s), C %s (%s)",
+					pb.Status(), pb.CloseReason(), pc.Status(), pc.CloseReason())
+			}
+			pc.consume(nil, fromC)
+			for i := 0; i < pb.pending.Len(); i++ {
+				if p := pb.pending.At(i); p.SourceID == c {
+					toB = append(toB, string(p.Data))
+				}
+			}
+		})
+		var got []string
+		for _, p := range rx.snapshot() {
+			if p.SourceID == c {
+				got = append(got, string(p.Data))
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("X's channel got %q from C, want %q", got, want)
+		}
+		if !slices.Equal(toB, want) {
+			t.Fatalf("B was forwarded %q from C, want %q", toB, want)
 		}
 	})
 }
