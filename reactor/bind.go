@@ -42,8 +42,7 @@ func (x *Context) Bind(address string, maxTries int, name string, opts ...Listen
 		return nil, err
 	}
 	c := newConnection(x, name)
-	tcp := ln.Addr().(*net.TCPAddr)
-	c.host1, c.port1 = tcp.IP.String(), tcp.Port
+	c.host1, c.port1 = hostPort(ln.Addr())
 	c.status.Store(int32(StatusWaiting))
 	acc := newAcceptor(x, ln, bindPeer{c}, cfg.acceptConfig)
 	if derr := x.r.Do(context.Background(), func() {
@@ -65,14 +64,23 @@ func (x *Context) Bind(address string, maxTries int, name string, opts ...Listen
 }
 
 // listenTCP parses address and listens on it, trying the next ports when
-// maxTries > 1 and one is taken.
+// maxTries > 1 and one is taken. "ipc://path" listens on a unix-domain
+// socket (maxTries does not apply).
 func listenTCP(address string, maxTries int) (net.Listener, error) {
 	addr, err := slots.ParseAddress(address)
 	if err != nil {
 		return nil, err
 	}
-	if addr.Protocol != "tcp" {
-		return nil, fmt.Errorf("%w: protocol %q not supported (only tcp)", ErrBind, addr.Protocol)
+	switch addr.Protocol {
+	case "tcp":
+	case "ipc":
+		ln, err := tcpListenConfig.Listen(context.Background(), "unix", addr.Host)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrBind, address, err)
+		}
+		return ln, nil
+	default:
+		return nil, fmt.Errorf("%w: protocol %q not supported (tcp or ipc)", ErrBind, addr.Protocol)
 	}
 	maxTries = max(maxTries, 1)
 	var lastErr error
@@ -101,6 +109,18 @@ func (x *Context) isClosed() bool {
 
 // tcpNetwork is "tcp6" for an IPv6 host and "tcp4" otherwise.
 func tcpNetwork(host string) string { return slots.Address{Host: host}.Network() }
+
+// hostPort is an address as a host (a unix socket's path) and a port (0
+// for a unix socket).
+func hostPort(a net.Addr) (string, int) {
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		return a.IP.String(), a.Port
+	case *net.UnixAddr:
+		return a.Name, 0
+	}
+	return "", 0
+}
 
 // tcpListenConfig and tcpDialer leave TCP keep-alive off: yoton's heartbeats
 // and time-outs already watch every connection, and each keep-alive

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strconv"
+	"strings"
 	"time"
 
 	"github.com/goyoton/yoton/slots"
@@ -32,8 +32,8 @@ func (x *Context) Connect(ctx context.Context, address, name string, opts ...Con
 	if err != nil {
 		return nil, err
 	}
-	if addr.Protocol != "tcp" {
-		return nil, fmt.Errorf("%w: protocol %q not supported (only tcp)", ErrConnect, addr.Protocol)
+	if addr.Protocol != "tcp" && addr.Protocol != "ipc" {
+		return nil, fmt.Errorf("%w: protocol %q not supported (tcp or ipc)", ErrConnect, addr.Protocol)
 	}
 	if x.isClosed() {
 		return nil, ErrClosed
@@ -43,7 +43,10 @@ func (x *Context) Connect(ctx context.Context, address, name string, opts ...Con
 		ctx, cancel = context.WithTimeout(ctx, DefaultConnectTimeout)
 		defer cancel()
 	}
-	target := net.JoinHostPort(addr.Host, strconv.Itoa(addr.Port))
+	target := addr.String()
+	if addr.Protocol == "ipc" {
+		target = "ipc://" + addr.Host
+	}
 	nc, peerID, peerPID, rest, err := dialAndHandshake(ctx, target, x.id, x.secret, true)
 	if err != nil {
 		return nil, err
@@ -83,6 +86,16 @@ func (x *Context) Connect(ctx context.Context, address, name string, opts ...Con
 	return c, nil
 }
 
+// dialNetwork splits a dial target into network and address: "ipc://path"
+// is a unix-domain socket, anything else "host:port" over TCP.
+func dialNetwork(target string) (network, address string) {
+	if path, ok := strings.CutPrefix(target, "ipc://"); ok {
+		return "unix", path
+	}
+	host, _, _ := net.SplitHostPort(target)
+	return tcpNetwork(host), target
+}
+
 // dialAndHandshake dials target (retrying refusals every 10 ms until ctx
 // ends, when retry is set) and runs the connecting side of the handshake
 // within yoton's 2 s or ctx's deadline, whichever comes first.
@@ -92,8 +105,8 @@ func dialAndHandshake(ctx context.Context, target string, id uint64, secret []by
 	defer pause.Stop()
 	<-pause.C
 	for {
-		host, _, _ := net.SplitHostPort(target)
-		nc, err = d.DialContext(ctx, tcpNetwork(host), target)
+		network, address := dialNetwork(target)
+		nc, err = d.DialContext(ctx, network, address)
 		if err == nil {
 			break
 		}

@@ -623,11 +623,9 @@ func (c *Connection) attach(gc gnet.Conn, peerID uint64, peerPID int, status Sta
 	gc.SetContext(c)
 	c.gc = gc
 	c.mu.Lock()
-	if local, ok := gc.LocalAddr().(*net.TCPAddr); ok {
-		c.host1, c.port1 = local.IP.String(), local.Port
-	}
-	if remote, ok := gc.RemoteAddr().(*net.TCPAddr); ok {
-		c.host2, c.port2 = remote.IP.String(), remote.Port
+	if _, unix := gc.LocalAddr().(*net.UnixAddr); !unix { // gnet renames unix ends
+		c.host1, c.port1 = hostPort(gc.LocalAddr())
+		c.host2, c.port2 = hostPort(gc.RemoteAddr())
 	}
 	c.id2, c.pid2 = peerID, peerPID
 	c.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"path/filepath"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -335,4 +336,40 @@ func TestIPv6(t *testing.T) {
 	_, err = newContext(t, r).Connect(testContext(t), fmt.Sprintf("[::1]:%d", bport), "")
 	require.NoError(t, err)
 	waitEstablished(t, bound)
+}
+
+// TestIPC (Go only): "ipc://path" listens, binds and connects over a
+// unix-domain socket, on the loop like TCP.
+func TestIPC(t *testing.T) {
+	dir := t.TempDir()
+	r := newReactor(t)
+	hub := newContext(t, r)
+	listenAt := "ipc://" + filepath.Join(dir, "hub.sock")
+	joined := make(chan *Connection, 4)
+	l, err := hub.Listen(listenAt, WithJoinHandler(func(c *Connection) { joined <- c }))
+	require.NoError(t, err)
+	defer l.Close()
+	host, port := l.Addr()
+	assert.Equal(t, filepath.Join(dir, "hub.sock"), host)
+	assert.Zero(t, port)
+	rx := newRecorder(t, hub, testSlot)
+	peer := newContext(t, newReactor(t))
+	peerRx := newRecorder(t, peer, testSlot)
+	_, err = peer.Connect(testContext(t), listenAt, "")
+	require.NoError(t, err)
+	waitChan(t, joined, "the ipc peer")
+	send(t, peer, "over a unix socket")
+	send(t, hub, "and back")
+	assert.Equal(t, []string{"over a unix socket"}, payloads(rx.waitN(t, 1)))
+	assert.Equal(t, []string{"and back"}, payloads(peerRx.waitN(t, 1)))
+
+	bindAt := "ipc://" + filepath.Join(dir, "bind.sock")
+	bound, err := hub.Bind(bindAt, 1, "")
+	require.NoError(t, err)
+	_, err = newContext(t, r).Connect(testContext(t), bindAt, "")
+	require.NoError(t, err)
+	waitEstablished(t, bound)
+
+	_, err = hub.Listen(listenAt)
+	assert.ErrorIs(t, err, ErrListen, "the path is taken")
 }

@@ -139,11 +139,11 @@ func (x *Context) Listen(address string, opts ...ListenOption) (*Listener, error
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrListen, err)
 	}
-	tcp := ln.Addr().(*net.TCPAddr)
+	host, port := hostPort(ln.Addr())
 	l := &Listener{
 		x:      x,
-		host:   tcp.IP.String(),
-		port:   tcp.Port,
+		host:   host,
+		port:   port,
 		max:    cfg.maxConns,
 		Joined: timers.NewSignal[*Connection](x.r),
 		done:   make(chan struct{}),

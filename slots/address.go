@@ -34,16 +34,22 @@ type Address struct {
 	Port int
 }
 
-// String returns "host:port", suitable for net.Dial and net.Listen. The
-// protocol is not part of it.
+// String returns "host:port" (for "ipc://path", the path), suitable for
+// net.Dial and net.Listen with a.Network(). The protocol is not part of it.
 func (a Address) String() string {
+	if a.Protocol == "ipc" {
+		return a.Host
+	}
 	return net.JoinHostPort(a.Host, strconv.Itoa(a.Port))
 }
 
-// Network returns the network to give net.Dial and net.Listen for a's
-// host: "tcp6" for an IPv6 address (written "[addr]:port"), "tcp4"
-// otherwise, as yoton addresses are IPv4.
+// Network returns the network to give net.Dial and net.Listen for a:
+// "unix" for "ipc://path", "tcp6" for an IPv6 address (written
+// "[addr]:port"), "tcp4" otherwise, as yoton addresses are IPv4.
 func (a Address) Network() string {
+	if a.Protocol == "ipc" {
+		return "unix"
+	}
 	if ip := net.ParseIP(a.Host); ip != nil && ip.To4() == nil {
 		return "tcp6"
 	}
@@ -55,6 +61,8 @@ func (a Address) Network() string {
 //
 //   - The protocol is everything before the first "://", lower-cased;
 //     it defaults to "tcp".
+//   - Go only: "ipc://path" is a unix-domain socket at path (Host is the
+//     path, Port 0).
 //   - Host and port are split at the FIRST ':' after that. Go only: a
 //     host in brackets, "[IPv6 address]:port", is an IPv6 address
 //     (Python has no way to write one).
@@ -98,6 +106,14 @@ func parseAddress(s string, lookup func() ([]string, error)) (Address, error) {
 	}
 	if a.Protocol == "" {
 		a.Protocol = "tcp"
+	}
+	if a.Protocol == "ipc" {
+		// "ipc://path" (Go only): a unix-domain socket; Host is the path.
+		if rest == "" {
+			return fail("empty ipc path")
+		}
+		a.Host = rest
+		return a, nil
 	}
 
 	var host, port string

@@ -54,6 +54,7 @@ func TestParseAddress(t *testing.T) {
 		{name: "publichost leading zero", input: "publichost01:5", want: Address{"tcp", "10.0.0.2", 5}},
 		{name: "publichost minus is literal", input: "publichost-1:5", want: Address{"tcp", "publichost-1", 5}},
 		{name: "go: IPv6 loopback", input: "[::1]:80", want: Address{"tcp", "::1", 80}},
+		{name: "go: unix socket", input: "IPC:///tmp/x:1.sock", want: Address{"ipc", "/tmp/x:1.sock", 0}},
 		{name: "go: IPv6, named port", input: "tcp://[2001:DB8::1]:chat+3", want: Address{"tcp", "2001:db8::1", 49267}},
 	}
 	for _, tt := range tests {
@@ -90,6 +91,7 @@ func TestParseAddressErrors(t *testing.T) {
 		{name: "bracketed host that is not IPv6", input: "[1.2.3.4]:80", hint: "IPv6"},
 		{name: "bracketed host name", input: "[example.com]:80", hint: "IPv6"},
 		{name: "IPv6 without port", input: "[::1]", hint: "':'"},
+		{name: "ipc without a path", input: "ipc://", hint: "ipc"},
 		{name: "IPv6 with zone", input: "[fe80::1%eth0]:80", hint: "IPv6"},
 		{name: "host with space", input: "local host:80", hint: "white space"},
 		{name: "host with leading space", input: " localhost:80", hint: "white space"},
