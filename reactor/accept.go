@@ -2,8 +2,10 @@ package reactor
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -29,6 +31,10 @@ type acceptor struct {
 	addr  string
 	cfg   acceptConfig
 	stop  chan struct{} // closed by close (loop), read by the goroutines
+	// stopCtx ends with stop, for the TLS handshakes (WithTLS).
+	stopCtx    context.Context
+	cancelStop context.CancelFunc
+	tlsRunning atomic.Int32 // TLS handshakes in progress
 	// handoff carries accepted sockets to the enrolling goroutines; the
 	// accepting goroutine closes it when it ends.
 	handoff chan net.Conn
@@ -82,8 +88,10 @@ const (
 const replyTooMany = "ERROR: too many connections.\r\n"
 
 func newAcceptor(x *Context, ln net.Listener, owner peerOwner, cfg acceptConfig) *acceptor {
+	stopCtx, cancelStop := context.WithCancel(context.Background())
 	return &acceptor{x: x, ln: ln, owner: owner, addr: ln.Addr().String(), cfg: cfg,
-		stop: make(chan struct{}), handoff: make(chan net.Conn, enrollers)}
+		stop: make(chan struct{}), handoff: make(chan net.Conn, enrollers),
+		stopCtx: stopCtx, cancelStop: cancelStop}
 }
 
 // start runs the accepting goroutine; the caller has entered the reactor
@@ -146,6 +154,10 @@ func (a *acceptor) run() {
 			_ = nc.Close()
 			continue
 		}
+		if a.x.tls != nil {
+			a.acceptTLS(nc)
+			continue
+		}
 		if a.workers > 0 {
 			select {
 			case a.handoff <- nc:
@@ -166,6 +178,36 @@ func (a *acceptor) run() {
 	}
 }
 
+// acceptTLS runs the server side of TLS for nc on a goroutine of its own
+// (at most maxHandshakes at once; more are closed), then hands the
+// relayed plain socket to the loop, where the yoton handshake runs.
+// Accepting goroutine.
+func (a *acceptor) acceptTLS(nc net.Conn) {
+	if int(a.tlsRunning.Load()) >= a.cfg.maxHandshakes || !a.x.r.enter() {
+		_ = nc.Close()
+		return
+	}
+	a.tlsRunning.Add(1)
+	go func() {
+		defer a.x.r.leave()
+		defer a.tlsRunning.Add(-1)
+		ctx, cancel := context.WithTimeout(a.stopCtx, a.cfg.handshakeTimeout)
+		defer cancel()
+		plain, err := a.x.r.tlsServer(ctx, nc, a.x.tls)
+		if err != nil {
+			a.x.r.logf("yoton: %s: %s: %v", a.addr, nc.RemoteAddr(), err)
+			return
+		}
+		if a.isStopped() {
+			_ = plain.Close()
+			return
+		}
+		if _, err := a.x.r.client.EnrollContext(plain, &hostHandshake{acc: a}); err != nil {
+			a.x.r.logf("yoton: %s: the event loop did not take a socket: %v", a.addr, err)
+		}
+	}()
+}
+
 func (a *acceptor) isStopped() bool {
 	select {
 	case <-a.stop:
@@ -183,6 +225,7 @@ func (a *acceptor) close() {
 	}
 	a.closed = true
 	close(a.stop)
+	a.cancelStop()
 	_ = a.ln.Close()
 	for _, h := range a.pending {
 		if !h.done {

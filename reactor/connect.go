@@ -47,7 +47,7 @@ func (x *Context) Connect(ctx context.Context, address, name string, opts ...Con
 	if addr.Protocol == "ipc" {
 		target = "ipc://" + addr.Host
 	}
-	nc, peerID, peerPID, rest, err := dialAndHandshake(ctx, target, x.id, x.secret, true)
+	nc, peerID, peerPID, rest, err := x.dialAndHandshake(ctx, target, true)
 	if err != nil {
 		return nil, err
 	}
@@ -98,8 +98,9 @@ func dialNetwork(target string) (network, address string) {
 
 // dialAndHandshake dials target (retrying refusals every 10 ms until ctx
 // ends, when retry is set) and runs the connecting side of the handshake
-// within yoton's 2 s or ctx's deadline, whichever comes first.
-func dialAndHandshake(ctx context.Context, target string, id uint64, secret []byte, retry bool) (nc net.Conn, peerID uint64, peerPID int, rest []byte, err error) {
+// within yoton's 2 s or ctx's deadline, whichever comes first (after TLS
+// and before the shared-secret proof, when the context has them).
+func (x *Context) dialAndHandshake(ctx context.Context, target string, retry bool) (nc net.Conn, peerID uint64, peerPID int, rest []byte, err error) {
 	d := tcpDialer
 	pause := time.NewTimer(0)
 	defer pause.Stop()
@@ -127,9 +128,18 @@ func dialAndHandshake(ctx context.Context, target string, id uint64, secret []by
 	if deadline, ok := ctx.Deadline(); ok && deadline.Before(hsDeadline) {
 		hsDeadline = deadline
 	}
-	peerID, peerPID, rest, err = handshakeAsClient(nc, id, hsDeadline)
-	if err == nil && secret != nil {
-		rest, err = clientAuth(nc, rest, secret, id, peerID, hsDeadline)
+	if x.tls != nil {
+		hctx, cancel := context.WithDeadline(ctx, hsDeadline)
+		host, _, _ := net.SplitHostPort(target)
+		nc, err = x.r.tlsClient(hctx, nc, x.tls, host)
+		cancel()
+		if err != nil {
+			return nil, 0, 0, nil, fmt.Errorf("%w: %w", ErrConnect, err)
+		}
+	}
+	peerID, peerPID, rest, err = handshakeAsClient(nc, x.id, hsDeadline)
+	if err == nil && x.secret != nil {
+		rest, err = clientAuth(nc, rest, x.secret, x.id, peerID, hsDeadline)
 	}
 	if err != nil {
 		_ = nc.Close()

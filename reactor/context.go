@@ -3,6 +3,7 @@ package reactor
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -29,7 +30,8 @@ type Context struct {
 	queueBytes int
 	discard    Discard
 	backlog    Backlog
-	secret     []byte // WithSecret (auth.go); read-only
+	secret     []byte      // WithSecret (auth.go); read-only
+	tls        *tls.Config // WithTLS (tls.go); read-only
 
 	// Submission queue: filled by senders on any goroutine, drained by
 	// the loop. posted is true while a drain is queued on the loop. It
@@ -130,6 +132,7 @@ func (r *Reactor) NewContext(opts ...ContextOption) (*Context, error) {
 		discard:    cfg.discard,
 		backlog:    cfg.backlog,
 		secret:     cfg.secret,
+		tls:        cfg.tls,
 		sending:    map[uint64]string{},
 		receiving:  map[uint64]Receiver{},
 		seen:       newDedup(),

@@ -16,6 +16,8 @@
 // as sockets arrive faster than one can; handshakes run on the loop, any
 // number at once), one
 // per connection made with WithReconnect while it is down and redialing,
+// two per connection of a context made WithTLS (they copy between the TLS
+// connection and a socket pair the loop drives: gnet cannot carry TLS),
 // and the caller's own goroutine during Connect. Close ends them all.
 //
 // # Serving many peers

@@ -1,6 +1,7 @@
 package reactor
 
 import (
+	"crypto/tls"
 	"fmt"
 	"time"
 
@@ -126,6 +127,7 @@ type contextConfig struct {
 	discard    Discard
 	backlog    Backlog
 	secret     []byte
+	tls        *tls.Config
 }
 
 // DefaultQueueBytes is the default byte budget of every queue of a

@@ -68,6 +68,8 @@ type Reactor struct {
 	dirty     []*Connection
 	touched   []Receiver
 	backlogs  []*Context // whose congestion changed this turn
+
+	pumps     pumps // TLS relay goroutines (tls.go)
 	housekeep *timers.Entry
 }
 
@@ -453,6 +455,7 @@ func (r *Reactor) Close() error {
 		r.wakeMu.Unlock()
 		r.wg.Wait()
 		r.closeErr = r.client.Stop()
+		r.pumps.wg.Wait() // TLS relays end once the engine closed their pairs
 		if r.anchorPeer != nil {
 			_ = r.anchorPeer.Close()
 		}

@@ -148,7 +148,7 @@ func (d *redialer) start(c *Connection) {
 		case <-t.C:
 		}
 		actx, acancel := context.WithTimeout(ctx, DefaultConnectTimeout+HandshakeTimeout)
-		nc, peerID, peerPID, rest, err := dialAndHandshake(actx, d.target, c.x.id, c.x.secret, false)
+		nc, peerID, peerPID, rest, err := c.x.dialAndHandshake(actx, d.target, false)
 		acancel()
 		if err != nil {
 			_ = c.x.r.Post(func() {

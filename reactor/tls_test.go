@@ -1,0 +1,84 @@
+package reactor
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// testCertificate makes a self-signed certificate for 127.0.0.1 and
+// returns it with a pool that trusts it.
+func testCertificate(t *testing.T) (tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "yoton test"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:              x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	leaf, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
+}
+
+func TestTLS(t *testing.T) {
+	cert, pool := testCertificate(t)
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: pool, MinVersion: tls.VersionTLS13}
+	r := newReactor(t)
+	host := newContext(t, r, WithTLS(cfg))
+	l, addr := listenLocal(t, host)
+	hostRx := newRecorder(t, host, testSlot)
+
+	peer := newContext(t, newReactor(t), WithTLS(cfg))
+	peerRx := newRecorder(t, peer, testSlot)
+	c, err := peer.Connect(testContext(t), addr, "")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return l.ConnectionCount() == 1 }, waitTimeout, time.Millisecond)
+	big := make([]byte, 3<<20) // larger than every buffer on the way
+	for i := range big {
+		big[i] = byte(i)
+	}
+	require.NoError(t, peer.Send(testContext(t), testSlot, big, 0, 0))
+	send(t, host, "encrypted back")
+	got := hostRx.waitN(t, 1)
+	assert.Equal(t, big, got[0].Data)
+	assert.Equal(t, []string{"encrypted back"}, payloads(peerRx.waitN(t, 1)))
+
+	// A plain client gets no yoton handshake out of a TLS host, and a
+	// TLS client that does not trust the host's certificate fails.
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	_, err = newContext(t, r).Connect(ctx, addr, "")
+	assert.ErrorIs(t, err, ErrConnect)
+	stranger := newContext(t, r, WithTLS(&tls.Config{RootCAs: x509.NewCertPool(), MinVersion: tls.VersionTLS13}))
+	_, err = stranger.Connect(testContext(t), addr, "")
+	assert.ErrorIs(t, err, ErrTLS)
+	assert.Equal(t, 1, l.ConnectionCount())
+
+	c.Close("")
+	require.Eventually(t, func() bool { return l.ConnectionCount() == 0 }, waitTimeout, time.Millisecond)
+	_, err = r.NewContext(WithTLS(nil))
+	assert.ErrorIs(t, err, ErrBadOption)
+}
