@@ -27,7 +27,7 @@ func testContext(t *testing.T) context.Context {
 	return ctx
 }
 
-func newReactor(t *testing.T) *reactor.Reactor {
+func newReactor(t testing.TB) *reactor.Reactor {
 	t.Helper()
 	r, err := reactor.New()
 	require.NoError(t, err)
