@@ -478,7 +478,27 @@ type Handler func(args []any, kwargs *wire.Dict) (any, error)
 // RepOption configures a RepChannel.
 type RepOption interface{ applyRep(*repConfig) error }
 
-type repConfig struct{ workers int }
+type repConfig struct {
+	workers        int
+	handlerTimeout time.Duration
+}
+
+// WithHandlerTimeout bounds how long one request may take: the context a
+// handler gets (a registered Go function whose first parameter is a
+// context.Context) ends after d, echo's sleep is cut to d (and then
+// answers with an error), and a handler that returns later than d is
+// counted in Overran. A handler that ignores its context still runs to
+// its end: in RepEvent mode the loop waits for it, so keep event-mode
+// handlers short. Default: no bound, as yoton.
+func WithHandlerTimeout(d time.Duration) RepOption {
+	return repOptionFunc(func(c *repConfig) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: handler timeout %v <= 0", reactor.ErrBadOption, d)
+		}
+		c.handlerTimeout = d
+		return nil
+	})
+}
 
 type repOptionFunc func(*repConfig) error
 
@@ -518,6 +538,8 @@ type RepChannel struct {
 	base
 	loop    *reactor.Reactor
 	workers int
+	timeout time.Duration // WithHandlerTimeout; 0 for none
+	overran atomic.Uint64 // handlers that took longer than timeout
 	hexID   string
 	ctx     context.Context // given to handlers; ends on Close
 	stop    context.CancelFunc
@@ -576,6 +598,7 @@ func NewRepChannel(x *reactor.Context, slotBase string, opts ...RepOption) (*Rep
 	c := &RepChannel{
 		loop:     x.Reactor(),
 		workers:  cfg.workers,
+		timeout:  cfg.handlerTimeout,
 		hexID:    fmt.Sprintf("0x%x", x.ID()),
 		handlers: map[string]*handler{},
 		exited:   make(chan struct{}),
@@ -638,6 +661,10 @@ func (c *RepChannel) Register(name string, fn any) error {
 	c.handlers[name] = &handler{call: call}
 	return nil
 }
+
+// Overran returns how many requests took longer than WithHandlerTimeout
+// (echo's sleeps cut to it included). Safe for concurrent use.
+func (c *RepChannel) Overran() uint64 { return c.overran.Load() }
 
 // Discarded returns how many requests and announcements the channel has
 // dropped under its context's queue size and discard rule (its incoming
@@ -876,7 +903,12 @@ func (c *RepChannel) handleOnLoop(p reactor.Package) {
 	if h := c.lookup(name); h != nil && h.echo {
 		if arg1, sleep, err := echoArgs(args, kwargs); err == nil && sleep > 0 {
 			c.busy++
-			reply := wire.Tuple{arg1, c.hexID}
+			var reply any = wire.Tuple{arg1, c.hexID}
+			if c.timeout > 0 && sleep > c.timeout {
+				c.overran.Add(1)
+				reply = errorReply(fmt.Sprintf("echo: sleep of %v cut to the handler time-out %v", sleep, c.timeout))
+				sleep = c.timeout
+			}
 			c.loop.AfterFunc(sleep, func() {
 				c.sendReply(p, reply)
 				c.finished()
@@ -946,6 +978,17 @@ func (c *RepChannel) run(ctx context.Context, name string, args []any, kwargs *w
 			reply = errorReply(fmt.Sprintf("panic in %s(): %v", name, v))
 		}
 	}()
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+		start := time.Now()
+		defer func() {
+			if time.Since(start) > c.timeout {
+				c.overran.Add(1)
+			}
+		}()
+	}
 	v, err := h.call(ctx, args, kwargs)
 	if err != nil {
 		return errorReply(err.Error())
@@ -1031,6 +1074,9 @@ func (c *RepChannel) echo(ctx context.Context, args []any, kwargs *wire.Dict) (a
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return nil, fmt.Errorf("echo: sleep of %v cut to the handler time-out %v", sleep, c.timeout)
+			}
 		}
 	}
 	return wire.Tuple{arg1, c.hexID}, nil

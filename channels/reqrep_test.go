@@ -716,3 +716,37 @@ func TestRepBacklogObeysQueueSize(t *testing.T) {
 	}
 	assert.Equal(t, uint64(n-size), rep.Discarded())
 }
+
+// TestRepHandlerTimeout: with WithHandlerTimeout a request that would tie
+// the replier up (echo with an hour's sleep, a handler that waits for its
+// context) ends after the time-out with an error reply and is counted; the
+// replier serves the next request.
+func TestRepHandlerTimeout(t *testing.T) {
+	for _, m := range repModes {
+		t.Run(m.String(), func(t *testing.T) {
+			r := newReactor(t)
+			a, b := pair(t, r)
+			rep := newRep(t, b, "bounded", m, channels.WithHandlerTimeout(100*time.Millisecond))
+			require.NoError(t, rep.Register("wait", func(ctx context.Context) (string, error) {
+				<-ctx.Done()
+				return "", ctx.Err()
+			}))
+			req := newReq(t, a, "bounded")
+			ctx := testCtx(t)
+			_, err := channels.Call[any](ctx, req, "echo", "x", 3600)
+			var remote *futures.RemoteError
+			require.ErrorAs(t, err, &remote, "echo's hour-long sleep was cut")
+			if m == channels.RepWorkers {
+				_, err = channels.Call[string](ctx, req, "wait")
+				require.ErrorAs(t, err, &remote)
+				assert.Contains(t, remote.Error(), "deadline")
+			}
+			got, err := channels.Call[wire.Tuple](ctx, req, "echo", "next")
+			require.NoError(t, err)
+			assert.Equal(t, "next", got[0])
+			assert.GreaterOrEqual(t, rep.Overran(), uint64(1))
+		})
+	}
+	_, err := channels.NewRepChannel(nil, "x", channels.WithHandlerTimeout(0))
+	assert.ErrorIs(t, err, reactor.ErrBadOption)
+}
