@@ -82,3 +82,37 @@ func TestTLS(t *testing.T) {
 	_, err = r.NewContext(WithTLS(nil))
 	assert.ErrorIs(t, err, ErrBadOption)
 }
+
+// TestTLSWithSecretOverBind: TLS and the shared secret together, on a
+// Bind, and a reconnect through both after the host comes back.
+func TestTLSWithSecretOverBind(t *testing.T) {
+	cert, pool := testCertificate(t)
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: pool, MinVersion: tls.VersionTLS13}
+	opts := []ContextOption{WithTLS(cfg), WithSecret([]byte("both"))}
+	r := newReactor(t)
+	host := newContext(t, r, opts...)
+	bound, addr := bindLocal(t, host)
+	rx := newRecorder(t, host, testSlot)
+	peer := newContext(t, newReactor(t), opts...)
+	down := make(chan DisconnectedEvent, 2)
+	up := make(chan *Connection, 2)
+	p := fastReconnect
+	p.OnDisconnect = func(e DisconnectedEvent) { down <- e }
+	p.OnReconnect = func(c *Connection) { up <- c }
+	_, err := peer.Connect(testContext(t), addr, "", WithReconnect(p))
+	require.NoError(t, err)
+	waitEstablished(t, bound)
+	send(t, peer, "secret and encrypted")
+	assert.Equal(t, []string{"secret and encrypted"}, payloads(rx.waitN(t, 1)))
+
+	require.NoError(t, host.Close())
+	waitChan(t, down, "Disconnected")
+	host2 := newContext(t, r, opts...)
+	rx2 := newRecorder(t, host2, testSlot)
+	l2, err := host2.Listen(addr)
+	require.NoError(t, err)
+	defer l2.Close()
+	waitChan(t, up, "Reconnected through TLS and the secret")
+	send(t, peer, "again")
+	assert.Equal(t, []string{"again"}, payloads(rx2.waitN(t, 1)))
+}
