@@ -418,9 +418,10 @@ func (x *Context) route(p Package) {
 	}
 }
 
-// Forged returns how many packages this context refused because they
+// Forged returns how many packages this context refused as forged: they
 // claimed the id of a directly connected peer but came over another
-// connection. Safe for concurrent use.
+// connection, or their sequence number jumped past MaxSeqJump. Safe for
+// concurrent use.
 func (x *Context) Forged() uint64 { return x.forged.Load() }
 
 // Discarded returns how many packages this context's outgoing queues
@@ -655,8 +656,12 @@ func (x *Context) receive(p Package, from *Connection) {
 		x.forged.Add(1)
 		return
 	}
-	if !x.seen.accept(p.SourceID, p.SourceSeq) {
+	switch x.seen.accept(p.SourceID, p.SourceSeq) {
+	case duplicate:
 		return // duplicate or loop
+	case forgedSeq:
+		x.forged.Add(1)
+		return
 	}
 	forward, deposit := false, false
 	switch p.DestID {

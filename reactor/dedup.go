@@ -32,8 +32,24 @@ func newDedup() dedup {
 	return dedup{cur: map[uint64]uint64{}, since: time.Now()}
 }
 
-// accept reports whether seq is new for source and, if so, remembers it.
-func (d *dedup) accept(source, seq uint64) bool {
+// MaxSeqJump is the largest step a known source's sequence number may
+// take from one package to the next one this context sees. A source
+// numbers its packages one by one, so a larger step (a package claiming
+// number 2^64-1, say, which would make every later real package look like
+// a duplicate) is a forgery: it is dropped and counted in Context.Forged.
+const MaxSeqJump = 1 << 32
+
+// verdict is what dedup says of a package.
+type verdict int
+
+const (
+	fresh     verdict = iota // new: deliver it
+	duplicate                // seen already (or a loop): drop it
+	forgedSeq                // an implausible jump: drop and count it
+)
+
+// accept judges seq for source and remembers it when it is fresh.
+func (d *dedup) accept(source, seq uint64) verdict {
 	last, ok := d.cur[source]
 	if !ok && d.old != nil {
 		if last, ok = d.old[source]; ok {
@@ -41,14 +57,19 @@ func (d *dedup) accept(source, seq uint64) bool {
 			d.cur[source] = last // heard from again: into the current generation
 		}
 	}
-	fresh := seq > last
-	if fresh {
+	v := fresh
+	switch {
+	case seq <= last:
+		v = duplicate
+	case ok && seq-last > MaxSeqJump:
+		v = forgedSeq
+	default:
 		d.cur[source] = seq
 	}
 	if len(d.cur) >= DedupSources/2 {
 		d.rotate(time.Now())
 	}
-	return fresh
+	return v
 }
 
 // expire drops the old generation once the current one is DedupAge old.

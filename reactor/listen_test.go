@@ -373,3 +373,26 @@ func TestIPC(t *testing.T) {
 	_, err = hub.Listen(listenAt)
 	assert.ErrorIs(t, err, ErrListen, "the path is taken")
 }
+
+// TestImplausibleSequenceIsRefused: a package claiming a far source's id
+// (not a direct peer) with a sequence number far past that source's last
+// cannot silence it: it is dropped and counted, and the source's next real
+// package is delivered.
+func TestImplausibleSequenceIsRefused(t *testing.T) {
+	r := newReactor(t)
+	hub := newContext(t, r)
+	rx := newRecorder(t, hub, testSlot)
+	l, addr := listenLocal(t, hub)
+	relay, _ := connectRaw(t, addr, false) // the path to the far source
+	attacker, _ := connectRaw(t, addr, false)
+	require.Eventually(t, func() bool { return l.ConnectionCount() == 2 }, waitTimeout, time.Millisecond)
+	const far = 0x0000_0001_0000_0f00
+	relay.write(frame(wire.Header{Slot: testSlot, SourceID: far, SourceSeq: 1}, []byte("far 1")))
+	assert.Equal(t, []string{"far 1"}, payloads(rx.waitN(t, 1)))
+	attacker.write(frame(wire.Header{Slot: testSlot, SourceID: far, SourceSeq: ^uint64(0)}, []byte("silence")))
+	attacker.sendPkg(testSlot, 1, "marker")
+	require.Len(t, rx.waitN(t, 2), 2)
+	relay.write(frame(wire.Header{Slot: testSlot, SourceID: far, SourceSeq: 2}, []byte("far 2")))
+	assert.Equal(t, []string{"far 1", "marker", "far 2"}, payloads(rx.waitN(t, 3)))
+	assert.Equal(t, uint64(1), hub.Forged())
+}
