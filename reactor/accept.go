@@ -113,15 +113,20 @@ func (a *acceptor) spawnEnroller() bool {
 func (a *acceptor) enroll() {
 	defer a.x.r.leave()
 	for nc := range a.handoff {
-		if a.isStopped() {
-			_ = nc.Close()
-			continue
-		}
-		// EnrollContext closes nc (gnet keeps a duplicate) and returns
-		// once the loop has run OnOpen for it.
-		if _, err := a.x.r.client.EnrollContext(nc, &hostHandshake{acc: a}); err != nil {
-			a.x.r.logf("yoton: %s: the event loop did not take a socket: %v", a.addr, err)
-		}
+		a.handOver(nc)
+	}
+}
+
+// handOver gives an accepted socket to the loop, where its handshake
+// runs, unless the acceptor has stopped. EnrollContext closes nc (gnet
+// keeps a duplicate) and returns once the loop has run OnOpen for it.
+func (a *acceptor) handOver(nc net.Conn) {
+	if a.isStopped() {
+		_ = nc.Close()
+		return
+	}
+	if _, err := a.x.r.client.EnrollContext(nc, &hostHandshake{acc: a}); err != nil {
+		a.x.r.logf("yoton: %s: the event loop did not take a socket: %v", a.addr, err)
 	}
 }
 
@@ -198,13 +203,7 @@ func (a *acceptor) acceptTLS(nc net.Conn) {
 			a.x.r.logf("yoton: %s: %s: %v", a.addr, nc.RemoteAddr(), err)
 			return
 		}
-		if a.isStopped() {
-			_ = plain.Close()
-			return
-		}
-		if _, err := a.x.r.client.EnrollContext(plain, &hostHandshake{acc: a}); err != nil {
-			a.x.r.logf("yoton: %s: the event loop did not take a socket: %v", a.addr, err)
-		}
+		a.handOver(plain)
 	}()
 }
 

@@ -7,7 +7,6 @@ import (
 
 	"github.com/goyoton/yoton/slots"
 	"github.com/goyoton/yoton/timers"
-	"github.com/goyoton/yoton/wire"
 )
 
 // Go-only link messages (docs/protocol-notes.md, "Link messages").
@@ -86,16 +85,13 @@ func (x *Context) needsNewConnection() bool {
 // and it reaches the peer before anything this turn queues). It says
 // whether this context needs NEW_CONNECTION and whether this end watches
 // the connection's time-out (needs heartbeats). Loop goroutine.
-func (c *Connection) sendLink(needs bool) {
+func (c *Connection) sendLink() {
 	if c.gc == nil {
 		return
 	}
-	watch := c.watchesTimeout()
+	needs, watch := c.x.needsNewConnection(), c.watchesTimeout()
 	c.link.watchSent, c.link.needSent = watch, needs
-	data := linkPrefix + " new-connection=" + flag(needs) + " heartbeat=" + flag(watch)
-	b := wire.AppendHeader(make([]byte, 0, wire.HeaderSize+len(data)),
-		wire.Header{Slot: linkSlot, SourceID: c.x.id, Length: uint64(len(data))})
-	_, _ = c.gc.Write(append(b, data...))
+	_, _ = c.gc.Write(linkFrame(c.x.id, "new-connection="+flag(needs)+" heartbeat="+flag(watch)))
 }
 
 func flag(b bool) string {
@@ -124,7 +120,7 @@ func (c *Connection) checkWatch(now time.Time) {
 		if w {
 			c.lastRecv, c.timedOut = now, false
 		}
-		c.sendLink(c.x.needsNewConnection())
+		c.sendLink()
 	}
 }
 
@@ -132,7 +128,7 @@ func (c *Connection) checkWatch(now time.Time) {
 // peers ignore it. Loop goroutine.
 func (c *Connection) linkUp() {
 	c.link = linkState{}
-	c.sendLink(c.x.needsNewConnection())
+	c.sendLink()
 }
 
 // linksChanged re-announces what this context needs to every Go peer
@@ -146,7 +142,7 @@ func (x *Context) linksChanged() {
 	x.newConn.announced = needs
 	for _, c := range x.conns {
 		if c.IsConnected() && c.link.goPeer {
-			c.sendLink(needs)
+			c.sendLink()
 		}
 	}
 }
@@ -162,7 +158,7 @@ func (c *Connection) receiveLink(p Package) {
 		// What we said in our first link message may be out of date:
 		// changes since then went only to peers known to be Go nodes.
 		if c.link.needSent != c.x.needsNewConnection() || c.link.watchSent != c.watchesTimeout() {
-			c.sendLink(c.x.needsNewConnection())
+			c.sendLink()
 		}
 	}
 	for _, field := range strings.Fields(string(rest)) {
