@@ -81,6 +81,14 @@ func (x *Context) Connect(ctx context.Context, address, name string, opts ...Con
 		}
 	}
 	if !c.IsConnected() {
+		if c.Status() == StatusClosing {
+			// Closing on the loop right now: its reason is complete
+			// once it is done (within the same loop turn).
+			select {
+			case <-c.Done():
+			case <-ctx.Done():
+			}
+		}
 		return nil, fmt.Errorf("%w: connection closed during set-up: %s", ErrConnect, c.CloseReason())
 	}
 	return c, nil

@@ -54,6 +54,7 @@ func TestNewConnectionSkipsQuietPeers(t *testing.T) {
 	leaf := newContext(t, newReactor(t))
 	_, err := leaf.Connect(testContext(t), addr, "")
 	require.NoError(t, err)
+	waitJoined(t, l, 3) // the hub has taken the leaf's NEW_CONNECTION
 	send(t, hub, "marker 1")
 	assert.Equal(t, []string{newConnectionMessage}, python.framesUntil("marker 1"))
 	assert.Empty(t, quiet.framesUntil("marker 1"), "the quiet peer got no NEW_CONNECTION")
@@ -63,6 +64,7 @@ func TestNewConnectionSkipsQuietPeers(t *testing.T) {
 	leaf2 := newContext(t, newReactor(t))
 	_, err = leaf2.Connect(testContext(t), addr, "")
 	require.NoError(t, err)
+	waitJoined(t, l, 4)
 	// The Python-like peer got one less than 50 ms ago: this one may be
 	// held back to the end of the window.
 	waitOwedNewConnections(t, hub)
@@ -111,7 +113,7 @@ func TestLinkMessageSaysWhatTheContextNeeds(t *testing.T) {
 func TestLinkMessagesAreNeverRouted(t *testing.T) {
 	r := newReactor(t)
 	hub := newContext(t, r)
-	_, addr := listenLocal(t, hub)
+	l, addr := listenLocal(t, hub)
 	a, _ := connectRaw(t, addr, false)
 	b, _ := connectRaw(t, addr, false)
 	rx := newRecorder(t, hub, linkSlot)
@@ -125,6 +127,7 @@ func TestLinkMessagesAreNeverRouted(t *testing.T) {
 	leaf := newContext(t, r)
 	_, err := leaf.Connect(testContext(t), addr, "")
 	require.NoError(t, err)
+	waitJoined(t, l, 3)
 	send(t, hub, "marker")
 	assert.Equal(t, []string{newConnectionMessage}, b.framesUntil("marker"))
 }
@@ -291,4 +294,12 @@ func TestLinkMessageCatchesUpWithLatePeer(t *testing.T) {
 			return
 		}
 	}
+}
+
+// waitJoined waits until l holds n connections. A Connect returns before
+// the host has read the peer's first package (its NEW_CONNECTION), which
+// is when the peer joins.
+func waitJoined(t *testing.T, l *Listener, n int) {
+	t.Helper()
+	require.Eventually(t, func() bool { return l.ConnectionCount() == n }, waitTimeout, time.Millisecond)
 }
