@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/goyoton/yoton/internal/queue"
@@ -57,6 +58,7 @@ type PubChannel[T any] struct {
 	fullFrom  map[uint64]time.Time // source id → when it said "full"
 	lockUntil time.Time
 	unlocked  chan struct{}
+	lockWait  atomic.Int64 // the longest a Send waits while locked, in ns
 }
 
 // NewPubChannel attaches a publishing channel to x at slotBase: it sends
@@ -69,6 +71,7 @@ func NewPubChannel[T any](x *reactor.Context, slotBase string, mt MessageType[T]
 		return nil, fmt.Errorf("%w: nil message type", ErrInvalidSlot)
 	}
 	p := &PubChannel[T]{mt: mt, fullFrom: map[uint64]time.Time{}, unlocked: make(chan struct{})}
+	p.lockWait.Store(int64(SendLockWait))
 	if err := p.init(x, slotBase, mt.Name(), patternPubSub, patternSubPub, p); err != nil {
 		return nil, err
 	}
@@ -78,7 +81,7 @@ func NewPubChannel[T any](x *reactor.Context, slotBase string, mt MessageType[T]
 
 // Send publishes m. An empty encoding (an empty string, say) sends
 // nothing, as in yoton. While a subscriber in sync mode reports it is
-// full, Send first waits up to SendLockWait; it also waits (bounded)
+// full, Send first waits up to SendLockWait (see SetLockWait); it also waits (bounded)
 // while the context's connections are congested. ctx bounds both waits.
 // Send returns ErrClosed once the channel, its context or its reactor is
 // closed, and wraps ErrEncode when mt cannot encode m. On the loop
@@ -117,10 +120,23 @@ func (p *PubChannel[T]) waitUnlocked(ctx context.Context) error {
 	locked := p.lockedLocked(time.Now())
 	ch := p.unlocked
 	p.lockMu.Unlock()
-	if !locked || p.x.Reactor().OnLoop() {
+	wait := time.Duration(p.lockWait.Load())
+	if !locked || wait <= 0 || p.x.Reactor().OnLoop() {
 		return nil
 	}
-	return p.x.Reactor().WaitSignal(ctx, ch, SendLockWait)
+	return p.x.Reactor().WaitSignal(ctx, ch, wait)
+}
+
+// SetLockWait sets the longest a Send waits while a subscriber in sync
+// mode says it is full (yoton's send lock): SendLockWait by default, and
+// 0 makes Send never wait for it (Throttled still reports the lock).
+// Python yoton has no such setting. A "full" message cannot be
+// authenticated: any peer that reaches the network can send one in a
+// made-up name, so a publisher that does not rely on sync-mode
+// subscribers may turn the wait off, or bound it lower. Safe for
+// concurrent use.
+func (p *PubChannel[T]) SetLockWait(d time.Duration) {
+	p.lockWait.Store(int64(max(d, 0)))
 }
 
 // Throttled reports whether a subscriber in sync mode has said it is

@@ -378,6 +378,13 @@ func TestFlowControlSources(t *testing.T) {
 	require.NoError(t, pub.Send(ctx, "late"))
 	require.GreaterOrEqual(t, time.Since(start), channels.SendLockWait-50*time.Millisecond)
 	require.Equal(t, "late", recvOne(t, sub))
+
+	// SetLockWait(0): a "full" (which anyone can forge) holds no Send back.
+	pub.SetLockWait(0)
+	require.True(t, pub.Throttled())
+	require.False(t, locked(), "the lock no longer holds a Send")
+	pub.SetLockWait(channels.SendLockWait)
+	require.True(t, locked())
 }
 
 func mustPub(t *testing.T, x *reactor.Context, base string) *channels.PubChannel[string] {

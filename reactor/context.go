@@ -420,8 +420,10 @@ func (x *Context) route(p Package) {
 
 // Forged returns how many packages this context refused as forged: they
 // claimed the id of a directly connected peer but came over another
-// connection, or their sequence number jumped past MaxSeqJump. Safe for
-// concurrent use.
+// connection, or a new number of a source tied to another connected link
+// (see the protocol notes; around a loop this also counts copies that
+// overtook the tied link's, which is delivered), or their sequence number
+// jumped past MaxSeqJump. Safe for concurrent use.
 func (x *Context) Forged() uint64 { return x.forged.Load() }
 
 // Discarded returns how many packages this context's outgoing queues
@@ -656,10 +658,10 @@ func (x *Context) receive(p Package, from *Connection) {
 		x.forged.Add(1)
 		return
 	}
-	switch x.seen.accept(p.SourceID, p.SourceSeq) {
+	switch x.seen.accept(p.SourceID, p.SourceSeq, from) {
 	case duplicate:
 		return // duplicate or loop
-	case forgedSeq:
+	case forgedSeq, otherLink:
 		x.forged.Add(1)
 		return
 	}

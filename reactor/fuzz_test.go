@@ -87,7 +87,8 @@ func fakePeer(x *Context, id uint64) *Connection {
 //
 //	go test -fuzz=FuzzRoutingIsolation ./reactor/
 func FuzzRoutingIsolation(f *testing.F) {
-	const a, b, c = 0x0000_0001_0000_00a0, 0x0000_0001_0000_00b0, 0x0000_0001_0000_00c0
+	// C is a direct peer of X; F is a far source whose packages C relays.
+	const a, b, c, far = 0x0000_0001_0000_00a0, 0x0000_0001_0000_00b0, 0x0000_0001_0000_00c0, 0x0000_0001_0000_00f0
 	pkg := func(slot, src, seq, dest uint64, data string) []byte {
 		return frame(wire.Header{Slot: slot, SourceID: src, SourceSeq: seq, DestID: dest}, []byte(data))
 	}
@@ -95,6 +96,8 @@ func FuzzRoutingIsolation(f *testing.F) {
 	f.Add(pkg(testSlot, c, ^uint64(0), 0, "silence c"))
 	f.Add(append(pkg(testSlot, c, 3, 0, "c forged"), pkg(testSlot, c, 1, b, "to b")...))
 	f.Add(pkg(slots.ContextSlot, c, 1, 0, closeConnectionMessage))
+	f.Add(pkg(testSlot, far, 2, 0, "f injected"))
+	f.Add(pkg(testSlot, far, ^uint64(0), 0, "silence f"))
 	f.Add(pkg(slots.ContextSlot, b, 1, 0, closeConnectionMessage))
 	f.Add(pkg(slots.ContextSlot, a, 1, 0, newConnectionMessage))
 	f.Add(pkg(linkSlot, c, 0, 0, linkPrefix+" new-connection=0 heartbeat=0"))
@@ -105,39 +108,49 @@ func FuzzRoutingIsolation(f *testing.F) {
 		x := newContext(t, r)
 		defer func() { _ = x.Close() }()
 		rx := newRecorder(t, x, testSlot)
-		var fromC []byte
-		var want []string
+		// C's first package of F's arrives before A's bytes (F is tied to
+		// C's link), the rest after.
+		fromC := pkg(testSlot, far, 1, 0, "f 1")
+		want := []string{"f 1"}
 		for seq := uint64(1); seq <= 5; seq++ {
 			m := fmt.Sprintf("c %d", seq)
 			fromC = append(fromC, pkg(testSlot, c, seq, 0, m)...)
 			want = append(want, m)
+			if seq > 1 {
+				m = fmt.Sprintf("f %d", seq)
+				fromC = append(fromC, pkg(testSlot, far, seq, 0, m)...)
+				want = append(want, m)
+			}
 		}
+		first := len(pkg(testSlot, far, 1, 0, "f 1"))
+		fromCOrF := func(p Package) bool { return p.SourceID == c || p.SourceID == far }
 		var toB []string
 		onLoop(t, r, func() {
 			pa, pb, pc := fakePeer(x, a), fakePeer(x, b), fakePeer(x, c)
+			pc.consume(nil, fromC[:first])
 			pa.consume(nil, fromA)
 			if !pb.IsConnected() || !pc.IsConnected() {
 				t.Fatalf("A's bytes closed another link: B %s (%s), C %s (%s)",
 					pb.Status(), pb.CloseReason(), pc.Status(), pc.CloseReason())
 			}
-			pc.consume(nil, fromC)
+			pc.consume(nil, fromC[first:])
 			for i := 0; i < pb.pending.Len(); i++ {
-				if p := pb.pending.At(i); p.SourceID == c {
+				if p := pb.pending.At(i); fromCOrF(p) {
 					toB = append(toB, string(p.Data))
 				}
 			}
 		})
 		var got []string
 		for _, p := range rx.snapshot() {
-			if p.SourceID == c {
+			if fromCOrF(p) {
 				got = append(got, string(p.Data))
 			}
 		}
 		if !slices.Equal(got, want) {
-			t.Fatalf("X's channel got %q from C, want %q", got, want)
+			t.Fatalf("X's channel got %q from C and F, want %q", got, want)
 		}
 		if !slices.Equal(toB, want) {
-			t.Fatalf("B was forwarded %q from C, want %q", toB, want)
+			t.Fatalf("B was forwarded %q from C and F, want %q", toB, want)
 		}
 	})
 }

@@ -396,3 +396,86 @@ func TestImplausibleSequenceIsRefused(t *testing.T) {
 	assert.Equal(t, []string{"far 1", "marker", "far 2"}, payloads(rx.waitN(t, 3)))
 	assert.Equal(t, uint64(1), hub.Forged())
 }
+
+// TestSourceTiedToItsLink: a far source is tied to the link its first
+// package came over. Another peer cannot inject packages in its name,
+// even with the plausible next number (dropped and counted); the real
+// package with that number is delivered. Once the tied link closes, the
+// source is learned again from the next link that brings it.
+func TestSourceTiedToItsLink(t *testing.T) {
+	r := newReactor(t)
+	hub := newContext(t, r)
+	rx := newRecorder(t, hub, testSlot)
+	l, addr := listenLocal(t, hub)
+	relay, _ := connectRaw(t, addr, false) // the path to the far source
+	attacker, _ := connectRaw(t, addr, false)
+	require.Eventually(t, func() bool { return l.ConnectionCount() == 2 }, waitTimeout, time.Millisecond)
+	const far = 0x0000_0001_0000_0f01
+	farPkg := func(seq uint64, data string) []byte {
+		return frame(wire.Header{Slot: testSlot, SourceID: far, SourceSeq: seq}, []byte(data))
+	}
+	relay.write(farPkg(1, "far 1"))
+	assert.Equal(t, []string{"far 1"}, payloads(rx.waitN(t, 1)))
+	attacker.write(farPkg(2, "injected"))
+	attacker.write(farPkg(1, "a stale copy")) // a duplicate: dropped, not counted
+	attacker.sendPkg(testSlot, 1, "marker")
+	require.Len(t, rx.waitN(t, 2), 2)
+	relay.write(farPkg(2, "far 2"))
+	assert.Equal(t, []string{"far 1", "marker", "far 2"}, payloads(rx.waitN(t, 3)))
+	assert.Equal(t, uint64(1), hub.Forged())
+	send(t, hub, "hub marker")
+	assert.Equal(t, []string{"marker"}, relay.framesUntil("hub marker"), "the injection went no further")
+	assert.Equal(t, []string{"far 1", "far 2"}, attacker.framesUntil("hub marker"))
+
+	require.NoError(t, relay.nc.Close())
+	require.Eventually(t, func() bool { return l.ConnectionCount() == 1 }, waitTimeout, time.Millisecond)
+	attacker.write(farPkg(3, "far 3, now over the other link"))
+	assert.Equal(t, "far 3, now over the other link", payloads(rx.waitN(t, 4))[3])
+	assert.Equal(t, uint64(1), hub.Forged())
+}
+
+// TestSourceRetiedWhenItsLinkFallsSilent: when the link a far source is
+// tied to stops bringing its packages while staying up (a far link of a
+// ring broke, and the packages now come the other way round), the source
+// is tied to the other link after SourceRetie; nothing is delivered twice.
+func TestSourceRetiedWhenItsLinkFallsSilent(t *testing.T) {
+	r := newReactor(t)
+	hub := newContext(t, r)
+	rx := newRecorder(t, hub, testSlot)
+	l, addr := listenLocal(t, hub)
+	near, _ := connectRaw(t, addr, false)
+	other, _ := connectRaw(t, addr, false)
+	require.Eventually(t, func() bool { return l.ConnectionCount() == 2 }, waitTimeout, time.Millisecond)
+	const far = 0x0000_0001_0000_0f02
+	farPkg := func(seq uint64) []byte {
+		return frame(wire.Header{Slot: testSlot, SourceID: far, SourceSeq: seq}, []byte(fmt.Sprintf("far %d", seq)))
+	}
+	near.write(farPkg(1))
+	assert.Equal(t, []string{"far 1"}, payloads(rx.waitN(t, 1)))
+	other.write(farPkg(1)) // the copy around the ring
+	start := time.Now()
+	seq := uint64(1)
+	require.Eventually(t, func() bool {
+		seq++
+		other.write(farPkg(seq))
+		return len(rx.snapshot()) > 1
+	}, waitTimeout, 20*time.Millisecond)
+	assert.GreaterOrEqual(t, time.Since(start), SourceRetie-housekeepInterval)
+	near.write(farPkg(seq)) // a late copy over the old link: a duplicate
+	other.write(farPkg(seq + 1))
+	last := fmt.Sprintf("far %d", seq+1)
+	require.Eventually(t, func() bool {
+		got := payloads(rx.snapshot())
+		return got[len(got)-1] == last
+	}, waitTimeout, time.Millisecond)
+	got := payloads(rx.snapshot())
+	var first uint64
+	_, err := fmt.Sscanf(got[1], "far %d", &first)
+	require.NoError(t, err)
+	want := []string{"far 1"}
+	for n := first; n <= seq+1; n++ {
+		want = append(want, fmt.Sprintf("far %d", n))
+	}
+	assert.Equal(t, want, got, "every number from the first one taken, once, in order")
+	assert.Equal(t, first-2, hub.Forged(), "the numbers refused before the source was tied again")
+}
