@@ -23,6 +23,8 @@ go vet ./...
 
 echo "== go test -race ./... (library, interop, examples, fuzz seeds)"
 go test -race -count=1 ./...
+echo "== full-size memory test (1 GiB to a peer that never reads; no -race, which would distort memory)"
+YOTON_LARGE_TESTS=1 go test -count=1 -run 'TestPublishOneGiBToStalledPeer' ./reactor/
 
 echo "== bench module smoke test"
 (cd bench && go test -count=1 -tags libzmq ./...)
