@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -91,4 +92,53 @@ func benchPubSub(b *testing.B, size int) {
 	}
 	b.StopTimer()
 	require.Zero(b, sub.Discarded())
+}
+
+// BenchmarkCall measures request/reply between two contexts on one
+// reactor, over loopback TCP: Call[T] of a registered add(a, b) with
+// inFlight calls outstanding at once (one goroutine per call in flight),
+// the replier in RepEvent mode. ns/op is per call.
+func BenchmarkCall(b *testing.B) {
+	for _, inFlight := range []int{1, 64} {
+		b.Run(fmt.Sprintf("inflight=%d", inFlight), func(b *testing.B) { benchCall(b, inFlight) })
+	}
+}
+
+func benchCall(b *testing.B, inFlight int) {
+	r := newReactor(b)
+	x, y := pair(b, r)
+	rep, err := channels.NewRepChannel(y, "bench-call", channels.WithWindow(inFlight))
+	require.NoError(b, err)
+	require.NoError(b, rep.Register("add", func(a, c int64) int64 { return a + c }))
+	require.NoError(b, rep.SetMode(channels.RepEvent))
+	req, err := channels.NewReqChannel(x, "bench-call")
+	require.NoError(b, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	// Warm up: the first call finds the replier.
+	_, err = channels.Call[int64](ctx, req, "add", 1, 2)
+	require.NoError(b, err)
+
+	b.ReportAllocs()
+	b.ResetTimer()
+	var next atomic.Int64
+	errs := make(chan error, inFlight)
+	for range inFlight {
+		go func() {
+			for i := next.Add(1); i <= int64(b.N); i = next.Add(1) {
+				sum, err := channels.Call[int64](ctx, req, "add", i, 1)
+				if err == nil && sum != i+1 {
+					err = fmt.Errorf("add(%d, 1) = %d", i, sum)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range inFlight {
+		require.NoError(b, <-errs)
+	}
 }

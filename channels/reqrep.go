@@ -145,31 +145,40 @@ func (c *ReqChannel) Outstanding() int {
 //
 // The future succeeds with the decoded reply (nil, bool, int64,
 // float64, string, []any, wire.Tuple or *wire.Dict); it fails with a
-// *futures.RemoteError when the replier reports an error, and cancels
-// itself after Timeout when not done (also while running: a replier
-// that died never answers). Cancelling it sends yoton's "req-". Closing
+// *futures.RemoteError when the replier reports an error. As in yoton,
+// it cancels itself (with a *futures.AutoCancelError) when no replier
+// has taken the call after Timeout; once a replier runs it, it waits for
+// the reply however long that takes, and forever if the replier died:
+// bound the wait with Call[T]'s ctx, which also makes the channel forget
+// the call. Cancelling a pending future sends yoton's "req-". Closing
 // the channel ends every outstanding future with ErrClosed.
 //
 // Call does not wait for the reply; it waits for room only while the
 // context's connections are congested (at most reactor.SendWait, as
 // every send does). Safe for concurrent use, also on the loop goroutine.
 func (c *ReqChannel) Call(method string, args []any, kwargs Kwargs) (*futures.Future[any], error) {
+	fut, _, err := c.call(method, args, kwargs)
+	return fut, err
+}
+
+// call is Call, also returning the call's id.
+func (c *ReqChannel) call(method string, args []any, kwargs Kwargs) (*futures.Future[any], uint64, error) {
 	if c.closed.Load() {
-		return nil, ErrClosed
+		return nil, 0, ErrClosed
 	}
 	payload, err := encodeRequest(method, args, kwargs)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	id := c.counter.Add(1)
 	fut, err := futures.New[any](c.loop, futures.OnCancel(func() { c.cancelled(id) }))
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	c.mu.Lock()
 	if c.closed.Load() {
 		c.mu.Unlock()
-		return nil, ErrClosed
+		return nil, 0, ErrClosed
 	}
 	c.items[id] = &request{fut: fut, payload: payload, nextSend: time.Now().Add(ResendInterval)}
 	startTick := !c.ticking
@@ -179,20 +188,20 @@ func (c *ReqChannel) Call(method string, args []any, kwargs Kwargs) (*futures.Fu
 	if d := c.Timeout(); d > 0 {
 		if err := fut.SetAutoCancelTimeout(d); err != nil {
 			c.abandon(id, err)
-			return nil, c.sendErr(err)
+			return nil, 0, c.sendErr(err)
 		}
 	}
 	if startTick {
 		if err := c.onLoop(c.startTick); err != nil {
 			c.abandon(id, err)
-			return nil, c.sendErr(err)
+			return nil, 0, c.sendErr(err)
 		}
 	}
 	if err := c.x.Send(context.Background(), c.slotOutID, msgAsk, 0, id+seqRef); err != nil {
 		c.abandon(id, err)
-		return nil, c.sendErr(err)
+		return nil, 0, c.sendErr(err)
 	}
-	return fut, nil
+	return fut, id, nil
 }
 
 // sendErr reports a closed context or reactor as the channel's ErrClosed.
@@ -257,6 +266,18 @@ func (c *ReqChannel) resend() {
 		_ = c.x.Send(context.Background(), c.slotOutID, msgAsk, 0, id+seqRef)
 	}
 	c.loop.AfterFunc(resendCheck, c.resend)
+}
+
+// forget drops call id, which a replier runs but whose caller gave up:
+// its reply, if it ever comes, is ignored. Any goroutine.
+func (c *ReqChannel) forget(id uint64) {
+	c.mu.Lock()
+	it := c.items[id]
+	delete(c.items, id)
+	c.mu.Unlock()
+	if it != nil {
+		_ = it.fut.SetException(fmt.Errorf("%w: the caller stopped waiting", futures.ErrTimeout))
+	}
 }
 
 // cancelled runs when the future of call id was cancelled (by its owner
@@ -393,12 +414,20 @@ func encodeRequest(method string, args []any, kwargs Kwargs) ([]byte, error) {
 // Call calls method on a replier through req, waits for the reply until
 // ctx ends and converts it to T, a typed form of ReqChannel.Call: args
 // are the positional arguments, and a last argument of type Kwargs gives
-// the keyword arguments. When ctx ends first the request is cancelled
-// (if no replier runs it yet) and the error wraps futures.ErrTimeout; a
-// replier's failure is a *futures.RemoteError. A reply that does not
-// convert to T (see Register for the conversions) gives an error
-// wrapping ErrDecode. Safe for concurrent use; on the loop goroutine it
-// returns ErrBlockingCall.
+// the keyword arguments.
+//
+// Two deadlines apply. ctx bounds the whole wait: when it ends first the
+// error wraps futures.ErrTimeout and ctx's error (context.DeadlineExceeded
+// for a deadline); a call no replier took yet is cancelled ("req-"), and
+// one a replier runs is forgotten (its late reply is dropped). The
+// channel's Timeout (yoton's auto-cancel, 10 s by default) cancels a call
+// that no replier has taken by then, with a *futures.AutoCancelError
+// (which matches futures.ErrTimeout and context.DeadlineExceeded too); it
+// never ends a call that runs. So errors.Is(err, context.DeadlineExceeded)
+// catches both. A replier's failure is a *futures.RemoteError. A reply
+// that does not convert to T (see Register for the conversions) gives an
+// error wrapping ErrDecode. Safe for concurrent use; on the loop
+// goroutine it returns ErrBlockingCall.
 func Call[T any](ctx context.Context, req *ReqChannel, method string, args ...any) (T, error) {
 	var zero T
 	if req.loop.OnLoop() {
@@ -410,12 +439,15 @@ func Call[T any](ctx context.Context, req *ReqChannel, method string, args ...an
 			args, kwargs = args[:n-1], kw
 		}
 	}
-	fut, err := req.Call(method, args, kwargs)
+	fut, id, err := req.call(method, args, kwargs)
 	if err != nil {
 		return zero, err
 	}
 	v, err := fut.ResultOrCancel(ctx)
 	if err != nil {
+		if errors.Is(err, futures.ErrTimeout) && fut.Running() {
+			req.forget(id)
+		}
 		return zero, err
 	}
 	return convertTo[T](v)
@@ -480,6 +512,7 @@ type RepOption interface{ applyRep(*repConfig) error }
 
 type repConfig struct {
 	workers        int
+	window         int
 	handlerTimeout time.Duration
 }
 
@@ -503,6 +536,23 @@ func WithHandlerTimeout(d time.Duration) RepOption {
 type repOptionFunc func(*repConfig) error
 
 func (f repOptionFunc) applyRep(c *repConfig) error { return f(c) }
+
+// WithWindow sets how many requests a RepChannel in RepEvent mode takes
+// at once: it offers to take ("req!") another request while fewer than n
+// are offered, queued or running (default 1, yoton's rule of one request
+// at a time). Handlers still run one after another on the loop; a window
+// lets the requests of many callers flow without a round trip between
+// them. In RepWorkers mode the window is the worker count. n must be at
+// least 1.
+func WithWindow(n int) RepOption {
+	return repOptionFunc(func(c *repConfig) error {
+		if n < 1 {
+			return fmt.Errorf("%w: window of %d", reactor.ErrBadOption, n)
+		}
+		c.window = n
+		return nil
+	})
+}
 
 // WithWorkers sets how many requests a RepChannel in RepWorkers mode
 // handles at once, each on a worker goroutine of its own (default 1, as
@@ -538,6 +588,7 @@ type RepChannel struct {
 	base
 	loop    *reactor.Reactor
 	workers int
+	window  int           // WithWindow: requests taken at once in RepEvent mode
 	timeout time.Duration // WithHandlerTimeout; 0 for none
 	overran atomic.Uint64 // handlers that took longer than timeout
 	hexID   string
@@ -555,17 +606,15 @@ type RepChannel struct {
 	exitedOnce sync.Once
 
 	// Loop-owned.
-	in         *queue.Ring[reactor.Package] // deposited, not handled yet
-	posted     bool                         // a process call is queued
-	mode       RepMode
-	preReqs    []preRequest // announcements waiting, oldest first
-	current    preRequest   // the one we offered to take ("req!")
-	hasCurrent bool
-	currentAt  time.Time
-	expiry     *timers.Entry
-	busy       int               // requests being handled
-	backlog    []reactor.Package // requests waiting for a free handler
-	pool       chan reactor.Package
+	in      *queue.Ring[reactor.Package] // deposited, not handled yet
+	posted  bool                         // a process call is queued
+	mode    RepMode
+	preReqs []preRequest             // announcements waiting, oldest first
+	offers  map[preRequest]time.Time // open offers ("req!"): when made
+	expiry  *timers.Entry
+	busy    int               // requests being handled
+	backlog []reactor.Package // requests waiting for a free handler
+	pool    chan reactor.Package
 
 	dropped atomic.Uint64 // requests the full backlog discarded
 }
@@ -586,7 +635,7 @@ type handler struct {
 // nil x, and with reactor.ErrBadOption for an invalid option. Safe for
 // concurrent use.
 func NewRepChannel(x *reactor.Context, slotBase string, opts ...RepOption) (*RepChannel, error) {
-	cfg := repConfig{workers: 1}
+	cfg := repConfig{workers: 1, window: 1}
 	for _, o := range opts {
 		if err := o.applyRep(&cfg); err != nil {
 			return nil, err
@@ -598,7 +647,9 @@ func NewRepChannel(x *reactor.Context, slotBase string, opts ...RepOption) (*Rep
 	c := &RepChannel{
 		loop:     x.Reactor(),
 		workers:  cfg.workers,
+		window:   cfg.window,
 		timeout:  cfg.handlerTimeout,
+		offers:   map[preRequest]time.Time{},
 		hexID:    fmt.Sprintf("0x%x", x.ID()),
 		handlers: map[string]*handler{},
 		exited:   make(chan struct{}),
@@ -834,9 +885,7 @@ func (c *RepChannel) iterate(p reactor.Package) {
 		c.preReqs = slices.DeleteFunc(c.preReqs, func(q preRequest) bool { return q == pr })
 		switch string(p.Data) {
 		case "req-":
-			if c.hasCurrent && c.current == pr {
-				c.hasCurrent = false
-			}
+			delete(c.offers, pr)
 		case "req?":
 			if len(c.preReqs) >= c.in.Limit() {
 				c.preReqs = slices.Delete(c.preReqs, 0, 1)
@@ -845,8 +894,8 @@ func (c *RepChannel) iterate(p reactor.Package) {
 		}
 		return
 	}
-	// A request: whatever we offered to take has come (or will not).
-	c.hasCurrent = false
+	// A request: the offer it answers (if any) is closed.
+	delete(c.offers, preRequest{source: p.SourceID, seq: p.DestSeq + seqRef})
 	if size, rule := c.x.QueueParams(); len(c.backlog) >= size {
 		// Requests sent to us without an offer (a peer flooding us)
 		// meet a full backlog: it obeys the queue size and rule too.
@@ -861,16 +910,28 @@ func (c *RepChannel) iterate(p reactor.Package) {
 	c.dispatch()
 }
 
-// free reports whether the channel can take one more request. Loop
-// goroutine.
-func (c *RepChannel) free() bool {
+// free reports whether the channel can start handling one more request.
+// Loop goroutine.
+func (c *RepChannel) free() bool { return c.busy < c.capacity() }
+
+// capacity is how many requests the channel takes at once in its mode:
+// its window in RepEvent mode, its worker count in RepWorkers mode.
+// Loop goroutine.
+func (c *RepChannel) capacity() int {
 	switch c.mode {
 	case RepEvent:
-		return c.busy == 0
+		return c.window
 	case RepWorkers:
-		return c.busy < c.workers
+		return c.workers
 	}
-	return false
+	return 0
+}
+
+// room reports whether the channel can offer to take one more request:
+// the requests it handles, holds and has offered to take are fewer than
+// its capacity. Loop goroutine.
+func (c *RepChannel) room() bool {
+	return c.busy+len(c.backlog)+len(c.offers) < c.capacity()
 }
 
 // dispatch hands waiting requests to handlers while there is room.
@@ -919,33 +980,44 @@ func (c *RepChannel) handleOnLoop(p reactor.Package) {
 	c.sendReply(p, c.run(c.ctx, name, args, kwargs))
 }
 
-// offer answers the oldest announcement with "req!" when the channel is
-// free and has no open offer (yoton's _acknowledge_next_pre_request).
-// An offer nobody followed up for PreRequestExpiry is dropped. Loop
-// goroutine.
+// offer answers the oldest announcements with "req!" while the channel
+// has room (yoton's _acknowledge_next_pre_request, which has room for
+// one). Loop goroutine.
 func (c *RepChannel) offer() {
-	now := time.Now()
-	if c.hasCurrent && now.Sub(c.currentAt) > PreRequestExpiry {
-		c.hasCurrent = false
-	}
-	if c.hasCurrent || len(c.preReqs) == 0 || !c.free() || c.closed.Load() {
+	if len(c.preReqs) == 0 || c.closed.Load() {
 		return
 	}
-	pr := c.preReqs[0]
-	c.preReqs = slices.Delete(c.preReqs, 0, 1)
-	c.current, c.hasCurrent, c.currentAt = pr, true, now
-	if c.expiry == nil || !c.expiry.Scheduled() {
+	var now time.Time
+	for len(c.preReqs) > 0 && c.room() {
+		pr := c.preReqs[0]
+		c.preReqs = slices.Delete(c.preReqs, 0, 1)
+		if now.IsZero() {
+			now = time.Now()
+		}
+		c.offers[pr] = now
+		_ = c.x.Send(context.Background(), c.slotOutID, msgTake, pr.source, pr.seq)
+	}
+	if len(c.offers) > 0 && (c.expiry == nil || !c.expiry.Scheduled()) {
 		c.expiry = c.loop.AfterFunc(PreRequestExpiry+resendCheck, c.expire)
 	}
-	_ = c.x.Send(context.Background(), c.slotOutID, msgTake, pr.source, pr.seq)
 }
 
-// expire drops an offer nobody followed up. Loop goroutine.
+// expire drops the offers nobody followed up for PreRequestExpiry and
+// makes new ones in their place. Loop goroutine.
 func (c *RepChannel) expire() {
 	c.expiry = nil
+	now := time.Now()
+	oldest := now
+	for pr, at := range c.offers {
+		if now.Sub(at) > PreRequestExpiry {
+			delete(c.offers, pr)
+		} else if at.Before(oldest) {
+			oldest = at
+		}
+	}
 	c.offer()
-	if c.hasCurrent {
-		left := PreRequestExpiry - time.Since(c.currentAt)
+	if len(c.offers) > 0 && (c.expiry == nil || !c.expiry.Scheduled()) {
+		left := PreRequestExpiry - now.Sub(oldest)
 		c.expiry = c.loop.AfterFunc(max(left, 0)+resendCheck, c.expire)
 	}
 }
@@ -1147,23 +1219,24 @@ func (c *RepChannel) Close() error {
 		c.exitedOnce.Do(func() { close(c.exited) })
 	}
 	c.wmu.Unlock()
-	clear := func() {
+	clearAll := func() {
 		if c.pool != nil {
 			close(c.pool)
 			c.pool = nil
 		}
 		c.in.Clear()
-		c.preReqs, c.backlog, c.hasCurrent = nil, nil, false
+		c.preReqs, c.backlog = nil, nil
+		clear(c.offers)
 		if c.expiry != nil {
 			c.loop.CancelTimer(c.expiry)
 			c.expiry = nil
 		}
 	}
 	if c.loop.OnLoop() {
-		clear()
+		clearAll()
 	} else {
 		// A closed reactor runs nothing more: the workers end on ctx.
-		_ = c.loop.Post(clear)
+		_ = c.loop.Post(clearAll)
 	}
 	return nil
 }

@@ -478,8 +478,10 @@ func TestRepInvalidRequest(t *testing.T) {
 }
 
 // TestReplierDiesMidRequest: the replier's process (here its reactor)
-// goes away while handling a request; the call cancels itself at its
-// timeout and nothing is left behind (goleak checks the worker).
+// goes away while handling a request. As in yoton, the auto-cancel
+// timeout does not end a running call: the caller's ctx does, and the
+// channel forgets the call; nothing is left behind (goleak checks the
+// worker).
 func TestReplierDiesMidRequest(t *testing.T) {
 	r1 := newReactor(t)
 	r2, err := reactor.New()
@@ -503,18 +505,25 @@ func TestReplierDiesMidRequest(t *testing.T) {
 		<-ctx.Done() // ends when the channel closes
 	}))
 	require.NoError(t, rep.SetMode(channels.RepWorkers))
-	req.SetTimeout(300 * time.Millisecond)
-	f := call(t, req, "hang", nil, nil)
+	req.SetTimeout(50 * time.Millisecond)
+	ctx, cancel := context.WithCancel(testCtx(t))
+	result := make(chan error, 1)
+	go func() {
+		_, err := channels.Call[any](ctx, req, "hang")
+		result <- err
+	}()
 	select {
 	case <-entered:
 	case <-testCtx(t).Done():
 		t.Fatal("handler not entered")
 	}
-	require.True(t, f.Running())
 	require.NoError(t, r2.Close())
 	require.NoError(t, rep.Shutdown(testCtx(t)))
-	_, err = f.Result(testCtx(t))
-	require.ErrorIs(t, err, futures.ErrCancelled)
+	assert.Equal(t, 1, req.Outstanding(), "running: the auto-cancel timeout does not end it")
+	cancel()
+	err = <-result
+	require.ErrorIs(t, err, futures.ErrTimeout)
+	require.ErrorIs(t, err, context.Canceled)
 	assert.Equal(t, 0, req.Outstanding())
 }
 
@@ -749,4 +758,50 @@ func TestRepHandlerTimeout(t *testing.T) {
 	}
 	_, err := channels.NewRepChannel(nil, "x", channels.WithHandlerTimeout(0))
 	assert.ErrorIs(t, err, reactor.ErrBadOption)
+}
+
+// TestCallDeadlines: the channel's timeout cancels only a call no
+// replier took (with an error that matches context.DeadlineExceeded, as
+// the caller's own deadline does); a call a replier runs completes past
+// it, within the caller's ctx.
+func TestCallDeadlines(t *testing.T) {
+	r := newReactor(t)
+	a, b := pair(t, r)
+	req := newReq(t, a, "deadlines")
+	req.SetTimeout(50 * time.Millisecond)
+
+	// Nobody serves the slot yet: auto-cancelled after 50 ms.
+	_, err := channels.Call[any](testCtx(t), req, "slow")
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.ErrorIs(t, err, futures.ErrCancelled)
+	var auto *futures.AutoCancelError
+	require.ErrorAs(t, err, &auto)
+	assert.Equal(t, 50*time.Millisecond, auto.Timeout)
+
+	// A replier that takes longer than the channel's timeout.
+	rep, err := channels.NewRepChannel(b, "deadlines", channels.WithWorkers(1))
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, rep.Shutdown(testCtx(t))) })
+	require.NoError(t, rep.Register("slow", func(ctx context.Context) (string, error) {
+		select {
+		case <-time.After(600 * time.Millisecond):
+			return "done", nil
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}))
+	require.NoError(t, rep.SetMode(channels.RepWorkers))
+	req.SetTimeout(250 * time.Millisecond) // for the replier to take the call
+	got, err := channels.Call[string](testCtx(t), req, "slow")
+	require.NoError(t, err, "a running call outlives the channel's timeout")
+	assert.Equal(t, "done", got)
+
+	// The caller's ctx ends first: a deadline error, and the call is
+	// forgotten.
+	short, cancel := context.WithTimeout(testCtx(t), 20*time.Millisecond)
+	defer cancel()
+	_, err = channels.Call[string](short, req, "slow")
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.ErrorIs(t, err, futures.ErrTimeout)
+	assert.Equal(t, 0, req.Outstanding())
 }

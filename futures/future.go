@@ -93,14 +93,15 @@ type Future[T any] struct {
 	created  time.Time
 	done     chan struct{}
 
-	mu        sync.Mutex
-	st        state
-	val       T
-	err       error
-	callbacks []func(*Future[T])
-	fired     bool   // done is closed and the callbacks are queued
-	autoGen   uint64 // bumped by SetAutoCancelTimeout and completion
-	autoArmed bool   // a heap entry may exist
+	mu          sync.Mutex
+	st          state
+	val         T
+	err         error
+	callbacks   []func(*Future[T])
+	fired       bool          // done is closed and the callbacks are queued
+	autoGen     uint64        // bumped by SetAutoCancelTimeout and completion
+	autoArmed   bool          // a heap entry may exist
+	autoTimeout time.Duration // the last SetAutoCancelTimeout's d
 
 	autoEntry *timers.Entry // loop-owned
 }
@@ -156,6 +157,26 @@ func (f *Future[T]) Running() bool {
 	return f.st == stateRunning
 }
 
+// AutoCancelError is the failure Result and Err report for a future that
+// its auto-cancel timeout cancelled: nobody took the call within Timeout
+// (a ReqChannel's: no replier offered to run the request). It matches
+// ErrCancelled (the future was cancelled, as in yoton), ErrTimeout and
+// context.DeadlineExceeded (a deadline passed, as when the caller's ctx
+// ends), so that one errors.Is test catches every timeout of a call.
+type AutoCancelError struct {
+	Timeout time.Duration // the auto-cancel timeout that passed
+}
+
+// Error says that nobody took the call within the timeout.
+func (e *AutoCancelError) Error() string {
+	return fmt.Sprintf("yoton: request was cancelled: nobody took it within its auto-cancel timeout of %v", e.Timeout)
+}
+
+// Is matches ErrCancelled, ErrTimeout and context.DeadlineExceeded.
+func (e *AutoCancelError) Is(target error) bool {
+	return target == ErrCancelled || target == ErrTimeout || target == context.DeadlineExceeded
+}
+
 // Cancel cancels a pending future and reports whether the future is now
 // cancelled: true for a pending future (which is cancelled by this call:
 // Done closes, the OnCancel function runs and the callbacks are queued)
@@ -163,27 +184,23 @@ func (f *Future[T]) Running() bool {
 // has its result or failure (yoton answers true there, concurrent.futures
 // false, as here). Safe for concurrent use.
 func (f *Future[T]) Cancel() bool {
-	return f.cancel(false)
+	return f.cancel(nil)
 }
 
-// cancel cancels the future; force also cancels a running one (the
-// auto-cancel timeout does: the replier may have died).
-func (f *Future[T]) cancel(force bool) bool {
+// cancel cancels a pending future; err (if not nil) is the failure it
+// then reports instead of ErrCancelled.
+func (f *Future[T]) cancel(err error) bool {
 	f.mu.Lock()
 	switch f.st {
 	case stateCancelled:
 		f.mu.Unlock()
 		return true
-	case stateFailed, stateSucceeded:
+	case stateFailed, stateSucceeded, stateRunning:
 		f.mu.Unlock()
 		return false
-	case stateRunning:
-		if !force {
-			f.mu.Unlock()
-			return false
-		}
 	}
 	f.st = stateCancelled
+	f.err = err
 	f.mu.Unlock()
 	// The OnCancel function runs before waiters wake, so that what it
 	// does (a ReqChannel forgets the call) is visible to them.
@@ -201,18 +218,22 @@ func (f *Future[T]) cancel(force bool) bool {
 // executes the call (yoton's set_running_or_notify_cancel). It returns
 // true when the future is now running, false (and nil) when it was
 // cancelled, and ErrInvalidState when it was running or done already.
-// A running future can no longer be cancelled by Cancel. Safe for
-// concurrent use.
+// A running future can no longer be cancelled, by Cancel or by its
+// auto-cancel timeout (which is dropped). Safe for concurrent use.
 func (f *Future[T]) SetRunningOrNotifyCancel() (bool, error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	switch f.st {
 	case statePending:
 		f.st = stateRunning
+		f.autoGen++
+		f.mu.Unlock()
+		f.afterComplete() // drops the auto-cancel entry
 		return true, nil
 	case stateCancelled:
+		f.mu.Unlock()
 		return false, nil
 	}
+	f.mu.Unlock()
 	return false, ErrInvalidState
 }
 
@@ -320,15 +341,18 @@ func (f *Future[T]) AddDoneCallback(fn func(*Future[T])) {
 // SetAutoCancelTimeout makes the future cancel itself when it is not
 // done d after it was created (yoton's set_auto_cancel_timeout; a
 // ReqChannel sets its timeout, 10 s by default, on every future it
-// returns). Unlike yoton, the timeout also ends a running future, whose
-// replier may have died: its late result is then refused. A deadline
+// returns). As in yoton, it cancels only a pending future: once the call
+// runs (a replier took it) the timeout no longer applies, and a caller
+// bounds its wait with a ctx instead. The cancelled future then reports
+// an *AutoCancelError. A deadline
 // already past cancels the future at once, on the loop. d <= 0 removes
 // the limit. It does nothing on a future that is already done. The
-// timeout is one entry in the loop's deadline heap. Safe for concurrent
+// timeout is one entry in the loop's deadline heap. It does nothing on a
+// running future either. Safe for concurrent
 // use; it returns the loop's error when the loop is closed.
 func (f *Future[T]) SetAutoCancelTimeout(d time.Duration) error {
 	f.mu.Lock()
-	if f.st.done() {
+	if f.st.done() || f.st == stateRunning {
 		f.mu.Unlock()
 		return nil
 	}
@@ -336,6 +360,7 @@ func (f *Future[T]) SetAutoCancelTimeout(d time.Duration) error {
 	g := f.autoGen
 	wasArmed := f.autoArmed
 	f.autoArmed = d > 0
+	f.autoTimeout = d
 	f.mu.Unlock()
 	if d <= 0 && !wasArmed {
 		return nil
@@ -364,8 +389,11 @@ func (f *Future[T]) arm(g uint64, on bool, deadline time.Time) {
 
 func (f *Future[T]) autoFire(g uint64) {
 	f.autoEntry = nil
-	if f.currentGen(g) {
-		f.cancel(true)
+	f.mu.Lock()
+	current, d := f.autoGen == g, f.autoTimeout
+	f.mu.Unlock()
+	if current {
+		f.cancel(&AutoCancelError{Timeout: d})
 	}
 }
 
@@ -410,6 +438,9 @@ func (f *Future[T]) outcome() (T, error) {
 		return f.val, nil
 	case stateFailed:
 		return zero, f.err
+	}
+	if f.err != nil {
+		return zero, f.err // an *AutoCancelError
 	}
 	return zero, ErrCancelled
 }

@@ -384,17 +384,43 @@ func TestFutureAutoCancel(t *testing.T) {
 	require.Equal(t, int32(1), hooks.Load(), "OnCancel calls after a second Cancel")
 }
 
-// TestFutureAutoCancelRunning: unlike yoton, the timeout also ends a
-// running future (its replier may be gone); a late result is refused.
+// TestFutureAutoCancelRunning: as in yoton, the auto-cancel timeout
+// cancels only a pending future (with an error that matches every
+// timeout sentinel); a running one, set running before or after the
+// timeout was set, completes with its result.
 func TestFutureAutoCancelRunning(t *testing.T) {
 	r := newReactor(t)
-	f := newFuture[int](t, r)
-	_, err := f.SetRunningOrNotifyCancel()
+	runningFirst := newFuture[int](t, r)
+	_, err := runningFirst.SetRunningOrNotifyCancel()
 	require.NoError(t, err)
-	require.NoError(t, f.SetAutoCancelTimeout(10*time.Millisecond))
-	<-f.Done()
-	require.True(t, f.Cancelled())
-	require.ErrorIs(t, f.SetResult(1), futures.ErrInvalidState)
+	require.NoError(t, runningFirst.SetAutoCancelTimeout(5*time.Millisecond))
+	takenLater := newFuture[int](t, r)
+	require.NoError(t, takenLater.SetAutoCancelTimeout(10*time.Millisecond))
+	ok, err := takenLater.SetRunningOrNotifyCancel()
+	require.NoError(t, err)
+	require.True(t, ok)
+	untaken := newFuture[int](t, r)
+	require.NoError(t, untaken.SetAutoCancelTimeout(20*time.Millisecond))
+	// Heap entries run in deadline order: once the untaken one is
+	// cancelled, the others' deadlines have passed.
+	<-untaken.Done()
+	err = untaken.Err(testCtx(t))
+	var auto *futures.AutoCancelError
+	require.ErrorAs(t, err, &auto)
+	assert.Equal(t, 20*time.Millisecond, auto.Timeout)
+	assert.ErrorIs(t, err, futures.ErrCancelled)
+	assert.ErrorIs(t, err, futures.ErrTimeout)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Contains(t, err.Error(), "nobody took it within its auto-cancel timeout of 20ms")
+	assert.True(t, untaken.Cancelled())
+
+	for _, f := range []*futures.Future[int]{runningFirst, takenLater} {
+		assert.False(t, f.IsDone(), "a running future is not auto-cancelled")
+		require.NoError(t, f.SetResult(7))
+		v, err := f.Result(testCtx(t))
+		require.NoError(t, err)
+		assert.Equal(t, 7, v)
+	}
 }
 
 // TestFutureAutoCancelRemoved: d <= 0 removes the limit, and a future

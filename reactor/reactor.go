@@ -27,7 +27,7 @@ type Reactor struct {
 	cfg    config
 	client *gnet.Client
 	loop   gnet.EventLoop
-	loopID atomic.Int64
+	loopID atomic.Uintptr
 
 	// anchor is a loopback connection enrolled at start so the reactor
 	// has a handle on its gnet event loop before any real connection.
@@ -111,7 +111,7 @@ func New(opts ...Option) (*Reactor, error) {
 	}
 	// Learn the loop goroutine's id.
 	done := make(chan struct{})
-	if err := r.Post(func() { r.loopID.Store(goid.Current()); close(done) }); err != nil {
+	if err := r.Post(func() { r.loopID.Store(uintptr(goid.Current())); close(done) }); err != nil {
 		_ = r.Close()
 		return nil, err
 	}
@@ -160,7 +160,7 @@ func (r *Reactor) enrollAnchor() error {
 // OnLoop reports whether the caller runs on the loop goroutine.
 func (r *Reactor) OnLoop() bool {
 	id := r.loopID.Load()
-	return id != 0 && id == goid.Current()
+	return id != 0 && id == uintptr(goid.Current())
 }
 
 // Post queues fn to run on the loop goroutine and returns at once. Safe

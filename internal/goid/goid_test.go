@@ -16,7 +16,7 @@ func TestCurrentDistinguishesGoroutines(t *testing.T) {
 	if again := Current(); again != here {
 		t.Fatalf("Current changed on one goroutine: %d then %d", here, again)
 	}
-	other := make(chan int64)
+	other := make(chan ID)
 	go func() { other <- Current() }()
 	if id := <-other; id == 0 || id == here {
 		t.Fatalf("another goroutine got id %d (test goroutine %d)", id, here)
@@ -27,5 +27,26 @@ func BenchmarkCurrent(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Current()
+	}
+}
+
+// TestStackFormAgrees: the portable form also tells goroutines apart
+// (it is what other architectures use).
+func TestStackFormAgrees(t *testing.T) {
+	here := fromStack()
+	if here == 0 || fromStack() != here {
+		t.Fatalf("fromStack is not stable on one goroutine: %d", here)
+	}
+	other := make(chan ID)
+	go func() { other <- fromStack() }()
+	if id := <-other; id == 0 || id == here {
+		t.Fatalf("another goroutine got id %d (test goroutine %d)", id, here)
+	}
+}
+
+func BenchmarkFromStack(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		fromStack()
 	}
 }
