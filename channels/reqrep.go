@@ -1,6 +1,7 @@
 package channels
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -86,7 +87,9 @@ type ReqChannel struct {
 
 	mu      sync.Mutex
 	items   map[uint64]*request
-	ticking bool // the resend check is scheduled (or about to be)
+	ticking bool               // the resend check is scheduled (or about to be)
+	credits map[uint64]*credit // grants from Go repliers (reqrep_fast.go)
+	waiting []uint64           // announced calls, oldest first (some taken since)
 }
 
 // request is one outstanding call.
@@ -94,6 +97,7 @@ type request struct {
 	fut      *futures.Future[any]
 	payload  []byte    // the encoded request, until a replier takes it
 	replier  uint64    // 0 until a "req!" won
+	direct   bool      // sent straight to replier within its grant
 	nextSend time.Time // when to announce it again
 }
 
@@ -106,7 +110,7 @@ func NewReqChannel(x *reactor.Context, slotBase string) (*ReqChannel, error) {
 	if x == nil {
 		return nil, fmt.Errorf("%w: nil context", ErrInvalidSlot)
 	}
-	c := &ReqChannel{loop: x.Reactor(), items: map[uint64]*request{}}
+	c := &ReqChannel{loop: x.Reactor(), items: map[uint64]*request{}, credits: map[uint64]*credit{}}
 	c.timeout.Store(int64(DefaultRequestTimeout))
 	if err := c.init(x, slotBase, Object.Name(), patternReqRep, patternRepReq, c); err != nil {
 		return nil, err
@@ -175,12 +179,31 @@ func (c *ReqChannel) call(method string, args []any, kwargs Kwargs) (*futures.Fu
 	if err != nil {
 		return nil, 0, err
 	}
+	now := time.Now()
 	c.mu.Lock()
 	if c.closed.Load() {
 		c.mu.Unlock()
 		return nil, 0, ErrClosed
 	}
-	c.items[id] = &request{fut: fut, payload: payload, nextSend: time.Now().Add(ResendInterval)}
+	if replier, ok := c.pickReplierLocked(now); ok {
+		// A Go replier has room for us: straight to it (reqrep_fast.go).
+		_, _ = fut.SetRunningOrNotifyCancel()
+		c.items[id] = &request{fut: fut, replier: replier, direct: true}
+		c.mu.Unlock()
+		if err := c.sendDirect(replier, id, payload); err != nil {
+			c.abandon(id, err)
+			return nil, 0, c.sendErr(err)
+		}
+		return fut, id, nil
+	}
+	c.items[id] = &request{fut: fut, payload: payload, nextSend: now.Add(ResendInterval)}
+	if len(c.waiting) > 2*len(c.items)+64 {
+		c.waiting = slices.DeleteFunc(c.waiting, func(w uint64) bool {
+			it := c.items[w]
+			return it == nil || it.replier != 0
+		})
+	}
+	c.waiting = append(c.waiting, id)
 	startTick := !c.ticking
 	c.ticking = true
 	c.mu.Unlock()
@@ -276,6 +299,9 @@ func (c *ReqChannel) forget(id uint64) {
 	delete(c.items, id)
 	c.mu.Unlock()
 	if it != nil {
+		if it.direct {
+			c.directAnswered(it.replier)
+		}
 		_ = it.fut.SetException(fmt.Errorf("%w: the caller stopped waiting", futures.ErrTimeout))
 	}
 }
@@ -303,7 +329,12 @@ func (c *ReqChannel) Deposit(p reactor.Package) {
 	switch {
 	case p.DestSeq > seqRef:
 		c.taken(p.DestSeq-seqRef, p.SourceID)
-	case p.DestSeq > 0 && p.DestSeq < seqRef:
+		if bytes.Equal(p.Data, msgTakeFast) {
+			c.fastReplierSeen(p.SourceID, time.Now())
+		}
+	case p.DestSeq == seqRef:
+		c.creditGranted(p)
+	case p.DestSeq > 0:
 		c.replied(p)
 	}
 }
@@ -347,6 +378,9 @@ func (c *ReqChannel) replied(p reactor.Package) {
 	}
 	delete(c.items, p.DestSeq)
 	c.mu.Unlock()
+	if it.direct {
+		c.directAnswered(it.replier)
+	}
 	v, err := wire.DecodeObject(p.Data)
 	if err != nil {
 		_ = it.fut.SetException(fmt.Errorf("%w (reply): %w", ErrDecode, err))
@@ -377,6 +411,8 @@ func (c *ReqChannel) Close() error {
 	c.mu.Lock()
 	items := c.items
 	c.items = map[uint64]*request{}
+	clear(c.credits)
+	c.waiting = nil
 	c.mu.Unlock()
 	for _, id := range slices.Sorted(maps.Keys(items)) {
 		_ = items[id].fut.SetException(ErrClosed)
@@ -616,6 +652,11 @@ type RepChannel struct {
 	backlog []reactor.Package // requests waiting for a free handler
 	pool    chan reactor.Package
 
+	// The fast path's grants to Go requesters (reqrep_fast.go).
+	grants     map[uint64]*grant
+	direct     map[preRequest]struct{} // direct requests not answered: requester, id
+	grantCheck *timers.Entry
+
 	dropped atomic.Uint64 // requests the full backlog discarded
 }
 
@@ -650,6 +691,8 @@ func NewRepChannel(x *reactor.Context, slotBase string, opts ...RepOption) (*Rep
 		window:   cfg.window,
 		timeout:  cfg.handlerTimeout,
 		offers:   map[preRequest]time.Time{},
+		grants:   map[uint64]*grant{},
+		direct:   map[preRequest]struct{}{},
 		hexID:    fmt.Sprintf("0x%x", x.ID()),
 		handlers: map[string]*handler{},
 		exited:   make(chan struct{}),
@@ -766,6 +809,9 @@ func (c *RepChannel) applyMode(m RepMode) {
 	if c.closed.Load() {
 		return
 	}
+	if m != c.mode {
+		c.revokeGrants() // the capacity they were cut from changes
+	}
 	c.mode = m
 	if m != RepWorkers && c.pool != nil {
 		close(c.pool)
@@ -808,7 +854,7 @@ func (c *RepChannel) work(pool <-chan reactor.Package) {
 				return
 			}
 			c.sendReply(p, c.handle(c.ctx, p))
-			if err := c.loop.Post(c.finished); err != nil {
+			if err := c.loop.Post(func() { c.answered(p); c.finished() }); err != nil {
 				return
 			}
 		}
@@ -878,6 +924,13 @@ func (c *RepChannel) process() {
 // iterate handles one package (yoton's _replier_iteration). Loop
 // goroutine.
 func (c *RepChannel) iterate(p reactor.Package) {
+	if p.DestSeq == seqRef {
+		// The fast path's credit request; nothing else has this number.
+		if bytes.Equal(p.Data, msgCreditAsk) {
+			c.creditAsked(p.SourceID)
+		}
+		return
+	}
 	if p.DestSeq > seqRef {
 		pr := preRequest{source: p.SourceID, seq: p.DestSeq}
 		// Either way, drop the queued announcement (a resent one must
@@ -894,8 +947,13 @@ func (c *RepChannel) iterate(p reactor.Package) {
 		}
 		return
 	}
-	// A request: the offer it answers (if any) is closed.
-	delete(c.offers, preRequest{source: p.SourceID, seq: p.DestSeq + seqRef})
+	// A request: the offer it answers (if any) is closed; without one it
+	// may come within a fast-path grant.
+	if offer := (preRequest{source: p.SourceID, seq: p.DestSeq + seqRef}); c.offers[offer].IsZero() {
+		c.directRequest(p)
+	} else {
+		delete(c.offers, offer)
+	}
 	if size, rule := c.x.QueueParams(); len(c.backlog) >= size {
 		// Requests sent to us without an offer (a peer flooding us)
 		// meet a full backlog: it obeys the queue size and rule too.
@@ -931,7 +989,7 @@ func (c *RepChannel) capacity() int {
 // the requests it handles, holds and has offered to take are fewer than
 // its capacity. Loop goroutine.
 func (c *RepChannel) room() bool {
-	return c.busy+len(c.backlog)+len(c.offers) < c.capacity()
+	return c.busy+len(c.backlog)+len(c.offers)+c.reserved() < c.capacity()
 }
 
 // dispatch hands waiting requests to handlers while there is room.
@@ -959,6 +1017,7 @@ func (c *RepChannel) handleOnLoop(p reactor.Package) {
 	name, args, kwargs, err := decodeRequest(p.Data)
 	if err != nil {
 		c.sendReply(p, errorReply(err.Error()))
+		c.answered(p)
 		return
 	}
 	if h := c.lookup(name); h != nil && h.echo {
@@ -972,12 +1031,14 @@ func (c *RepChannel) handleOnLoop(p reactor.Package) {
 			}
 			c.loop.AfterFunc(sleep, func() {
 				c.sendReply(p, reply)
+				c.answered(p)
 				c.finished()
 			})
 			return
 		}
 	}
 	c.sendReply(p, c.run(c.ctx, name, args, kwargs))
+	c.answered(p)
 }
 
 // offer answers the oldest announcements with "req!" while the channel
@@ -995,7 +1056,7 @@ func (c *RepChannel) offer() {
 			now = time.Now()
 		}
 		c.offers[pr] = now
-		_ = c.x.Send(context.Background(), c.slotOutID, msgTake, pr.source, pr.seq)
+		_ = c.x.Send(context.Background(), c.slotOutID, msgTakeFast, pr.source, pr.seq)
 	}
 	if len(c.offers) > 0 && (c.expiry == nil || !c.expiry.Scheduled()) {
 		c.expiry = c.loop.AfterFunc(PreRequestExpiry+resendCheck, c.expire)
@@ -1227,6 +1288,11 @@ func (c *RepChannel) Close() error {
 		c.in.Clear()
 		c.preReqs, c.backlog = nil, nil
 		clear(c.offers)
+		c.revokeGrants()
+		if c.grantCheck != nil {
+			c.loop.CancelTimer(c.grantCheck)
+			c.grantCheck = nil
+		}
 		if c.expiry != nil {
 			c.loop.CancelTimer(c.expiry)
 			c.expiry = nil
