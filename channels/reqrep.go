@@ -89,7 +89,11 @@ type ReqChannel struct {
 	items   map[uint64]*request
 	ticking bool               // the resend check is scheduled (or about to be)
 	credits map[uint64]*credit // grants from Go repliers (reqrep_fast.go)
-	waiting []uint64           // announced calls, oldest first (some taken since)
+	waiting []uint64           // calls no replier took, oldest first (and some taken since)
+	// Announcements ("req?") open, and calls held back unannounced while
+	// a Go replier's grant serves us (reqrep_fast.go).
+	announced, held int
+	fastCalls       atomic.Uint64
 }
 
 // request is one outstanding call.
@@ -98,6 +102,7 @@ type request struct {
 	payload  []byte    // the encoded request, until a replier takes it
 	replier  uint64    // 0 until a "req!" won
 	direct   bool      // sent straight to replier within its grant
+	held     bool      // not announced yet (see ReqChannel.held)
 	nextSend time.Time // when to announce it again
 }
 
@@ -128,6 +133,12 @@ func (c *ReqChannel) SetTimeout(d time.Duration) { c.timeout.Store(int64(d)) }
 // Timeout returns the auto-cancel timeout of later calls. Safe for
 // concurrent use.
 func (c *ReqChannel) Timeout() time.Duration { return time.Duration(c.timeout.Load()) }
+
+// FastCalls returns how many calls went straight to a Go replier within
+// its grant (the fast path between Go nodes, docs/protocol-notes.md 10)
+// instead of through yoton's announce-and-offer exchange. Safe for
+// concurrent use.
+func (c *ReqChannel) FastCalls() uint64 { return c.fastCalls.Load() }
 
 // Outstanding returns how many calls are not done yet. Safe for
 // concurrent use.
@@ -190,13 +201,22 @@ func (c *ReqChannel) call(method string, args []any, kwargs Kwargs) (*futures.Fu
 		_, _ = fut.SetRunningOrNotifyCancel()
 		c.items[id] = &request{fut: fut, replier: replier, direct: true}
 		c.mu.Unlock()
+		c.fastCalls.Add(1)
 		if err := c.sendDirect(replier, id, payload); err != nil {
 			c.abandon(id, err)
 			return nil, 0, c.sendErr(err)
 		}
 		return fut, id, nil
 	}
-	c.items[id] = &request{fut: fut, payload: payload, nextSend: now.Add(ResendInterval)}
+	it := &request{fut: fut, payload: payload, nextSend: now.Add(ResendInterval)}
+	if c.announced >= announceWindow && c.anyGrantLocked() {
+		it.held = true // a grant will take it, or a slot among the announcements
+		c.held++
+	} else {
+		c.announced++
+	}
+	c.items[id] = it
+	held := it.held
 	if len(c.waiting) > 2*len(c.items)+64 {
 		c.waiting = slices.DeleteFunc(c.waiting, func(w uint64) bool {
 			it := c.items[w]
@@ -220,9 +240,11 @@ func (c *ReqChannel) call(method string, args []any, kwargs Kwargs) (*futures.Fu
 			return nil, 0, c.sendErr(err)
 		}
 	}
-	if err := c.x.Send(context.Background(), c.slotOutID, msgAsk, 0, id+seqRef); err != nil {
-		c.abandon(id, err)
-		return nil, 0, c.sendErr(err)
+	if !held {
+		if err := c.x.Send(context.Background(), c.slotOutID, msgAsk, 0, id+seqRef); err != nil {
+			c.abandon(id, err)
+			return nil, 0, c.sendErr(err)
+		}
 	}
 	return fut, id, nil
 }
@@ -240,6 +262,9 @@ func (c *ReqChannel) abandon(id uint64, err error) {
 	c.mu.Lock()
 	it := c.items[id]
 	delete(c.items, id)
+	if it != nil {
+		c.leftWaitingLocked(it)
+	}
 	c.mu.Unlock()
 	if it != nil {
 		_ = it.fut.SetException(c.sendErr(err))
@@ -269,7 +294,7 @@ func (c *ReqChannel) resend() {
 	waiting := false
 	c.mu.Lock()
 	for id, it := range c.items {
-		if it.replier != 0 {
+		if it.replier != 0 || it.held {
 			continue
 		}
 		waiting = true
@@ -313,9 +338,14 @@ func (c *ReqChannel) cancelled(id uint64) {
 	c.mu.Lock()
 	it := c.items[id]
 	delete(c.items, id)
+	wasHeld := it != nil && it.held
+	if it != nil {
+		c.leftWaitingLocked(it)
+	}
 	c.mu.Unlock()
-	if it != nil && !c.closed.Load() {
+	if it != nil && !wasHeld && !c.closed.Load() {
 		_ = c.x.Send(context.Background(), c.slotOutID, msgCancel, 0, id+seqRef)
+		c.announceHeld()
 	}
 }
 
@@ -353,6 +383,7 @@ func (c *ReqChannel) taken(id, replier uint64) {
 	var payload []byte
 	if it != nil {
 		if ok, _ := it.fut.SetRunningOrNotifyCancel(); ok {
+			c.leftWaitingLocked(it)
 			it.replier = replier
 			payload, it.payload = it.payload, nil
 		}
@@ -364,6 +395,7 @@ func (c *ReqChannel) taken(id, replier uint64) {
 	}
 	_ = c.x.Send(context.Background(), c.slotOutID, payload, replier, id)
 	_ = c.x.Send(context.Background(), c.slotOutID, msgCancel, 0, id+seqRef)
+	c.announceHeld()
 }
 
 // replied completes the call a reply answers. Replies for unknown calls,
@@ -413,6 +445,7 @@ func (c *ReqChannel) Close() error {
 	c.items = map[uint64]*request{}
 	clear(c.credits)
 	c.waiting = nil
+	c.announced, c.held = 0, 0
 	c.mu.Unlock()
 	for _, id := range slices.Sorted(maps.Keys(items)) {
 		_ = items[id].fut.SetException(ErrClosed)
@@ -646,6 +679,7 @@ type RepChannel struct {
 	posted  bool                         // a process call is queued
 	mode    RepMode
 	preReqs []preRequest             // announcements waiting, oldest first
+	preFrom map[uint64]int           // how many of preReqs each requester made
 	offers  map[preRequest]time.Time // open offers ("req!"): when made
 	expiry  *timers.Entry
 	busy    int               // requests being handled
@@ -691,6 +725,7 @@ func NewRepChannel(x *reactor.Context, slotBase string, opts ...RepOption) (*Rep
 		window:   cfg.window,
 		timeout:  cfg.handlerTimeout,
 		offers:   map[preRequest]time.Time{},
+		preFrom:  map[uint64]int{},
 		grants:   map[uint64]*grant{},
 		direct:   map[preRequest]struct{}{},
 		hexID:    fmt.Sprintf("0x%x", x.ID()),
@@ -935,15 +970,20 @@ func (c *RepChannel) iterate(p reactor.Package) {
 		pr := preRequest{source: p.SourceID, seq: p.DestSeq}
 		// Either way, drop the queued announcement (a resent one must
 		// not stack up).
-		c.preReqs = slices.DeleteFunc(c.preReqs, func(q preRequest) bool { return q == pr })
+		if n := len(c.preReqs); len(slices.DeleteFunc(c.preReqs, func(q preRequest) bool { return q == pr })) < n {
+			c.preReqs = c.preReqs[:n-1]
+			c.preReqGone(pr.source)
+		}
 		switch string(p.Data) {
 		case "req-":
 			delete(c.offers, pr)
 		case "req?":
 			if len(c.preReqs) >= c.in.Limit() {
+				c.preReqGone(c.preReqs[0].source)
 				c.preReqs = slices.Delete(c.preReqs, 0, 1)
 			}
 			c.preReqs = append(c.preReqs, pr)
+			c.preFrom[pr.source]++
 		}
 		return
 	}
@@ -1049,17 +1089,40 @@ func (c *RepChannel) offer() {
 		return
 	}
 	var now time.Time
+	var grown []uint64
 	for len(c.preReqs) > 0 && c.room() {
 		pr := c.preReqs[0]
 		c.preReqs = slices.Delete(c.preReqs, 0, 1)
+		c.preReqGone(pr.source)
+		if g := c.grants[pr.source]; g != nil {
+			// A Go requester that asked for credit: its grant grows
+			// instead, and it sends its oldest waiting call straight.
+			if g.window++; !slices.Contains(grown, pr.source) {
+				grown = append(grown, pr.source)
+			}
+			continue
+		}
 		if now.IsZero() {
 			now = time.Now()
 		}
 		c.offers[pr] = now
 		_ = c.x.Send(context.Background(), c.slotOutID, msgTakeFast, pr.source, pr.seq)
 	}
+	for _, id := range grown {
+		c.sendGrant(id, c.grants[id].window)
+	}
 	if len(c.offers) > 0 && (c.expiry == nil || !c.expiry.Scheduled()) {
 		c.expiry = c.loop.AfterFunc(PreRequestExpiry+resendCheck, c.expire)
+	}
+}
+
+// preReqGone counts off an announcement of source that left preReqs.
+// Loop goroutine.
+func (c *RepChannel) preReqGone(source uint64) {
+	if c.preFrom[source] <= 1 {
+		delete(c.preFrom, source)
+	} else {
+		c.preFrom[source]--
 	}
 }
 
@@ -1287,6 +1350,7 @@ func (c *RepChannel) Close() error {
 		}
 		c.in.Clear()
 		c.preReqs, c.backlog = nil, nil
+		clear(c.preFrom)
 		clear(c.offers)
 		c.revokeGrants()
 		if c.grantCheck != nil {

@@ -30,8 +30,8 @@ import (
 // The replier counts what it granted as taken when it decides whether to
 // offer for an announcement, so a granted window never overbooks it. A
 // grant shrinks by one with each reply while announcements wait at the
-// replier (a Python requester's, or the Go requester's own overflow), so
-// that the replier serves them through yoton's exchange; a grant unused
+// replier from other requesters (a Python requester's, say), so that the
+// replier serves them through yoton's exchange; a grant unused
 // for grantIdle is taken back. A requester stops using a grant when the
 // replier has been silent for creditLease with requests outstanding (it
 // may be gone); those calls then wait for their replies or their ctx.
@@ -44,6 +44,12 @@ var (
 )
 
 const (
+	// announceWindow is how many calls a requester that holds a grant
+	// announces at once beyond it; the others wait unannounced until the
+	// grant or an announcement slot takes them. Announcing every call
+	// would flood the other repliers (a Python one handles announcements
+	// one by one) with announcements the grant serves first.
+	announceWindow = 8
 	// grantIdle is how long a replier keeps a grant that its requester
 	// does not use.
 	grantIdle = 250 * time.Millisecond
@@ -122,6 +128,72 @@ func (c *ReqChannel) creditGranted(p reactor.Package) {
 	cr.window, cr.heard = n, time.Now()
 	c.mu.Unlock()
 	c.moveWaiting(p.SourceID)
+	c.announceHeld()
+}
+
+// anyGrantLocked reports whether a Go replier lets us send straight to
+// it. Under c.mu.
+func (c *ReqChannel) anyGrantLocked() bool {
+	for _, cr := range c.credits {
+		if cr.window > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// leftWaitingLocked counts off a call that stops waiting for a replier
+// (taken, moved to a grant, cancelled or dropped). Under c.mu.
+func (c *ReqChannel) leftWaitingLocked(it *request) {
+	if it.replier != 0 {
+		return
+	}
+	if it.held {
+		it.held = false
+		c.held--
+	} else {
+		c.announced--
+	}
+}
+
+// announceHeld announces held calls, oldest first, while there is room
+// among the announcements (or no grant holds them back any more). Any
+// goroutine.
+func (c *ReqChannel) announceHeld() {
+	c.mu.Lock()
+	if c.held == 0 {
+		c.mu.Unlock()
+		return
+	}
+	limit := announceWindow
+	if !c.anyGrantLocked() {
+		limit = len(c.items)
+	}
+	var ids []uint64
+	now := time.Now()
+	for _, id := range c.waiting {
+		if c.held == 0 || c.announced >= limit {
+			break
+		}
+		if it := c.items[id]; it != nil && it.held && it.replier == 0 {
+			it.held = false
+			it.nextSend = now.Add(ResendInterval)
+			c.held--
+			c.announced++
+			ids = append(ids, id)
+		}
+	}
+	start := len(ids) > 0 && !c.ticking
+	if start {
+		c.ticking = true
+	}
+	c.mu.Unlock()
+	if start {
+		_ = c.onLoop(c.startTick)
+	}
+	for _, id := range ids {
+		_ = c.x.Send(context.Background(), c.slotOutID, msgAsk, 0, id+seqRef)
+	}
 }
 
 // maxCredits bounds the repliers a requester keeps grants from (a peer
@@ -141,6 +213,7 @@ func (c *ReqChannel) directAnswered(replier uint64) {
 	}
 	c.mu.Unlock()
 	c.moveWaiting(replier)
+	c.announceHeld()
 }
 
 // moveWaiting sends calls that wait for a replier (announced, not taken)
@@ -166,13 +239,18 @@ func (c *ReqChannel) moveWaiting(replier uint64) {
 			c.mu.Unlock()
 			continue
 		}
+		wasHeld := it.held
+		c.leftWaitingLocked(it)
 		cr.inFlight++
 		it.replier, it.direct = replier, true
 		payload := it.payload
 		it.payload = nil
 		c.mu.Unlock()
+		c.fastCalls.Add(1)
 		_ = c.sendDirect(replier, id, payload)
-		_ = c.x.Send(context.Background(), c.slotOutID, msgCancel, 0, id+seqRef)
+		if !wasHeld {
+			_ = c.x.Send(context.Background(), c.slotOutID, msgCancel, 0, id+seqRef)
+		}
 	}
 }
 
@@ -208,11 +286,18 @@ func (c *RepChannel) creditAsked(requester uint64) {
 	}
 	g.used = time.Now()
 	free := c.capacity() - (c.busy + len(c.backlog) + len(c.offers) + c.reserved())
-	if free > 0 && len(c.preReqs) == 0 {
+	if free > 0 && !c.othersWait(requester) {
 		g.window += free
 		c.sendGrant(requester, g.window)
 	}
 	c.scheduleGrantCheck()
+}
+
+// othersWait reports whether announcements of other requesters than
+// requester wait for this replier (a requester's own announcements are
+// its overflow, which its grant takes as it frees). Loop goroutine.
+func (c *RepChannel) othersWait(requester uint64) bool {
+	return len(c.preReqs) > c.preFrom[requester]
 }
 
 // sendGrant tells requester its window. Loop goroutine.
@@ -247,7 +332,7 @@ func (c *RepChannel) answered(p reactor.Package) {
 		return
 	}
 	g.inFlight--
-	if len(c.preReqs) > 0 && g.window > 0 {
+	if g.window > 0 && c.othersWait(p.SourceID) {
 		g.window--
 		c.sendGrant(p.SourceID, g.window)
 	}
