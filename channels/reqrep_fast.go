@@ -95,6 +95,10 @@ func (c *ReqChannel) fastReplierSeen(replier uint64, now time.Time) {
 	c.mu.Lock()
 	cr := c.credits[replier]
 	if cr == nil {
+		if len(c.credits) >= maxCredits {
+			c.mu.Unlock()
+			return
+		}
 		cr = &credit{heard: now}
 		c.credits[replier] = cr
 	}
@@ -118,12 +122,10 @@ func (c *ReqChannel) creditGranted(p reactor.Package) {
 	c.mu.Lock()
 	cr := c.credits[p.SourceID]
 	if cr == nil {
-		if len(c.credits) >= maxCredits {
-			c.mu.Unlock()
-			return
-		}
-		cr = &credit{}
-		c.credits[p.SourceID] = cr
+		// Only from a replier whose "req!" showed it speaks the fast
+		// path: a made-up grant would draw calls to nobody.
+		c.mu.Unlock()
+		return
 	}
 	cr.window, cr.heard = n, time.Now()
 	c.mu.Unlock()
@@ -260,7 +262,7 @@ func (c *ReqChannel) moveWaiting(replier uint64) {
 type grant struct {
 	window   int       // direct requests the requester may have out
 	inFlight int       // direct requests received and not answered
-	used     time.Time // when the requester last asked or sent one
+	used     time.Time // when it was made or the requester last sent a request in it
 }
 
 // reserved is the room the grants hold and nobody uses yet. Loop
@@ -281,10 +283,9 @@ func (c *RepChannel) creditAsked(requester uint64) {
 		if len(c.grants) >= maxCredits {
 			return
 		}
-		g = &grant{}
+		g = &grant{used: time.Now()}
 		c.grants[requester] = g
 	}
-	g.used = time.Now()
 	free := c.capacity() - (c.busy + len(c.backlog) + len(c.offers) + c.reserved())
 	if free > 0 && !c.othersWait(requester) {
 		g.window += free

@@ -355,7 +355,6 @@ func (f *fakeEnd) next(t testing.TB) reactor.Package {
 	return reactor.Package{}
 }
 
-// expect reads packages until one with the given payload arrives.
 // expect skips packages until one whose first word is data (a Go
 // replier's "req!" carries the fast-path marker after the word, which a
 // Python requester never reads).
