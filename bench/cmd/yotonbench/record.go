@@ -7,12 +7,13 @@ import (
 // record is one run of one system in one scenario (results.json keeps
 // every one, calibration runs included).
 type record struct {
-	Group    string `json:"group"`    // pubsub, fanout, latency, calls, scale, interop
+	Group    string `json:"group"`    // pubsub, fanout, latency, calls, scale, interop, rr-interop
 	Scenario string `json:"scenario"` // "pub/sub 64 B"
 	System   string `json:"system"`
 	Size     int    `json:"size,omitempty"`
 	Subs     int    `json:"subs,omitempty"`
 	Conns    int    `json:"conns,omitempty"`
+	InFlight int    `json:"in_flight,omitempty"` // req/rep: calls the requester kept in flight
 	Run      int    `json:"run"`
 	Pilot    bool   `json:"calibration,omitempty"` // sizing run, not averaged
 	Pending  string `json:"pending,omitempty"`     // not available yet: why
@@ -43,6 +44,11 @@ type record struct {
 	P99us       float64 `json:"p99_us,omitempty"`
 	P999us      float64 `json:"p999_us,omitempty"`
 	MeanUs      float64 `json:"mean_us,omitempty"`
+	// Go yoton requester: calls made (warm-up included) and how many took
+	// the Go-to-Go fast path; FastShare = FastCalls / AllCalls.
+	AllCalls  int64   `json:"all_calls,omitempty"`
+	FastCalls uint64  `json:"fast_calls,omitempty"`
+	FastShare float64 `json:"fast_share,omitempty"`
 
 	Setup        float64   `json:"setup_seconds,omitempty"`
 	RSSBefore    int64     `json:"rss_before,omitempty"`
@@ -64,6 +70,9 @@ func (r *record) derive() {
 	if r.Calls > 0 && r.Seconds > 0 {
 		r.CallsPerSec = float64(r.Calls) / r.Seconds
 	}
+	if r.AllCalls > 0 {
+		r.FastShare = float64(r.FastCalls) / float64(r.AllCalls)
+	}
 	if r.Conns > 0 {
 		r.BytesPerConn = float64(r.RSSAfter-r.RSSBefore) / float64(r.Conns)
 		r.FanoutMs = median(r.RoundsMs)
@@ -77,11 +86,15 @@ func (r *record) ok() bool {
 
 // headline is the run's main figure, for the progress line.
 func (r *record) headline() string {
+	fast := ""
+	if r.AllCalls > 0 {
+		fast = fmt.Sprintf("  fast path %.0f %%", 100*r.FastShare)
+	}
 	switch r.Group {
 	case grpLatency:
-		return fmt.Sprintf("%8d calls  p50 %s  p99 %s  p99.9 %s", r.Calls, micros(r.P50us), micros(r.P99us), micros(r.P999us))
-	case grpCalls:
-		return fmt.Sprintf("%8d calls  %s calls/s", r.Calls, thousands(r.CallsPerSec))
+		return fmt.Sprintf("%8d calls  p50 %s  p99 %s  p99.9 %s%s", r.Calls, micros(r.P50us), micros(r.P99us), micros(r.P999us), fast)
+	case grpCalls, grpRRInterop:
+		return fmt.Sprintf("%8d calls  %s calls/s, %d in flight%s", r.Calls, thousands(r.CallsPerSec), r.InFlight, fast)
 	case grpScale:
 		return fmt.Sprintf("setup %.2f s  %s per conn  fan-out %.2f ms  (%d of %d arrived)",
 			r.Setup, kib(r.BytesPerConn), r.FanoutMs, r.Count, r.Expected)

@@ -55,6 +55,10 @@ type result struct {
 	P99us  float64 `json:"p99_us,omitempty"`
 	P999us float64 `json:"p999_us,omitempty"`
 	MeanUs float64 `json:"mean_us,omitempty"`
+	// Go yoton req: calls made over the whole run (warm-up included) and
+	// how many of them took the Go-to-Go fast path (ReqChannel.FastCalls).
+	AllCalls  int64  `json:"all_calls,omitempty"`
+	FastCalls uint64 `json:"fast_calls,omitempty"`
 
 	// scale hub: connections held, RSS before and after connecting them,
 	// and how long connecting took.
@@ -77,7 +81,7 @@ type roleArgs struct {
 	sync        bool    // pub: probe until GO; sub: say SUBSCRIBED after the probes
 	idle        float64 // sub: give up after this many seconds without a message
 	mode        string  // req: latency or throughput
-	outstanding int     // req: calls in flight in throughput mode
+	outstanding int     // req: calls in flight in throughput mode; goyoton rep: its window
 	duration    float64 // req: measured seconds
 	warmup      float64 // req: unmeasured seconds before
 	recvMode    string  // goyoton sub: callback or goroutine

@@ -14,6 +14,10 @@ const (
 	grpCalls   = "calls"   // req/rep, -outstanding calls in flight
 	grpScale   = "scale"
 	grpInterop = "interop"
+	// req/rep between Go yoton and Python yoton: calls/s with one call and
+	// with -outstanding calls in flight (planned with scenario 5, shown
+	// under table 3).
+	grpRRInterop = "rr-interop"
 )
 
 // scenario is one figure per system: its cells are measured turn by turn,
@@ -32,7 +36,9 @@ type cell struct {
 	subs                  int     // pub/sub: subscriber sockets
 	conns                 int     // scale: connections of the hub
 	pub, sub              *system // pub/sub roles (different systems for interop)
-	sys                   *system // req/rep and scale
+	req, rep              *system // req/rep roles (different systems for interop)
+	inflight              int     // req/rep: calls the requester keeps in flight
+	sys                   *system // scale
 	pending               string  // not available yet: why
 	count                 int64   // pub/sub: messages per run (per subscriber)
 	failed                bool    // a run failed: no further runs
@@ -61,13 +67,17 @@ func (b *bench) plan() []*scenario {
 		plan = append(plan, pubsubCells(grpFanout, name, b.o.fanoutSize, b.o.fanoutSubs))
 	}
 	if want(scReqRep) {
-		for _, g := range []struct{ group, name string }{
-			{grpLatency, fmt.Sprintf("req/rep %s, 1 in flight", humanSize(b.o.rrSize))},
-			{grpCalls, fmt.Sprintf("req/rep %s, %d in flight", humanSize(b.o.rrSize), b.o.outstanding)},
+		for _, g := range []struct {
+			group, name string
+			inflight    int
+		}{
+			{grpLatency, fmt.Sprintf("req/rep %s, 1 in flight", humanSize(b.o.rrSize)), 1},
+			{grpCalls, fmt.Sprintf("req/rep %s, %d in flight", humanSize(b.o.rrSize), b.o.outstanding), b.o.outstanding},
 		} {
 			sc := &scenario{group: g.group, name: g.name}
 			for _, s := range b.systems {
-				c := &cell{group: g.group, scenario: g.name, name: s.name, size: b.o.rrSize, sys: s}
+				c := &cell{group: g.group, scenario: g.name, name: s.name, size: b.o.rrSize,
+					req: s, rep: s, inflight: g.inflight}
 				if why := s.pending[kindReqRep]; why != "" {
 					c.pending = why
 				} else if !s.supports(kindReqRep) {
@@ -98,6 +108,24 @@ func (b *bench) plan() []*scenario {
 				{group: grpInterop, scenario: name, name: "Go yoton → Python yoton", size: size, subs: 1, pub: goy, sub: py},
 				{group: grpInterop, scenario: name, name: "Python yoton → Go yoton", size: size, subs: 1, pub: py, sub: goy},
 			}})
+		}
+		// Req/rep across the two: calls/s with one call and with
+		// -outstanding calls in flight (the requester's throughput mode).
+		for _, n := range []int{1, b.o.outstanding} {
+			name := fmt.Sprintf("req/rep interop %s, %d in flight", humanSize(b.o.rrSize), n)
+			sc := &scenario{group: grpRRInterop, name: name}
+			for _, pair := range []struct{ req, rep *system }{{goy, py}, {py, goy}} {
+				if pair.req.pending[kindReqRep] != "" || pair.rep.pending[kindReqRep] != "" ||
+					!pair.req.hasRole("req") || !pair.rep.hasRole("rep") {
+					continue
+				}
+				sc.cells = append(sc.cells, &cell{group: grpRRInterop, scenario: name,
+					name: pair.req.name + " → " + pair.rep.name, size: b.o.rrSize, req: pair.req, rep: pair.rep, inflight: n})
+			}
+			plan = append(plan, sc)
+			if n == b.o.outstanding { // -outstanding 1: one scenario
+				break
+			}
 		}
 	}
 	var out []*scenario
@@ -159,7 +187,7 @@ func (b *bench) measure(c *cell, run int, pilot bool) record {
 	switch c.group {
 	case grpPubSub, grpFanout, grpInterop:
 		err = b.runPubSub(c, run, pilot, &rec)
-	case grpLatency, grpCalls:
+	case grpLatency, grpCalls, grpRRInterop:
 		err = b.runReqRep(c, &rec)
 	case grpScale:
 		err = b.runScale(c, &rec)

@@ -17,12 +17,15 @@ import (
 // Go yoton req/rep (scenario 3): a RepChannel whose "echo" returns its
 // argument (as python/reqrep.py's does) on one process, a ReqChannel on
 // the other. The payload is an a.size-character string, as Python sends.
+// The replier takes up to -outstanding requests at once
+// (channels.WithWindow); the requester reports how many of its calls took
+// the Go-to-Go fast path (ReqChannel.FastCalls).
 func init() {
 	registerRole(sysGoyoton, "rep", goyotonRep)
 	registerRole(sysGoyoton, "req", goyotonReq)
 }
 
-func goyotonRep(_ roleArgs, cio *childIO) error {
+func goyotonRep(a roleArgs, cio *childIO) error {
 	r, err := reactor.New()
 	if err != nil {
 		return err
@@ -32,7 +35,7 @@ func goyotonRep(_ roleArgs, cio *childIO) error {
 	if err != nil {
 		return err
 	}
-	rep, err := channels.NewRepChannel(x, benchSlot)
+	rep, err := channels.NewRepChannel(x, benchSlot, channels.WithWindow(max(a.outstanding, 1)))
 	if err != nil {
 		return err
 	}
@@ -83,7 +86,9 @@ func goyotonReq(a roleArgs, cio *childIO) error {
 	}
 	payload := strings.Repeat("x", a.size)
 	args := []any{payload}
+	var made int64 // calls made, warm-up included (one goroutine makes them)
 	call := func() error {
+		made++
 		f, err := req.Call("echo", args, nil)
 		if err != nil {
 			return err
@@ -108,6 +113,7 @@ func goyotonReq(a roleArgs, cio *childIO) error {
 		defer cancel()
 		replies := make(chan error, a.outstanding+1)
 		send := func() error {
+			made++
 			f, err := req.Call("echo", args, nil)
 			if err != nil {
 				return err
@@ -133,6 +139,7 @@ func goyotonReq(a roleArgs, cio *childIO) error {
 	if err != nil {
 		return err
 	}
+	res.AllCalls, res.FastCalls = made, req.FastCalls()
 	if err := cio.sayJSON(resultWord, res); err != nil {
 		return err
 	}
