@@ -2,10 +2,11 @@
 """reqrep.py: one side of a yotonbench req/rep run, on real Python yoton
 (2.2): a RepChannel whose echo(x) returns x, and a ReqChannel calling it.
 
-    python3 reqrep.py rep
+    python3 reqrep.py rep [--size N] [--outstanding K]
         Binds a context with the RepChannel (thread mode) on a free port
         of 127.0.0.1, prints "READY host:port" and serves until stdin
-        closes.
+        closes. It takes the flags the Go repliers get and ignores them:
+        yoton's replier handles one request at a time.
 
     python3 reqrep.py req --addr HOST:PORT --size N --mode MODE
                           --duration S --warmup W [--outstanding K]
@@ -14,7 +15,8 @@
         RESULT {"calls", "seconds", "p50_us", "p99_us", "p999_us",
                 "mean_us", "cpu_user", "cpu_sys"}.
         MODE latency: one call at a time, each timed; MODE throughput: K
-        calls in flight, counted.
+        calls in flight (K may be 1), counted. The requester may be Go
+        yoton's replier's peer (yotonbench's req/rep interop cells).
 
 yoton's request needs two round trips (a pre-request that a replier
 acknowledges, then the request), and Future.result() polls every 10 ms.
@@ -78,10 +80,12 @@ def run_req(args):
     ctx.connect(args.addr.split(",")[0], timeout=10.0)
     payload = "x" * args.size
 
-    def call():
-        r = req.echo(payload).result(TIMEOUT)
+    def check(r):
         if len(r) != len(payload):
             raise RuntimeError("bad reply")
+
+    def call():
+        check(req.echo(payload).result(TIMEOUT))
 
     res = {}
     warm_end = time.perf_counter() + args.warmup
@@ -107,13 +111,13 @@ def run_req(args):
         res["p999_us"] = percentile(s, 0.999) * 1e6
         res["mean_us"] = sum(s) / len(s) * 1e6
     else:
-        futs = collections.deque(req.echo(payload) for _ in range(args.outstanding))
+        futs = collections.deque(req.echo(payload) for _ in range(max(args.outstanding, 1)))
         start = time.perf_counter()
         end = start + args.duration
         calls = 0
         now = start
         while now < end:
-            futs.popleft().result(TIMEOUT)
+            check(futs.popleft().result(TIMEOUT))
             futs.append(req.echo(payload))
             calls += 1
             now = time.perf_counter()

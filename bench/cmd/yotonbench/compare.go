@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -47,7 +48,7 @@ func compareFiles(arg string, w io.Writer) error {
 		{"p50 µs", false, func(w *row) float64 { return w.P50us }, "latency"},
 		{"p99 µs", false, func(w *row) float64 { return w.P99us }, "latency"},
 		{"p99.9 µs", false, func(w *row) float64 { return w.P999us }, "latency"},
-		{"calls/s", true, func(w *row) float64 { return w.CallsPerSec }, "calls"},
+		{"calls/s", true, func(w *row) float64 { return w.CallsPerSec }, "calls rr-interop"},
 		{"setup s", false, func(w *row) float64 { return w.Setup }, "scale"},
 		{"RSS B / conn", false, func(w *row) float64 { return w.BytesPerConn }, "scale"},
 		{"fan-out ms", false, func(w *row) float64 { return w.FanoutMs }, "scale"},
@@ -65,7 +66,7 @@ func compareFiles(arg string, w io.Writer) error {
 			continue
 		}
 		for _, m := range metrics {
-			if !strings.Contains(m.groups, ra.Group) {
+			if !slices.Contains(strings.Fields(m.groups), ra.Group) {
 				continue
 			}
 			va, vb := m.get(ra), m.get(rb)

@@ -35,7 +35,7 @@ const (
 	scFanout  = "fanout"  // 2: 1 → 8
 	scReqRep  = "reqrep"  // 3: latency and calls/s
 	scScale   = "scale"   // 4: a hub with thousands of connections
-	scInterop = "interop" // 5: Go yoton ↔ Python yoton
+	scInterop = "interop" // 5: Go yoton ↔ Python yoton: pub/sub, and req/rep (shown under 3)
 )
 
 var allScenarios = []string{scPubSub, scFanout, scReqRep, scScale, scInterop}
@@ -87,7 +87,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&fanoutSize, "fanout-size", "1KiB", "fan-out: payload size")
 	fs.Int64Var(&o.fanoutCount, "fanout-count", 0, "fan-out: messages per run (default: calibrate)")
 	fs.StringVar(&rrSize, "rr-size", "64", "req/rep: payload size")
-	fs.IntVar(&ra.outstanding, "outstanding", 64, "req/rep: calls in flight for calls/s")
+	fs.IntVar(&ra.outstanding, "outstanding", 64, "req/rep: calls in flight for calls/s; Go yoton replier: requests taken at once (channels.WithWindow)")
 	fs.StringVar(&conns, "conns", "1000,10000", "scale: connections held by the hub")
 	fs.IntVar(&o.scaleProcs, "scale-procs", 4, "scale: client processes")
 	fs.DurationVar(&o.scaleSetup, "scale-setup", 2*time.Minute, "scale: give up on a hub that does not hold every connection after this long")

@@ -94,7 +94,16 @@ func TestSmoke(t *testing.T) {
 	if !regexp.MustCompile(`\| Go yoton \| [0-9.]+ (µs|ms) \|`).MatchString(table) {
 		t.Errorf("no req/rep latency row for Go yoton:\n%s", table)
 	}
-	for _, png := range []string{"throughput-mbps.png", "throughput-msgs.png", "latency.png"} {
+	// Req/rep between Go and Python yoton: calls/s at 1 and at 64 in flight.
+	if has(sysPython) {
+		for _, pair := range []string{"Go yoton → Python yoton", "Python yoton → Go yoton"} {
+			re := regexp.MustCompile(`\| ` + pair + ` \| 1, 1 \| [0-9,]+ \| [0-9,]+ \|`)
+			if !re.MatchString(table) {
+				t.Errorf("no req/rep interop row for %s:\n%s", pair, table)
+			}
+		}
+	}
+	for _, png := range []string{"throughput-mbps.png", "throughput-msgs.png", "latency.png", "calls.png"} {
 		if fi, err := os.Stat(filepath.Join(dir, png)); err != nil || fi.Size() == 0 {
 			t.Errorf("plot %s: %v", png, err)
 		}
@@ -206,6 +215,54 @@ func TestThousands(t *testing.T) {
 	for _, tt := range tests {
 		if got := thousands(tt.in); got != tt.want {
 			t.Errorf("thousands(%v) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestReqRepReport renders section 3 and calls.png from made-up records:
+// the req/rep interop table, the fast-path line and the bar plot (on a
+// log axis: the figures span three orders of magnitude).
+func TestReqRepReport(t *testing.T) {
+	goy, py, tcp := systemsByKey[sysGoyoton].name, systemsByKey[sysPython].name, systemsByKey[sysTCPAlloc].name
+	rec := func(group, scenario, system string, inflight int, calls int64, all int64, fast uint64) record {
+		r := record{Group: group, Scenario: scenario, System: system, Size: 64, Run: 1, InFlight: inflight,
+			Calls: calls, Count: calls, Seconds: 1, AllCalls: all, FastCalls: fast, P50us: 50, P99us: 90, P999us: 120}
+		r.derive()
+		return r
+	}
+	rep := &report{Outstanding: 64, Systems: []systemInfo{{Key: sysGoyoton, Name: goy}, {Key: sysPython, Name: py}}}
+	rep.Records = []record{
+		rec(grpLatency, "req/rep 64 B, 1 in flight", goy, 1, 20000, 21000, 20990),
+		rec(grpLatency, "req/rep 64 B, 1 in flight", py, 1, 90, 0, 0),
+		rec(grpCalls, "req/rep 64 B, 64 in flight", goy, 64, 150000, 160000, 160000),
+		rec(grpCalls, "req/rep 64 B, 64 in flight", py, 64, 800, 0, 0),
+		rec(grpCalls, "req/rep 64 B, 64 in flight", tcp, 64, 900000, 0, 0),
+		rec(grpRRInterop, "req/rep interop 64 B, 1 in flight", goy+" → "+py, 1, 95, 100, 0),
+		rec(grpRRInterop, "req/rep interop 64 B, 1 in flight", py+" → "+goy, 1, 97, 0, 0),
+		rec(grpRRInterop, "req/rep interop 64 B, 64 in flight", goy+" → "+py, 64, 700, 800, 0),
+		rec(grpRRInterop, "req/rep interop 64 B, 64 in flight", py+" → "+goy, 64, 1200, 0, 0),
+	}
+	rep.summarize()
+	dir := t.TempDir()
+	if err := rep.writePlots(dir); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "calls.png")); err != nil || fi.Size() == 0 {
+		t.Fatalf("calls.png: %v", err)
+	}
+	md := rep.markdown()
+	for _, want := range []string{
+		"### Req/rep between Go and Python yoton",
+		"| requester → replier | runs | calls/s, 1 in flight | calls/s, 64 in flight |",
+		"| Go yoton → Python yoton | 1, 1 | 95 | 700 |",
+		"| Python yoton → Go yoton | 1, 1 | 97 | 1,200 |",
+		"| Go yoton | 50.0 µs | 90.0 µs | 120.0 µs | 20,000 | 150,000 |",
+		"Go yoton, 64 in flight: 100.0 %",
+		"Go yoton → Python yoton, 64 in flight: 0.0 %",
+		"(latency.png)\n\n![Req/rep calls per second, 64 in flight](calls.png)",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report has no %q:\n%s", want, md)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"image/color"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -36,6 +37,7 @@ func (rep *report) writePlots(dir string) error {
 			return rep.sizePlot("Pub/sub 1→1 message rate", "messages/s (log)", func(w row) float64 { return w.MsgsPerSec })
 		}},
 		{"latency.png", "Req/rep round-trip latency percentiles", rep.latencyPlot},
+		{"calls.png", fmt.Sprintf("Req/rep calls per second, %d in flight", rep.Outstanding), rep.callsPlot},
 	} {
 		pl, leg, err := p.make()
 		if err != nil {
@@ -142,6 +144,106 @@ func (rep *report) latencyPlot() (*plot.Plot, *plot.Legend, error) {
 		return nil, nil, nil
 	}
 	return p, &leg, nil
+}
+
+// callsPlot draws one bar per system: its req/rep calls/s with
+// -outstanding calls in flight (the calls group). The y axis is
+// logarithmic when the bars span a factor of 10 or more.
+func (rep *report) callsPlot() (*plot.Plot, *plot.Legend, error) {
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("Req/rep calls per second, %d in flight", rep.Outstanding)
+	p.Y.Label.Text = "calls/s"
+	type bar struct {
+		i    int // colour: the row's index, as in latency.png
+		name string
+		v    float64
+	}
+	var bars []bar
+	lo, hi := math.Inf(1), 0.0
+	for i, w := range rep.rowsOf(grpCalls) {
+		if !w.usable() || w.CallsPerSec <= 0 {
+			continue
+		}
+		bars = append(bars, bar{i, w.System, w.CallsPerSec})
+		lo, hi = min(lo, w.CallsPerSec), max(hi, w.CallsPerSec)
+	}
+	if len(bars) == 0 {
+		return nil, nil, nil
+	}
+	// A bar starts at base: 0 on a linear axis; on a log axis (which has
+	// no 0) a power of ten below the smallest bar, made by stacking every
+	// bar on an undrawn one of that height.
+	base := 0.0
+	if hi >= 10*lo {
+		base = math.Pow(10, math.Floor(math.Log10(lo/2)))
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.Y.Label.Text = "calls/s (log)"
+	}
+	if base == 0 {
+		p.Y.Tick.Marker = plot.TickerFunc(linearTicks)
+	}
+	p.Add(plotter.NewGrid())
+	leg := plot.NewLegend()
+	var ticks []plot.Tick
+	var labels plotter.XYLabels
+	for x, br := range bars {
+		floor, err := plotter.NewBarChart(plotter.Values{base}, vg.Points(36))
+		if err != nil {
+			return nil, nil, err
+		}
+		bc, err := plotter.NewBarChart(plotter.Values{br.v - base}, vg.Points(36))
+		if err != nil {
+			return nil, nil, err
+		}
+		floor.XMin = float64(x)
+		bc.StackOn(floor)
+		bc.Color = plotutil.Color(br.i)
+		bc.LineStyle.Width = 0
+		p.Add(bc)
+		leg.Add(br.name, bc)
+		ticks = append(ticks, plot.Tick{Value: float64(x), Label: br.name})
+		labels.XYs = append(labels.XYs, plotter.XY{X: float64(x), Y: br.v})
+		labels.Labels = append(labels.Labels, thousands(br.v))
+	}
+	p.X.Tick.Marker = plot.ConstantTicks(ticks)
+	p.X.Tick.Label.Rotation = math.Pi / 8
+	p.X.Tick.Label.XAlign, p.X.Tick.Label.YAlign = draw.XRight, draw.YCenter
+	p.X.Min, p.X.Max = -0.6, float64(len(bars))-0.4
+	p.Y.Min, p.Y.Max = base, hi*1.12 // room for the labels
+	if base > 0 {
+		p.Y.Max = hi * 1.8
+	}
+	lb, err := plotter.NewLabels(labels)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range lb.TextStyle {
+		lb.TextStyle[i].XAlign, lb.TextStyle[i].YAlign = draw.XCenter, draw.YBottom
+	}
+	lb.Offset = vg.Point{Y: vg.Points(2)}
+	p.Add(lb)
+	return p, &leg, nil
+}
+
+// linearTicks marks about five round values (1, 2 or 5 × 10ⁿ apart)
+// between min and max, written with thousands separators.
+func linearTicks(lo, hi float64) []plot.Tick {
+	if hi <= lo {
+		return nil
+	}
+	mag := math.Pow(10, math.Floor(math.Log10((hi-lo)/5)))
+	step := mag
+	for _, m := range []float64{1, 2, 5, 10} { // (hi-lo)/mag is in [5, 50)
+		if step = m * mag; (hi-lo)/step <= 6 {
+			break
+		}
+	}
+	var ticks []plot.Tick
+	for v := math.Ceil(lo/step) * step; v <= hi; v += step {
+		ticks = append(ticks, plot.Tick{Value: v, Label: thousands(v)})
+	}
+	return ticks
 }
 
 // savePNG draws p with its legend to the right of it (where no line can

@@ -44,6 +44,7 @@ type row struct {
 	Size     int    `json:"size,omitempty"`
 	Subs     int    `json:"subs,omitempty"`
 	Conns    int    `json:"conns,omitempty"`
+	InFlight int    `json:"in_flight,omitempty"`        // req/rep: calls the requester kept in flight
 	Expected int64  `json:"expected_per_run,omitempty"` // messages (deliveries) per run
 	Runs     int    `json:"runs"`                       // runs in the medians
 	LostRuns int    `json:"lost_runs,omitempty"`        // runs that lost messages
@@ -59,14 +60,16 @@ type row struct {
 	P99us         float64 `json:"p99_us,omitempty"`
 	P999us        float64 `json:"p999_us,omitempty"`
 	MeanUs        float64 `json:"mean_us,omitempty"`
+	FastShare     float64 `json:"fast_share,omitempty"` // Go yoton requester: calls on the fast path
 	Setup         float64 `json:"setup_seconds,omitempty"`
 	BytesPerConn  float64 `json:"rss_bytes_per_conn,omitempty"`
 	FanoutMs      float64 `json:"fanout_ms,omitempty"`
+	fastKnown     bool    // a run reported FastCalls (set by summarize)
 
 	// The headline figure (headline()) divided by the same figure of
 	// libzmq, of raw TCP (alloc) and of Python yoton in the same scenario
 	// of the same run; for interop, of Go yoton's and Python yoton's own
-	// pub/sub at that size.
+	// pub/sub at that size (none for req/rep interop).
 	VsLibzmq float64 `json:"vs_libzmq,omitempty"`
 	VsRaw    float64 `json:"vs_raw_tcp_alloc,omitempty"`
 	VsPython float64 `json:"vs_python,omitempty"`
@@ -78,7 +81,7 @@ func (w *row) headline() (float64, bool) {
 	switch w.Group {
 	case grpLatency:
 		return w.P50us, false
-	case grpCalls:
+	case grpCalls, grpRRInterop:
 		return w.CallsPerSec, true
 	case grpScale:
 		return w.FanoutMs, false
@@ -102,7 +105,7 @@ func (rep *report) summarize() {
 			i = len(rep.Rows)
 			index[k] = i
 			rep.Rows = append(rep.Rows, row{Group: r.Group, Scenario: r.Scenario, System: r.System,
-				Size: r.Size, Subs: r.Subs, Conns: r.Conns})
+				Size: r.Size, Subs: r.Subs, Conns: r.Conns, InFlight: r.InFlight})
 		}
 		w := &rep.Rows[i]
 		switch {
@@ -117,6 +120,7 @@ func (rep *report) summarize() {
 		default:
 			w.Runs++
 			w.Expected = r.Expected
+			w.fastKnown = w.fastKnown || r.AllCalls > 0
 			w.Subs, w.Conns = r.Subs, r.Conns
 			perRow[k] = append(perRow[k], r)
 		}
@@ -140,6 +144,7 @@ func (rep *report) summarize() {
 		w.P99us = m(func(r record) float64 { return r.P99us })
 		w.P999us = m(func(r record) float64 { return r.P999us })
 		w.MeanUs = m(func(r record) float64 { return r.MeanUs })
+		w.FastShare = m(func(r record) float64 { return r.FastShare })
 		w.Setup = m(func(r record) float64 { return r.Setup })
 		w.BytesPerConn = m(func(r record) float64 { return r.BytesPerConn })
 		w.FanoutMs = m(func(r record) float64 { return r.FanoutMs })
@@ -174,9 +179,12 @@ func (rep *report) ratios() {
 		systemsByKey[sysPython].name, systemsByKey[sysGoyoton].name
 	for i := range rep.Rows {
 		w := &rep.Rows[i]
-		if w.Group == grpInterop {
+		switch w.Group {
+		case grpInterop:
 			w.VsGo = ratio(w, find(grpPubSub, "", goyoton, w.Size))
 			w.VsPython = ratio(w, find(grpPubSub, "", python, w.Size))
+			continue
+		case grpRRInterop: // table 3 holds each side's own figures
 			continue
 		}
 		w.VsLibzmq = ratio(w, find(w.Group, w.Scenario, libzmq, 0))
@@ -332,19 +340,31 @@ func (rep *report) throughputTable(b *strings.Builder, group, title, intro strin
 }
 
 func (rep *report) reqrepTable(b *strings.Builder) {
-	lat, calls := rep.rowsOf(grpLatency), rep.rowsOf(grpCalls)
-	if len(lat)+len(calls) == 0 {
+	lat, calls, inter := rep.rowsOf(grpLatency), rep.rowsOf(grpCalls), rep.rowsOf(grpRRInterop)
+	all := slices.Concat(lat, calls, inter)
+	if len(all) == 0 {
 		return
 	}
 	size := 0
-	for _, w := range append(slices.Clone(lat), calls...) {
+	for _, w := range all {
 		size = w.Size
 	}
 	fmt.Fprintf(b, "\n## 3. Req/rep, %s\n\n", humanSize(size))
+	if len(lat)+len(calls) > 0 {
+		rep.reqrepMain(b, lat, calls)
+	}
+	rep.reqrepInterop(b, inter)
+	rep.fastPath(b, all)
+}
+
+func (rep *report) reqrepMain(b *strings.Builder, lat, calls []row) {
 	fmt.Fprintf(b, "Two processes: a replier that echoes, a requester. Latency: one call in flight, every call timed "+
 		"(percentiles over all calls of a run, then the median over runs). calls/s: %d calls in flight "+
-		"(libzmq and go-zeromq: a DEALER; mangos: %d contexts; raw TCP: pipelined on one connection; Python yoton: %d futures). "+
-		"Python yoton leaves Nagle on and polls futures every 10 ms.\n\n", rep.Outstanding, rep.Outstanding, rep.Outstanding)
+		"(libzmq and go-zeromq: a DEALER; mangos: %d contexts; raw TCP: pipelined on one connection; Python yoton: %d futures; "+
+		"Go yoton: %d calls on one ReqChannel). "+
+		"Go yoton's replier takes up to %d requests at once (`channels.WithWindow(%d)`) in both columns. "+
+		"Python yoton leaves Nagle on and polls futures every 10 ms.\n\n",
+		rep.Outstanding, rep.Outstanding, rep.Outstanding, rep.Outstanding, rep.Outstanding, rep.Outstanding)
 	b.WriteString("| system | p50 | p99 | p99.9 | calls timed | calls/s, " + fmt.Sprint(rep.Outstanding) +
 		" in flight | p50 ÷ libzmq's | calls/s ÷ libzmq's | calls/s ÷ raw TCP's |\n")
 	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
@@ -354,16 +374,8 @@ func (rep *report) reqrepTable(b *strings.Builder) {
 			systems = append(systems, w.System)
 		}
 	}
-	get := func(rows []row, system string) *row {
-		for i := range rows {
-			if rows[i].System == system {
-				return &rows[i]
-			}
-		}
-		return nil
-	}
 	for _, s := range systems {
-		l, c := get(lat, s), get(calls, s)
+		l, c := findIn(lat, s), findIn(calls, s)
 		cells := make([]string, 8)
 		if l != nil {
 			if st := l.status(); st != "" {
@@ -386,6 +398,83 @@ func (rep *report) reqrepTable(b *strings.Builder) {
 		}
 		fmt.Fprintf(b, "| %s | %s |\n", s, strings.Join(cells, " | "))
 	}
+}
+
+// reqrepInterop is the small table of req/rep between Go yoton and
+// Python yoton: one row per pair, calls/s with one call and with
+// -outstanding calls in flight.
+func (rep *report) reqrepInterop(b *strings.Builder, rows []row) {
+	if len(rows) == 0 {
+		return
+	}
+	n := rep.Outstanding
+	var one, many []row
+	var pairs []string
+	for _, w := range rows {
+		if w.InFlight == 1 {
+			one = append(one, w)
+		} else {
+			many = append(many, w)
+			n = w.InFlight
+		}
+		if !slices.Contains(pairs, w.System) {
+			pairs = append(pairs, w.System)
+		}
+	}
+	b.WriteString("\n### Req/rep between Go and Python yoton\n\n")
+	fmt.Fprintf(b, "The pairs of scenario 5 with the echo above: the requester keeps 1 or %d calls in flight and counts them "+
+		"(its throughput mode). Go yoton's replier takes up to %d requests at once; Python yoton's (thread mode) one at a time. "+
+		"Each side's own figures (Go yoton → Go yoton, Python yoton → Python yoton) are in the table above.\n\n", n, rep.Outstanding)
+	fmt.Fprintf(b, "| requester → replier | runs | calls/s, 1 in flight | calls/s, %d in flight |\n", n)
+	b.WriteString("|---|--:|--:|--:|\n")
+	cell := func(w *row) string {
+		switch {
+		case w == nil:
+			return ""
+		case w.status() != "":
+			return w.status()
+		}
+		return thousands(w.CallsPerSec)
+	}
+	for _, p := range pairs {
+		a, c := findIn(one, p), findIn(many, p)
+		var runs []string
+		for _, w := range []*row{a, c} {
+			if w != nil {
+				runs = append(runs, w.runsCell())
+			}
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", p, strings.Join(runs, ", "), cell(a), cell(c))
+	}
+}
+
+// fastPath says which share of Go yoton's calls went straight to a Go
+// replier (ReqChannel.FastCalls), for each row with a Go requester that
+// reported it.
+func (rep *report) fastPath(b *strings.Builder, rows []row) {
+	goy := systemsByKey[sysGoyoton].name
+	var parts []string
+	for _, w := range rows {
+		if !w.fastKnown || !w.usable() || (w.System != goy && !strings.HasPrefix(w.System, goy+" →")) {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s, %d in flight: %.1f %%", w.System, w.InFlight, 100*w.FastShare))
+	}
+	if len(parts) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\nGo yoton's calls on the fast path (a Go requester sends straight to a Go replier within the replier's grant, "+
+		"without yoton's announce-and-offer round trip; `ReqChannel.FastCalls`, warm-up included): %s.\n", strings.Join(parts, "; "))
+}
+
+// findIn returns the row of system in rows, or nil.
+func findIn(rows []row, system string) *row {
+	for i := range rows {
+		if rows[i].System == system {
+			return &rows[i]
+		}
+	}
+	return nil
 }
 
 func (rep *report) scaleTable(b *strings.Builder) {

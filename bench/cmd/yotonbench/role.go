@@ -32,7 +32,8 @@ const (
 	goWord         = "GO"         // runner → pub: stop probing, start the run
 	sendWord       = "SEND"       // runner → hub: SEND round
 	childEnv       = "YOTONBENCH_CHILD"
-	benchSlot      = "bench"
+	benchSlot      = "bench"          // pub/sub channels (python/pubsub.py's SLOT)
+	benchRRSlot    = "benchrr"        // req/rep channels (python/reqrep.py's SLOT)
 	firstGrace     = 30 * time.Second // extra wait for the first message
 	probeEvery     = 5 * time.Millisecond
 )

@@ -35,7 +35,7 @@ func goyotonRep(a roleArgs, cio *childIO) error {
 	if err != nil {
 		return err
 	}
-	rep, err := channels.NewRepChannel(x, benchSlot, channels.WithWindow(max(a.outstanding, 1)))
+	rep, err := channels.NewRepChannel(x, benchRRSlot, channels.WithWindow(max(a.outstanding, 1)))
 	if err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func goyotonReq(a roleArgs, cio *childIO) error {
 	if err != nil {
 		return err
 	}
-	req, err := channels.NewReqChannel(x, benchSlot)
+	req, err := channels.NewReqChannel(x, benchRRSlot)
 	if err != nil {
 		return err
 	}
