@@ -141,4 +141,5 @@ func benchCall(b *testing.B, inFlight int) {
 	for range inFlight {
 		require.NoError(b, <-errs)
 	}
+	b.ReportMetric(float64(req.FastCalls())/float64(b.N+1)*100, "%fast")
 }

@@ -999,8 +999,10 @@ func (c *RepChannel) iterate(p reactor.Package) {
 		// meet a full backlog: it obeys the queue size and rule too.
 		c.dropped.Add(1)
 		if rule == reactor.DiscardNew {
+			c.answered(p) // never answered: settle its grant
 			return
 		}
+		c.answered(c.backlog[0])
 		c.backlog[0] = reactor.Package{}
 		c.backlog = c.backlog[1:]
 	}

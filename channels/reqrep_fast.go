@@ -319,9 +319,10 @@ func (c *RepChannel) directRequest(p reactor.Package) bool {
 	return true
 }
 
-// answered settles a request that has been answered: a direct one
-// returns its room to the grant, which gives one back to the waiting
-// announcements when there are any. Loop goroutine.
+// answered settles a request that has been answered (or dropped by a
+// full backlog): a direct one returns its room to the grant, which gives
+// one back to the waiting announcements when there are any. Loop
+// goroutine.
 func (c *RepChannel) answered(p reactor.Package) {
 	key := preRequest{source: p.SourceID, seq: p.DestSeq}
 	if _, ok := c.direct[key]; !ok {

@@ -127,12 +127,8 @@ func goyotonReq(a roleArgs, cio *childIO) error {
 			})
 			return nil
 		}
-		res, err = pipeline(a, send, func() error {
-			if err := <-replies; err != nil {
-				return err
-			}
-			return send()
-		})
+		// pipeline sends the next call after each reply itself.
+		res, err = pipeline(a, send, func() error { return <-replies })
 	default:
 		return errors.New("unknown req mode " + a.mode)
 	}
