@@ -30,11 +30,16 @@ type StateChannel[T any] struct {
 	// the newest).
 	Received *timers.Signal[*StateChannel[T]]
 
-	mu     sync.Mutex
-	cur    []byte // encoding of the current state; nil while there is none
-	msg    T      // the current state
-	posted bool   // loop-owned: a Received emit is queued
-	unhook func() // unregisters the NEW_CONNECTION hook
+	mu      sync.Mutex
+	cur     []byte        // encoding of the current state; nil while there is none
+	msg     T             // the current state
+	changed chan struct{} // closed (and replaced) when the state changes; nil until Next asks
+	posted  bool          // loop-owned: a Received emit is queued
+	unhook  func()        // unregisters the NEW_CONNECTION hook
+
+	// How Send decides "unchanged", as Python's != does (see Send).
+	same     func(a, b T, ea, eb []byte) bool
+	isObject bool // the Object type, whose state starts as None
 }
 
 // NewStateChannel attaches a state channel to x at slotBase: it sends
@@ -49,7 +54,13 @@ func NewStateChannel[T any](x *reactor.Context, slotBase string, mt MessageType[
 	if x == nil {
 		return nil, fmt.Errorf("%w: nil context", ErrInvalidSlot)
 	}
-	s := &StateChannel[T]{mt: mt}
+	s := &StateChannel[T]{mt: mt, same: func(_, _ T, ea, eb []byte) bool { return bytes.Equal(ea, eb) }}
+	if any(mt) == any(Object) {
+		// Python compares the values: 1 == True == 1.0, and a dict's
+		// order does not matter.
+		s.same = func(a, b T, _, _ []byte) bool { return pyEqual(any(a), any(b)) }
+		s.isObject = true
+	}
 	s.Received = timers.NewSignal[*StateChannel[T]](x.Reactor())
 	if err := s.init(x, slotBase, mt.Name(), patternState, patternState, s); err != nil {
 		return nil, err
@@ -59,8 +70,13 @@ func NewStateChannel[T any](x *reactor.Context, slotBase string, mt MessageType[
 	return s, nil
 }
 
-// Send sets the state to m and sends it, unless m is the current state
-// already (the two encodings are equal), in which case it sends nothing.
+// Send sets the state to m and sends it, unless m equals the current
+// state, in which case it sends nothing (yoton's send). Equal means what
+// Python's == means for Object (1, True and 1.0 are equal; a list never
+// equals a tuple; dicts compare their items in any order), and equal
+// encodings for every other message type. Before any state, the current
+// state is Python's: the decoding of no bytes (None for Object), so a
+// first Send of nil on an Object channel sends nothing, as in yoton.
 // A message whose encoding is empty is not a state: Send ignores it.
 // The state changes at once (Recv returns it); the package leaves from
 // the loop, so sends from several goroutines leave in the order they
@@ -91,11 +107,15 @@ func (s *StateChannel[T]) Send(ctx context.Context, m T) error {
 		msg = m
 	}
 	s.mu.Lock()
-	if s.cur != nil && bytes.Equal(s.cur, b) {
+	unchanged := s.cur != nil && s.same(s.msg, msg, s.cur, b)
+	if s.cur == nil && s.isObject && derr == nil && any(msg) == nil {
+		unchanged = true // Python's state starts as None
+	}
+	if unchanged {
 		s.mu.Unlock()
 		return nil
 	}
-	s.cur, s.msg = b, msg
+	s.setLocked(b, msg)
 	done, err := s.queueSendLocked()
 	s.mu.Unlock()
 	return s.wait(ctx, done, err)
@@ -191,8 +211,50 @@ func (s *StateChannel[T]) Deposit(p reactor.Package) {
 		return
 	}
 	s.mu.Lock()
-	s.cur, s.msg = p.Data, m
+	s.setLocked(p.Data, m)
 	s.mu.Unlock()
+}
+
+// setLocked makes (b, m) the current state and wakes Next. Under mu.
+func (s *StateChannel[T]) setLocked(b []byte, m T) {
+	s.cur, s.msg = b, m
+	if s.changed != nil {
+		close(s.changed)
+		s.changed = nil
+	}
+}
+
+// Next waits until the state changes after the call (set by Send here,
+// or arrived from the network) and returns the new state. It is the
+// waiting form of Recv, for a caller that must react to the next state
+// rather than poll. It returns ctx's error when ctx ends first, ErrClosed
+// when the channel closes, and ErrBlockingCall on the loop goroutine
+// (where waiting would stop the loop: bind Received there). Safe for
+// concurrent use.
+func (s *StateChannel[T]) Next(ctx context.Context) (T, error) {
+	var zero T
+	if s.closed.Load() {
+		return zero, ErrClosed
+	}
+	if s.x.Reactor().OnLoop() {
+		return zero, ErrBlockingCall
+	}
+	s.mu.Lock()
+	if s.changed == nil {
+		s.changed = make(chan struct{})
+	}
+	ch := s.changed
+	s.mu.Unlock()
+	select {
+	case <-ch:
+		if s.closed.Load() {
+			return zero, ErrClosed
+		}
+		m, _ := s.Recv()
+		return m, nil
+	case <-ctx.Done():
+		return zero, ctx.Err()
+	}
 }
 
 // EndBatch queues one Received emit. Loop goroutine (reactor.Receiver).
@@ -210,8 +272,17 @@ func (s *StateChannel[T]) EndBatch() {
 // its state; Recv still returns the last state. Idempotent; safe for
 // concurrent use.
 func (s *StateChannel[T]) Close() error {
-	if s.close() && s.unhook != nil {
+	if !s.close() {
+		return nil
+	}
+	if s.unhook != nil {
 		s.unhook()
 	}
+	s.mu.Lock()
+	if s.changed != nil { // wakes Next, which reports ErrClosed
+		close(s.changed)
+		s.changed = nil
+	}
+	s.mu.Unlock()
 	return nil
 }

@@ -2,10 +2,12 @@ package channels_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/goyoton/yoton/channels"
@@ -205,9 +207,11 @@ func TestStateLateJoiner(t *testing.T) {
 	}
 }
 
-// TestStateObjectsCompareEncoded: object states compare by encoding, and
-// the state is a copy of what was sent.
-func TestStateObjectsCompareEncoded(t *testing.T) {
+// TestStateObjectsCompareAsPython: object states compare as Python's ==
+// does (1 == True == 1.0; a list never equals a tuple; dicts in any
+// order), the first None sends nothing (Python's state starts as None),
+// and the state is a copy of what was sent.
+func TestStateObjectsCompareAsPython(t *testing.T) {
 	r := newReactor(t)
 	a, b := pair(t, r)
 	ctx := testCtx(t)
@@ -216,22 +220,78 @@ func TestStateObjectsCompareEncoded(t *testing.T) {
 	wire0 := listen(t, b, "obj.obj.state")
 	backMarker(t, b, a).sync(t) // b's NEW_CONNECTION is in
 
+	require.NoError(t, st.Send(ctx, nil)) // equal to the initial None
 	list := []any{int64(1), "two"}
 	require.NoError(t, st.Send(ctx, list))
-	require.NoError(t, st.Send(ctx, []any{int64(1), "two"})) // equal encoding
-	list[0] = int64(99)                                      // the state is not the caller's slice
+	require.NoError(t, st.Send(ctx, []any{true, "two"}))       // 1 == True
+	require.NoError(t, st.Send(ctx, []any{float64(1), "two"})) // 1 == 1.0
+	list[0] = int64(99)                                        // the state is not the caller's slice
 	v, _ := st.Recv()
 	require.Equal(t, "[1, 'two']", wire.Repr(v))
-	require.NoError(t, st.Send(ctx, list))
-	require.NoError(t, st.Send(ctx, nil)) // None is a state too
+	require.NoError(t, st.Send(ctx, wire.Tuple{int64(1), "two"})) // a tuple is not a list
+	d1, d2 := wire.NewDict(), wire.NewDict()
+	require.NoError(t, errors.Join(d1.Set("a", int64(1)), d1.Set("b", int64(2)), d2.Set("b", int64(2)), d2.Set("a", true)))
+	require.NoError(t, st.Send(ctx, d1))
+	require.NoError(t, st.Send(ctx, d2))  // the same items in another order
+	require.NoError(t, st.Send(ctx, nil)) // None is a state too, once there was another
 
-	for _, want := range []string{"[1, 'two']", "[99, 'two']", "None"} {
+	for _, want := range []string{"[1, 'two']", "(1, 'two')", "{'a': 1, 'b': 2}", "None"} {
 		got, err := wire.DecodeObject([]byte(wire0.next(t)))
 		require.NoError(t, err)
 		require.Equal(t, want, wire.Repr(got))
 	}
+	require.Empty(t, wire0.got)
 
 	require.ErrorIs(t, st.Send(ctx, []byte("raw")), channels.ErrEncode)
+}
+
+// TestStateNext: Next waits for the next state, arrived or set here; ctx
+// bounds it; Close ends it; on the loop it refuses to wait.
+func TestStateNext(t *testing.T) {
+	r := newReactor(t)
+	a, b := pair(t, r)
+	ctx := testCtx(t)
+	sa, err := channels.NewStateChannel(a, "next", channels.Text)
+	require.NoError(t, err)
+	sb, err := channels.NewStateChannel(b, "next", channels.Text)
+	require.NoError(t, err)
+
+	got := make(chan string, 1)
+	errs := make(chan error, 1)
+	waiting := make(chan struct{})
+	go func() {
+		close(waiting)
+		m, err := sb.Next(ctx)
+		got <- m
+		errs <- err
+	}()
+	<-waiting
+	// Next reports only states set after it started waiting, which this
+	// goroutine cannot see: set new states until the waiter wakes.
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for i, woke := 0, false; !woke; i++ {
+		require.NoError(t, sa.Send(ctx, fmt.Sprintf("state %d", i)))
+		select {
+		case m := <-got:
+			require.NoError(t, <-errs)
+			assert.Contains(t, m, "state ")
+			woke = true
+		case <-tick.C:
+		}
+	}
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	_, err = sb.Next(short)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+
+	var onLoop error
+	require.NoError(t, r.Do(ctx, func() { _, onLoop = sb.Next(ctx) }))
+	require.ErrorIs(t, onLoop, channels.ErrBlockingCall)
+
+	go func() { _, err := sb.Next(ctx); errs <- err }()
+	require.NoError(t, sb.Close()) // before or after Next began: ErrClosed either way
+	require.ErrorIs(t, <-errs, channels.ErrClosed)
 }
 
 // TestStateClose: a closed channel refuses to send and no longer resends
