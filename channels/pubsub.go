@@ -139,6 +139,12 @@ func (p *PubChannel[T]) SetLockWait(d time.Duration) {
 	p.lockWait.Store(int64(max(d, 0)))
 }
 
+// Pending returns 0: a PubChannel queues nothing it receives (the
+// flow-control messages of its subscribers act at once), as in yoton,
+// whose PubChannel bypasses its queue and never emits received. Safe for
+// concurrent use.
+func (p *PubChannel[T]) Pending() int { return 0 }
+
 // Throttled reports whether a subscriber in sync mode has said it is
 // full and has not said "ok" since (nor has the lock expired after
 // SendLockExpiry): while it is true, each Send first waits up to
@@ -280,13 +286,7 @@ func (s *SubChannel[T]) EndBatch() {
 		// yoton binds _check_queue_status to its received signal.
 		s.checkStatus()
 	}
-	if !s.posted && s.Received.HandlerCount() > 0 {
-		s.posted = true
-		_ = s.x.Reactor().Post(func() {
-			s.posted = false
-			_ = s.Received.EmitNow(s)
-		})
-	}
+	emitOnce(s.x.Reactor(), &s.posted, s.Received, s)
 }
 
 // SetSyncMode turns sync mode on or off (yoton's set_sync_mode). In sync

@@ -81,7 +81,14 @@ type Kwargs map[string]any
 // goroutine, where the futures complete; their callbacks run there too.
 type ReqChannel struct {
 	base
-	loop    *reactor.Reactor
+	loop *reactor.Reactor
+
+	// Received is emitted on the loop, with the channel, once per batch
+	// of packages that arrived for it (offers and replies; yoton's
+	// received signal). The futures complete before it is emitted.
+	Received *timers.Signal[*ReqChannel]
+	posted   bool // loop-owned: a Received emit is queued
+
 	counter atomic.Uint64
 	timeout atomic.Int64 // time.Duration
 
@@ -116,6 +123,7 @@ func NewReqChannel(x *reactor.Context, slotBase string) (*ReqChannel, error) {
 		return nil, fmt.Errorf("%w: nil context", ErrInvalidSlot)
 	}
 	c := &ReqChannel{loop: x.Reactor(), items: map[uint64]*request{}, credits: map[uint64]*credit{}}
+	c.Received = timers.NewSignal[*ReqChannel](x.Reactor())
 	c.timeout.Store(int64(DefaultRequestTimeout))
 	if err := c.init(x, slotBase, Object.Name(), patternReqRep, patternRepReq, c); err != nil {
 		return nil, err
@@ -429,9 +437,15 @@ func (c *ReqChannel) replied(p reactor.Package) {
 	_ = it.fut.SetResult(v)
 }
 
-// EndBatch does nothing: replies are handled as they are deposited.
-// Loop goroutine (reactor.Receiver).
-func (c *ReqChannel) EndBatch() {}
+// EndBatch queues one Received emit: replies are handled as they are
+// deposited. Loop goroutine (reactor.Receiver).
+func (c *ReqChannel) EndBatch() { emitOnce(c.loop, &c.posted, c.Received, c) }
+
+// Pending returns 0: a ReqChannel handles offers and replies as they
+// arrive, on the loop, and queues none (yoton's queues them until its
+// event loop processes them; Outstanding counts the calls waiting for a
+// reply). Safe for concurrent use.
+func (c *ReqChannel) Pending() int { return 0 }
 
 // Close detaches the channel: Call returns ErrClosed afterwards and
 // every outstanding future fails with ErrClosed (running ones too: no
@@ -655,7 +669,15 @@ func WithWorkers(n int) RepOption {
 // goroutines (RepWorkers), which end on Close.
 type RepChannel struct {
 	base
-	loop    *reactor.Reactor
+	loop *reactor.Reactor
+
+	// Received is emitted on the loop, with the channel, once per batch
+	// of packages that arrived for it (announcements and requests;
+	// yoton's received signal).
+	Received *timers.Signal[*RepChannel]
+	emitting bool         // loop-owned: a Received emit is queued
+	pending  atomic.Int64 // requests and announcements not handled yet
+
 	workers int
 	window  int           // WithWindow: requests taken at once in RepEvent mode
 	timeout time.Duration // WithHandlerTimeout; 0 for none
@@ -733,6 +755,7 @@ func NewRepChannel(x *reactor.Context, slotBase string, opts ...RepOption) (*Rep
 		exited:   make(chan struct{}),
 		in:       x.NewQueue(),
 	}
+	c.Received = timers.NewSignal[*RepChannel](x.Reactor())
 	c.ctx, c.stop = context.WithCancel(context.Background())
 	c.handlers["echo"] = &handler{call: c.echo, echo: true}
 	if err := c.init(x, slotBase, Object.Name(), patternRepReq, patternReqRep, c); err != nil {
@@ -910,6 +933,7 @@ func (c *RepChannel) finished() {
 	c.busy--
 	c.dispatch()
 	c.offer()
+	c.countPending()
 }
 
 // Deposit queues an arrived package. Loop goroutine (reactor.Receiver).
@@ -928,7 +952,20 @@ func (c *RepChannel) EndBatch() {
 	if c.mode != RepOff {
 		c.schedule()
 	}
+	c.countPending()
+	emitOnce(c.loop, &c.emitting, c.Received, c)
 }
+
+// countPending publishes how many packages wait. Loop goroutine.
+func (c *RepChannel) countPending() {
+	c.pending.Store(int64(c.in.Len() + len(c.backlog)))
+}
+
+// Pending returns how many arrived packages (requests, and yoton's
+// announcements) the channel has not handled yet: those queued while it
+// is off or busy, and the requests waiting for a free handler. Safe for
+// concurrent use.
+func (c *RepChannel) Pending() int { return int(c.pending.Load()) }
 
 // schedule queues one process call. Loop goroutine.
 func (c *RepChannel) schedule() {
@@ -954,6 +991,7 @@ func (c *RepChannel) process() {
 		c.offer()
 	}
 	c.offer()
+	c.countPending()
 }
 
 // iterate handles one package (yoton's _replier_iteration). Loop

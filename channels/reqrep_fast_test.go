@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -162,4 +163,42 @@ func connectTo(t testing.TB, x, host *reactor.Context) {
 	_, port := c.LocalAddr()
 	_, err = x.Connect(testCtx(t), fmt.Sprintf("127.0.0.1:%d", port), "")
 	require.NoError(t, err)
+}
+
+// TestPendingAndReceivedEveryKind: every channel kind has Pending (yoton's
+// pending); a replier that is off counts what waits and emits Received
+// once per batch, and a requester emits Received when its reply is in.
+func TestPendingAndReceivedEveryKind(t *testing.T) {
+	r := newReactor(t)
+	a, b := pair(t, r)
+	fake := newFake(t, a, "pending", "req-rep", "rep-req")
+	rep, err := channels.NewRepChannel(b, "pending")
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, rep.Shutdown(testCtx(t))) })
+	batches := make(chan int, 16)
+	rep.Received.Bind(func(c *channels.RepChannel) { batches <- c.Pending() })
+	for id := uint64(1); id <= 3; id++ {
+		fake.send(t, []byte("req?"), 0, id+seqRef)
+	}
+	require.Eventually(t, func() bool { return rep.Pending() == 3 }, 5*time.Second, time.Millisecond, "off: the announcements wait")
+	assert.Positive(t, <-batches, "Received was emitted with packages pending")
+	require.NoError(t, rep.SetMode(channels.RepEvent))
+	fake.expect(t, "req!")
+	require.Eventually(t, func() bool { return rep.Pending() == 0 }, 5*time.Second, time.Millisecond)
+
+	req := newReq(t, a, "pending-req")
+	newRep(t, b, "pending-req", channels.RepEvent)
+	got := make(chan *channels.ReqChannel, 4)
+	req.Received.Bind(func(c *channels.ReqChannel) { got <- c })
+	_, err = channels.Call[any](testCtx(t), req, "echo", "x")
+	require.NoError(t, err)
+	assert.Same(t, req, <-got)
+	assert.Zero(t, req.Pending())
+
+	pub, err := channels.NewPubChannel(a, "pending-pub", channels.Text)
+	require.NoError(t, err)
+	assert.Zero(t, pub.Pending())
+	st, err := channels.NewStateChannel(a, "pending-state", channels.Text)
+	require.NoError(t, err)
+	assert.Zero(t, st.Pending())
 }

@@ -200,6 +200,11 @@ func (s *StateChannel[T]) Recv() (T, bool) {
 	return s.msg, s.cur != nil
 }
 
+// Pending returns 0: a state channel keeps only the current state, which
+// Recv returns, and queues nothing (yoton's bypasses its queue too).
+// Safe for concurrent use.
+func (s *StateChannel[T]) Pending() int { return 0 }
+
 // Deposit makes an arrived state the current one; a payload that does
 // not decode is ignored. Loop goroutine (reactor.Receiver).
 func (s *StateChannel[T]) Deposit(p reactor.Package) {
@@ -258,15 +263,7 @@ func (s *StateChannel[T]) Next(ctx context.Context) (T, error) {
 }
 
 // EndBatch queues one Received emit. Loop goroutine (reactor.Receiver).
-func (s *StateChannel[T]) EndBatch() {
-	if !s.posted && s.Received.HandlerCount() > 0 {
-		s.posted = true
-		_ = s.x.Reactor().Post(func() {
-			s.posted = false
-			_ = s.Received.EmitNow(s)
-		})
-	}
-}
+func (s *StateChannel[T]) EndBatch() { emitOnce(s.x.Reactor(), &s.posted, s.Received, s) }
 
 // Close detaches the channel: it no longer sends, receives or resends
 // its state; Recv still returns the last state. Idempotent; safe for
