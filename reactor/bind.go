@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 
 	"github.com/panjf2000/gnet/v2"
@@ -36,6 +37,9 @@ func (x *Context) Bind(address string, maxTries int, name string, opts ...Listen
 	}
 	if cfg.maxConns != 0 || cfg.onJoin != nil {
 		return nil, fmt.Errorf("%w: WithMaxConnections and WithJoinHandler are for Listen, not Bind", ErrBadOption)
+	}
+	if err := x.reopen(); err != nil {
+		return nil, err
 	}
 	ln, err := listenTCP(address, maxTries)
 	if err != nil {
@@ -99,6 +103,29 @@ func listenTCP(address string, maxTries int) (net.Listener, error) {
 		lastErr = err
 	}
 	return nil, fmt.Errorf("%w: %s after %d tries: %v", ErrBind, address, maxTries, lastErr)
+}
+
+// reopen makes a closed context usable again, as yoton's ("a Context
+// instance can be reused after closing"): Bind, Listen, Connect and Send
+// call it. It fails with ErrClosed only once the reactor is closing. Any
+// goroutine.
+func (x *Context) reopen() error {
+	x.subMu.Lock()
+	defer x.subMu.Unlock()
+	if !x.closed {
+		return nil
+	}
+	if x.r.closing.Load() {
+		return ErrClosed
+	}
+	x.closed = false
+	// Back into the reactor's list (loop-owned), before whatever the
+	// caller posts next: posts run in order.
+	return x.r.Post(func() {
+		if !slices.Contains(x.r.contexts, x) {
+			x.r.contexts = append(x.r.contexts, x)
+		}
+	})
 }
 
 func (x *Context) isClosed() bool {

@@ -35,8 +35,8 @@ func (x *Context) Connect(ctx context.Context, address, name string, opts ...Con
 	if addr.Protocol != "tcp" && addr.Protocol != "ipc" {
 		return nil, fmt.Errorf("%w: protocol %q not supported (tcp or ipc)", ErrConnect, addr.Protocol)
 	}
-	if x.isClosed() {
-		return nil, ErrClosed
+	if err := x.reopen(); err != nil {
+		return nil, err
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc

@@ -283,8 +283,12 @@ func (x *Context) Send(ctx context.Context, slot uint64, data []byte, destID, de
 		x.subMu.Lock()
 	}
 	if x.closed {
+		// Closed, and not by its reactor: usable again, as yoton's.
 		x.subMu.Unlock()
-		return ErrClosed
+		if err := x.reopen(); err != nil {
+			return err
+		}
+		x.subMu.Lock()
 	}
 	if len(x.subQ) >= x.submitHardLimit() {
 		// The loop has not taken anything for SendWait (a callback
@@ -574,9 +578,14 @@ func (x *Context) Flush(ctx context.Context) error {
 	return nil
 }
 
-// Close closes every connection (connected peers get yoton's close
-// signal) and unregisters every channel hook. Sending afterwards returns
-// ErrClosed. Idempotent.
+// Close closes every connection and listener (connected peers get
+// yoton's close signal) and every channel attached to the context. As
+// in yoton ("a Context instance can be reused after closing"), the
+// context can be used again afterwards: Bind, Listen, Connect and Send
+// reopen it, and new channels can be attached (the closed ones stay
+// closed). Only closing its reactor ends a context for good (ErrClosed).
+// Idempotent; safe for concurrent use (not on the loop goroutine, where
+// it returns ErrBlockingCall).
 func (x *Context) Close() error {
 	return x.r.Do(context.Background(), func() { x.closeOnLoop(ReasonByContext) })
 }

@@ -137,12 +137,38 @@ func TestContextCloseClosesAll(t *testing.T) {
 	}
 	assert.Equal(t, 0, x.ConnectionCount())
 	assert.Empty(t, x.AllConnections())
+	assert.NoError(t, x.Close(), "Close is idempotent")
+}
+
+// TestContextReusedAfterClose: as yoton's, a closed context can be used
+// again: Send queues for the next peer, Bind and Connect work, and what
+// it sent reaches the new peer; once its reactor is closed, it is over.
+func TestContextReusedAfterClose(t *testing.T) {
+	r := newReactor(t)
+	x, y := newContext(t, r), newContext(t, r)
+	connectPair(t, x, y)
+	require.NoError(t, x.Close())
+	require.NoError(t, x.Send(testContext(t), testSlot, []byte("after close"), 0, 0), "queued for the next peer")
+
+	z := newContext(t, r)
+	rx := newRecorder(t, z, testSlot)
+	bound, addr := bindLocal(t, x)
+	_, err := z.Connect(testContext(t), addr, "")
+	require.NoError(t, err)
+	waitEstablished(t, bound)
+	send(t, x, "reused")
+	assert.Equal(t, []string{"after close", "reused"}, payloads(rx.waitN(t, 2)))
+
+	require.NoError(t, x.Close())
+	_, err = x.Connect(testContext(t), "127.0.0.1:1", "")
+	assert.ErrorIs(t, err, ErrConnect, "a closed context connects again (here to nobody)")
+
+	require.NoError(t, r.Close())
 	assert.ErrorIs(t, x.Send(testContext(t), testSlot, []byte("late"), 0, 0), ErrClosed)
-	_, err := x.Bind("127.0.0.1:0", 1, "")
+	_, err = x.Bind("127.0.0.1:0", 1, "")
 	assert.ErrorIs(t, err, ErrClosed)
 	_, err = x.Connect(testContext(t), "127.0.0.1:1", "")
 	assert.ErrorIs(t, err, ErrClosed)
-	assert.NoError(t, x.Close(), "Close is idempotent")
 }
 
 func TestCloseConnectionMessage(t *testing.T) {

@@ -135,6 +135,9 @@ func (x *Context) Listen(address string, opts ...ListenOption) (*Listener, error
 			return nil, err
 		}
 	}
+	if err := x.reopen(); err != nil {
+		return nil, err
+	}
 	ln, err := listenTCP(address, 1)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrListen, err)
