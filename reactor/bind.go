@@ -48,6 +48,7 @@ func (x *Context) Bind(address string, maxTries int, name string, opts ...Listen
 	c := newConnection(x, name)
 	c.host1, c.port1 = hostPort(ln.Addr())
 	c.status.Store(int32(StatusWaiting))
+	x.r.logf("Yoton: waiting at %s:%d.", c.host1, c.port1)
 	acc := newAcceptor(x, ln, bindPeer{c}, cfg.acceptConfig)
 	if derr := x.r.Do(context.Background(), func() {
 		if x.isClosed() || !x.r.enter() {

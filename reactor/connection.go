@@ -83,6 +83,7 @@ type Connection struct {
 	name        string
 	host1       string
 	port1       int
+	liveStatus  Status // the status before closing began, for the log
 	host2       string
 	port2       int
 	id2         uint64
@@ -344,7 +345,7 @@ func (c *Connection) finish(reason string) {
 		c.x.r.CancelTimer(c.pollEntry)
 		c.pollEntry = nil
 	}
-	c.x.r.logf("yoton: %s closed: %s", c, reason)
+	c.x.r.logf("Yoton: %s connection closed: %s", c.liveStatus, reason)
 	_ = c.Closed.Emit(ClosedEvent{Conn: c, Reason: reason})
 }
 

@@ -499,6 +499,20 @@ func (x *Context) setStatus(c *Connection, s Status) {
 		x.counted(s, 1)
 	}
 	c.noteCongestion()
+	if old == s {
+		return
+	}
+	// What Python's verbose mode prints, through the reactor's logger.
+	switch s {
+	case StatusClosing:
+		c.liveStatus = old
+	case StatusHosting, StatusWaiting:
+		host, port := c.LocalAddr()
+		x.r.logf("Yoton: %s at %s:%d.", s, host, port)
+	case StatusConnected:
+		host, port := c.PeerAddr()
+		x.r.logf("Yoton: connected at %s:%d.", host, port)
+	}
 }
 
 func (x *Context) counted(s Status, n int) {

@@ -3,6 +3,7 @@ package reactor
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -160,7 +161,9 @@ func TestContextReusedAfterClose(t *testing.T) {
 	assert.Equal(t, []string{"after close", "reused"}, payloads(rx.waitN(t, 2)))
 
 	require.NoError(t, x.Close())
-	_, err = x.Connect(testContext(t), "127.0.0.1:1", "")
+	short, cancel := context.WithTimeout(testContext(t), 100*time.Millisecond)
+	defer cancel()
+	_, err = x.Connect(short, "127.0.0.1:1", "") // yoton retries until the deadline
 	assert.ErrorIs(t, err, ErrConnect, "a closed context connects again (here to nobody)")
 
 	require.NoError(t, r.Close())
@@ -523,4 +526,35 @@ func TestCloseDeliversBacklog(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestVerboseLog: with a logger, a context reports what Python's verbose
+// mode prints, in Python's words: waiting and hosting at, connected at,
+// and each connection's close with its status and reason.
+func TestVerboseLog(t *testing.T) {
+	logged := make(chanLogger, 64)
+	r := newReactor(t, WithLogger(logged))
+	x, y := newContext(t, r), newContext(t, r)
+	bound, addr := bindLocal(t, x)
+	_, port := bound.LocalAddr()
+	_, err := y.Connect(testContext(t), addr, "")
+	require.NoError(t, err)
+	waitEstablished(t, bound)
+	require.NoError(t, x.Close())
+	waitChan(t, bound.Done(), "closed")
+	want := []string{
+		fmt.Sprintf("Yoton: waiting at 127.0.0.1:%d.", port),
+		fmt.Sprintf("Yoton: hosting at 127.0.0.1:%d.", port),
+		fmt.Sprintf("Yoton: connected at 127.0.0.1:%d.", port),
+		"Yoton: hosting connection closed: " + ReasonByContext,
+		"Yoton: connected connection closed: " + ReasonClosedFromThere,
+	}
+	var got []string
+	for len(got) < len(want) {
+		line := waitChan(t, (<-chan string)(logged), "log line")
+		if strings.HasPrefix(line, "Yoton: ") {
+			got = append(got, line)
+		}
+	}
+	assert.ElementsMatch(t, want, got)
 }

@@ -59,7 +59,12 @@ type optionFunc func(*config) error
 func (f optionFunc) apply(c *config) error { return f(c) }
 
 // WithLogger sends the reactor's diagnostics (failed handshakes, dropped
-// connections) to l.
+// connections) to l, and what Python yoton's verbose mode prints: "Yoton:
+// waiting at host:port." after Bind, "Yoton: hosting at host:port." when a
+// peer joins it, "Yoton: connected at host:port." after Connect, and
+// "Yoton: <status> connection closed: <reason>" when a connection closes.
+// Without it the reactor is silent. l is called on the loop goroutine
+// (and, for accept errors, on the accepting goroutine): keep it quick.
 func WithLogger(l Logger) Option {
 	return optionFunc(func(c *config) error { c.logger = l; return nil })
 }
