@@ -14,7 +14,7 @@ import (
 	"github.com/goyoton/yoton/timers"
 )
 
-// Flow-control constants of yoton's sync mode (see protocol.md 7).
+// Flow-control constants of yoton's sync mode (see docs/protocol.md, section 7).
 const (
 	// SendLockWait is the longest a PubChannel send waits while a
 	// subscriber in sync mode says it is full.

@@ -18,7 +18,7 @@ import (
 	"github.com/goyoton/yoton/wire"
 )
 
-// Request/reply as yoton 2.2 speaks it (protocol.md 8):
+// Request/reply as yoton 2.2 speaks it (docs/protocol.md, section 8):
 //
 //   - The requester numbers its requests from 1 and announces request id
 //     with "req?" to everyone, dest_seq = id + 2^63, resent every 0.5 s
