@@ -10,7 +10,6 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -807,15 +806,11 @@ func (c *Connection) readBodyDirect(gc gnet.Conn) {
 	fd := gc.Fd()
 	for c.curN < c.curLen {
 		c.growBody(c.curN + directReadMin)
-		n, err := syscall.Read(fd, c.cur.Data[c.curN:])
-		if n > 0 {
-			c.curN += n
-			continue
+		n := readSocket(fd, c.cur.Data[c.curN:])
+		if n <= 0 {
+			return // EAGAIN, end of stream or an error
 		}
-		if err == syscall.EINTR {
-			continue
-		}
-		return // EAGAIN, end of stream or an error
+		c.curN += n
 	}
 	p := c.cur
 	c.cur = Package{}

@@ -6,7 +6,6 @@ import (
 	"net"
 	"os"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -144,7 +143,7 @@ func (s *Stream) lingerPoll(deadline time.Time) {
 	if gc != nil {
 		// The peer reads the reply and then end of file, as from yoton's
 		// shutdown-then-close.
-		_ = syscall.Shutdown(gc.Fd(), syscall.SHUT_WR)
+		shutdownWrite(gc.Fd())
 		_ = gc.Close()
 	}
 	s.r.lingerEnded()

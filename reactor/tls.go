@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"sync"
-	"syscall"
 )
 
 // TLS between Go contexts (WithTLS).
@@ -49,13 +48,13 @@ type pumps struct{ wg sync.WaitGroup }
 // directions, and starts the two goroutines that copy it. Closing either
 // side ends both goroutines and closes tc.
 func (r *Reactor) relayTLS(tc *tls.Conn) (net.Conn, error) {
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	fds, err := socketPair()
 	if err != nil {
 		return nil, fmt.Errorf("yoton: TLS relay: %w", err)
 	}
 	plain, err := fileConn(fds[0], "tls-loop")
 	if err != nil {
-		_ = syscall.Close(fds[1])
+		closeFd(fds[1])
 		return nil, err
 	}
 	inner, err := fileConn(fds[1], "tls-pump")
