@@ -5,7 +5,8 @@
 // DoRequest connects, sends one request line (CRLF appended unless
 // present), shuts down its writing side, reads the reply up to CRLF or
 // end of file, and closes. A RequestServer accepts, reads one request up
-// to CRLF (or end of file), answers it with its Handler's reply (CRLF
+// to CRLF (or end of file, or what arrived within the request timeout,
+// one second as in yoton), answers it with its Handler's reply (CRLF
 // appended unless present), shuts down and closes. Both speak to Python
 // yoton's do_request and RequestServer, and take the same address forms
 // ("localhost:port", "publichost:name+1", see slots.ParseAddress).
@@ -14,13 +15,13 @@
 //
 // A RequestServer lives on a reactor.Reactor, like everything else of a
 // process: one goroutine of the server accepts clients and hands each
-// socket to the reactor's loop goroutine, which reads the request, times
-// out clients that do not send one, and calls the handler. The handler
-// therefore runs on the loop and must return quickly; with WithAsync it
-// runs on a goroutine per request instead (yoton's async_val), for slow
-// handlers. Replies larger than a few KiB, and the replies of async
-// handlers, are written by a goroutine per request. Close ends every
-// goroutine of the server.
+// socket to the reactor's loop goroutine, which reads the request (ending
+// it at the request timeout for clients that do not end it), and calls
+// the handler. The handler therefore runs on the loop and must return
+// quickly; with WithAsync it runs on a goroutine per request instead
+// (yoton's async_val), for slow handlers. Replies larger than a few KiB,
+// and the replies of async handlers, are written by a goroutine per
+// request. Close ends every goroutine of the server.
 //
 // DoRequest needs no reactor: it blocks its caller on a socket of its
 // own, until the reply is in or ctx ends. Do not call it from a callback

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -130,4 +131,74 @@ func TestInteropPythonNoServer(t *testing.T) {
 	var remote *pypeer.RemoteError
 	require.ErrorAs(t, err, &remote)
 	assert.Contains(t, remote.Message, "No server is listening")
+}
+
+// slowClient connects to addr, writes what (never shutting down its
+// side) and returns what the server sends until it closes, and how long
+// that took from connecting.
+func slowClient(t *testing.T, addr string, what []byte) (string, time.Duration) {
+	t.Helper()
+	start := time.Now()
+	nc := dial(t, addr)
+	if len(what) > 0 {
+		_, err := nc.Write(what)
+		require.NoError(t, err)
+	}
+	return readAll(t, nc), time.Since(start)
+}
+
+// TestInteropSlowClientSideBySide: a request that does not end in CRLF
+// (the client keeps its side open) is answered with what arrived once
+// the second is up, by Python yoton's RequestServer and by the Go one
+// alike, over real sockets.
+func TestInteropSlowClientSideBySide(t *testing.T) {
+	p, ctx := pyPeer(t)
+	var served struct {
+		Port int `json:"port"`
+	}
+	// async: Python handles the clients at once, as the Go server does.
+	// (Its listen(1) backlog may make some connect only on the kernel's
+	// SYN retry, a second later: that only adds to their wait.)
+	call(t, ctx, p, map[string]any{"op": "serve", "addr": "127.0.0.1:0", "async": true}, &served)
+	pyAddr := fmt.Sprintf("127.0.0.1:%d", served.Port)
+	_, goAddr := newServer(t, newReactor(t), nil)
+
+	check := "grüße ✓"
+	tests := []struct {
+		name string
+		send []byte
+		want string
+	}{
+		{name: "nothing", send: nil, want: "Requested: \r\n"},
+		{name: "a partial line", send: []byte("no end of line"), want: "Requested: no end of line\r\n"},
+		{name: "a lone CR", send: []byte("abc\r"), want: "Requested: abc\r\r\n"},
+		{name: "cut inside a UTF-8 sequence", send: []byte(check[:len(check)-1]), want: "Requested: grüße \r\n"},
+	}
+	type result struct {
+		reply   string
+		elapsed time.Duration
+	}
+	servers := []struct{ name, addr string }{{"python", pyAddr}, {"go", goAddr}}
+	results := make(map[string]chan result)
+	for _, tt := range tests {
+		for _, srv := range servers {
+			ch := make(chan result, 1)
+			results[srv.name+"/"+tt.name] = ch
+			go func() {
+				reply, elapsed := slowClient(t, srv.addr, tt.send)
+				ch <- result{reply, elapsed}
+			}()
+		}
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			py := <-results["python/"+tt.name]
+			got := <-results["go/"+tt.name]
+			assert.Equal(t, tt.want, py.reply, "Python")
+			assert.Equal(t, py.reply, got.reply, "Go against Python")
+			assert.GreaterOrEqual(t, got.elapsed, clientserver.DefaultRequestTimeout, "Go answered before the second was up")
+			assert.GreaterOrEqual(t, py.elapsed, 900*time.Millisecond, "Python answers after its second")
+		})
+	}
+	call(t, ctx, p, map[string]any{"op": "stop"}, nil)
 }

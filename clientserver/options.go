@@ -11,8 +11,9 @@ import (
 // Defaults of a RequestServer.
 const (
 	// DefaultRequestTimeout is how long a client has, from connecting, to
-	// send its request. Python yoton's server waits one second too (it
-	// then answers whatever arrived; this server drops the client).
+	// end its request with CRLF (or by shutting down its side); then the
+	// server answers what arrived, as Python yoton's server does after
+	// one second.
 	DefaultRequestTimeout = time.Second
 	// DefaultMaxRequestSize bounds the bytes a client may send before
 	// its CRLF; a client sending more is dropped.
@@ -57,8 +58,13 @@ func WithAsync() Option {
 }
 
 // WithRequestTimeout sets how long a client has, from connecting, to
-// send its whole request; a client that is not done by then is dropped
-// without a reply. Default DefaultRequestTimeout.
+// end its request; a client that has not by then is answered with what
+// it sent so far (possibly nothing), as Python yoton's server does after
+// its fixed second. Default DefaultRequestTimeout. (Python checks the
+// time only while no byte is waiting, so a client that keeps sending
+// without CRLF keeps it reading past the second; this server answers at
+// the timeout, and drops a client that sends more than
+// WithMaxRequestSize first.)
 func WithRequestTimeout(d time.Duration) Option {
 	return optionFunc(func(c *config) error {
 		if d <= 0 {

@@ -20,18 +20,21 @@ import (
 
 // Handler turns a request into its reply. It runs on the reactor's loop
 // goroutine, one request at a time, or with WithAsync on a goroutine per
-// request, concurrently. The request is the text the
-// client sent, up to and including its CRLF (or all of it, when the
-// client ended it by shutting down its side instead), with invalid UTF-8
-// removed as Python's decode(errors="ignore") does. The server appends
-// CRLF to the reply unless it ends in one.
+// request, concurrently. The request is the text the client sent, up to
+// and including its CRLF; without a CRLF, all it sent before it shut
+// down its side, or before the request timeout passed (as yoton's
+// recv_all, which gives up after 1 s and returns what arrived). Invalid
+// UTF-8 is removed as Python's decode(errors="ignore") does. The server
+// appends CRLF to the reply unless it ends in one.
 type Handler func(request string) string
 
 // DefaultHandler is yoton's RequestServer.handle_request: it answers
 // "Requested: " + request. (Python's version also sleeps on "wait" and
-// stops the server on "stop", but it compares the request without its
-// CRLF, so over a socket neither ever matches; this one does what Python
-// does on the wire.)
+// stops the server on "stop", but it compares the whole request, which
+// from do_request always ends in CRLF, so neither ever matches a
+// do_request; a raw client's "wait" or "stop" without CRLF, ended by
+// shutting down its side or by the request timeout, does match in
+// Python. This one only answers, whatever the request.)
 func DefaultHandler(request string) string { return "Requested: " + request }
 
 // smallReply is the largest reply written from the loop goroutine: the
@@ -366,11 +369,15 @@ func (c *serverConn) OnClose(st *reactor.Stream, err error) {
 	}
 }
 
-// expire drops a client that did not finish its request in time.
+// expire answers a client that did not end its request in time with
+// what it sent so far, possibly nothing, as yoton's recv_all returns
+// what arrived once its second is up.
 func (c *serverConn) expire() {
 	c.timer = nil
 	if !c.taken {
-		c.drop(fmt.Sprintf("no request within %v", c.s.cfg.requestTimeout))
+		c.s.logf("yoton: request server %s: no CRLF from %s within %v; answering the %d bytes that arrived",
+			c.s.ln.Addr(), c.st.RemoteAddr(), c.s.cfg.requestTimeout, len(c.buf))
+		c.answer(string(c.buf), false)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -126,45 +127,82 @@ func TestLargeReplies(t *testing.T) {
 	}
 }
 
-// A client that sends nothing and never closes is dropped after the
-// request timeout, and does not keep other clients waiting meanwhile.
-func TestSilentClientDropped(t *testing.T) {
+// A client that does not end its request (no CRLF, its side still open)
+// is answered with what it sent by the request timeout, possibly
+// nothing, as Python yoton's server answers after one second; such
+// clients do not keep other clients waiting meanwhile.
+func TestSlowClientAnsweredWithWhatArrived(t *testing.T) {
 	r := newReactor(t)
-	log := newLogger()
-	_, addr := newServer(t, r, nil, clientserver.WithLogger(log)) // default timeout: 1 s
-	silent := dial(t, addr)
-	partial := dial(t, addr)
-	_, err := partial.Write([]byte("no end of line"))
-	require.NoError(t, err)
+	tests := []struct {
+		name    string
+		timeout time.Duration // 0: the default, yoton's second
+		async   bool
+	}{
+		{name: "default timeout"},
+		{name: "async", timeout: 50 * time.Millisecond, async: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			log := newLogger()
+			opts := []clientserver.Option{clientserver.WithLogger(log)}
+			timeout := clientserver.DefaultRequestTimeout
+			if tt.timeout > 0 {
+				timeout = tt.timeout
+				opts = append(opts, clientserver.WithRequestTimeout(timeout))
+			}
+			if tt.async {
+				opts = append(opts, clientserver.WithAsync())
+			}
+			requests := make(chan string, 8)
+			_, addr := newServer(t, r, func(req string) string {
+				requests <- req
+				return clientserver.DefaultHandler(req)
+			}, opts...)
 
-	dropped := make(chan string, 2)
-	for _, nc := range []*net.TCPConn{silent, partial} {
-		go func() {
-			_ = nc.SetReadDeadline(time.Now().Add(waitTimeout))
-			var buf [64]byte
-			n, err := nc.Read(buf[:])
-			dropped <- fmt.Sprintf("%q %v", buf[:n], err)
-		}()
+			start := time.Now()
+			silent := dial(t, addr)
+			partial := dial(t, addr)
+			_, err := partial.Write([]byte("no end of line"))
+			require.NoError(t, err)
+			type answer struct {
+				reply   string
+				elapsed time.Duration
+			}
+			answers := make([]chan answer, 2)
+			for i, nc := range []*net.TCPConn{silent, partial} {
+				answers[i] = make(chan answer, 1)
+				go func() {
+					_ = nc.SetReadDeadline(time.Now().Add(waitTimeout))
+					b, _ := io.ReadAll(nc)
+					answers[i] <- answer{string(b), time.Since(start)}
+				}()
+			}
+			wantRequests := []string{"", "no end of line"}
+			if !tt.async {
+				// Served while both wait.
+				for i := range 3 {
+					assert.Equal(t, "Requested: "+strconv.Itoa(i)+"\r\n", doRequest(t, addr, strconv.Itoa(i)))
+					wantRequests = append(wantRequests, strconv.Itoa(i)+"\r\n")
+				}
+			}
+			want := []string{"Requested: \r\n", "Requested: no end of line\r\n"}
+			for i, ch := range answers {
+				select {
+				case a := <-ch:
+					assert.Equal(t, want[i], a.reply)
+					assert.GreaterOrEqual(t, a.elapsed, timeout, "answered before the timeout")
+				case <-time.After(waitTimeout):
+					t.Fatal("waiting clients were not answered")
+				}
+			}
+			var got []string
+			for range wantRequests {
+				got = append(got, <-requests)
+			}
+			assert.ElementsMatch(t, wantRequests, got, "the handler got what arrived, without CRLF")
+			assert.Contains(t, <-log.lines, "no CRLF from")
+		})
 	}
-	// Served while both wait.
-	for i := range 3 {
-		assert.Equal(t, "Requested: "+strconv.Itoa(i)+"\r\n", doRequest(t, addr, strconv.Itoa(i)))
-	}
-	select {
-	case d := <-dropped:
-		t.Fatalf("a waiting client was dropped before the others were served: %s", d)
-	default:
-	}
-	for range 2 {
-		select {
-		case d := <-dropped:
-			assert.Equal(t, `"" EOF`, d, "dropped without a reply")
-		case <-time.After(waitTimeout):
-			t.Fatal("waiting clients were not dropped")
-		}
-	}
-	line := <-log.lines
-	assert.Contains(t, line, "no request within 1s")
 }
 
 func TestRequestEndedByEOF(t *testing.T) {

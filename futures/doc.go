@@ -5,8 +5,17 @@
 // A Future[T] is pending, then possibly running, and finally done in
 // exactly one of three ways: it succeeded (SetResult), failed
 // (SetException) or was cancelled (Cancel, or its auto-cancel timeout).
-// Completion happens once; later attempts are refused with
-// ErrInvalidState and change nothing.
+// As in yoton, only a pending future can be cancelled and only a running
+// one gets a result; SetException also fails a pending one (Go only: the
+// owner of a call that could not start says why). Completion happens
+// once; a later attempt changes nothing: Cancel answers true (yoton's
+// answer), SetResult and SetException return ErrInvalidState (yoton
+// ignores them silently).
+//
+//	               Cancel                SetResult        SetException
+//	pending        cancels it, true      ErrInvalidState  fails it
+//	running        false                 completes it     fails it
+//	done           true, no change       ErrInvalidState  ErrInvalidState
 //
 // # Goroutines
 //

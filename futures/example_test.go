@@ -34,6 +34,11 @@ func ExampleFuture_AddDoneCallback() {
 		v, err := f.Result(context.Background()) // done: no wait
 		fmt.Println("callback on the loop:", r.OnLoop(), v, err)
 	})
+	// Whoever runs the call marks it running, then completes it.
+	if _, err := f.SetRunningOrNotifyCancel(); err != nil {
+		fmt.Println(err)
+		return
+	}
 	go func() {
 		if err := f.SetResult("hello"); err != nil {
 			fmt.Println(err)
@@ -44,11 +49,12 @@ func ExampleFuture_AddDoneCallback() {
 	v, err := f.Result(ctx)
 	<-called
 	fmt.Println("result:", v, err)
-	fmt.Println("cancel after the result:", f.Cancel())
+	// As in yoton: true (the call is no longer running), nothing changes.
+	fmt.Println("cancel after the result:", f.Cancel(), f.Cancelled())
 	// Output:
 	// callback on the loop: true hello <nil>
 	// result: hello <nil>
-	// cancel after the result: false
+	// cancel after the result: true false
 }
 
 // Result's errors tell timed out, cancelled and failed apart.
@@ -93,4 +99,40 @@ func ExampleFuture_Result() {
 	// true true
 	// true
 	// true division by zero
+}
+
+// SetResult completes only a running future, as yoton's set_result.
+func ExampleFuture_SetResult() {
+	r, err := reactor.New()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer func() {
+		if err := r.Close(); err != nil {
+			fmt.Println(err)
+		}
+	}()
+	f, err := futures.New[int](r)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// As in yoton, only a running future takes a result.
+	err = f.SetResult(1)
+	fmt.Println("pending:", errors.Is(err, futures.ErrInvalidState), f.IsDone())
+	if _, err := f.SetRunningOrNotifyCancel(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("running:", f.SetResult(2), f.IsDone())
+	err = f.SetResult(3)
+	fmt.Println("done:", errors.Is(err, futures.ErrInvalidState))
+	v, err := f.Result(context.Background())
+	fmt.Println("result:", v, err)
+	// Output:
+	// pending: true false
+	// running: <nil> true
+	// done: true
+	// result: 2 <nil>
 }

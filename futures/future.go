@@ -23,8 +23,10 @@ var (
 	// ErrRemote is matched (errors.Is) by every *RemoteError.
 	ErrRemote = errors.New("yoton: remote error")
 	// ErrInvalidState is returned when a future cannot make the asked
-	// transition: completing a future that is already done, or
-	// SetRunningOrNotifyCancel on a future that is not pending.
+	// transition, which then changes nothing: SetResult on a future that
+	// is not running, SetException on one that is done, or
+	// SetRunningOrNotifyCancel on one that is running or done (not
+	// cancelled).
 	ErrInvalidState = errors.New("yoton: future is not in a state that allows this")
 	// ErrNilLoop is returned by New without a loop.
 	ErrNilLoop = errors.New("yoton: future needs a loop")
@@ -177,12 +179,18 @@ func (e *AutoCancelError) Is(target error) bool {
 	return target == ErrCancelled || target == ErrTimeout || target == context.DeadlineExceeded
 }
 
-// Cancel cancels a pending future and reports whether the future is now
-// cancelled: true for a pending future (which is cancelled by this call:
-// Done closes, the OnCancel function runs and the callbacks are queued)
-// or one already cancelled; false for a running one or one that already
-// has its result or failure (yoton answers true there, concurrent.futures
-// false, as here). Safe for concurrent use.
+// Cancel cancels a pending future and reports whether the call is not
+// running, as yoton's cancel() does: it returns false only for a running
+// future (a replier took the call, which can no longer be stopped), and
+// true otherwise. A pending future is cancelled by this call (Done
+// closes, the OnCancel function runs and the callbacks are queued); a
+// future that is already done, cancelled or not, is left as it is, with
+// its result or failure. So true does not mean "cancelled now": ask
+// Cancelled for that.
+//
+// concurrent.futures (PEP 3148) answers false for a future that already
+// has its result or failure; yoton answers true there, and so does this
+// method, since Python yoton is the reference. Safe for concurrent use.
 func (f *Future[T]) Cancel() bool {
 	return f.cancel(nil)
 }
@@ -192,12 +200,12 @@ func (f *Future[T]) Cancel() bool {
 func (f *Future[T]) cancel(err error) bool {
 	f.mu.Lock()
 	switch f.st {
-	case stateCancelled:
-		f.mu.Unlock()
-		return true
-	case stateFailed, stateSucceeded, stateRunning:
+	case stateRunning:
 		f.mu.Unlock()
 		return false
+	case stateCancelled, stateFailed, stateSucceeded:
+		f.mu.Unlock()
+		return true
 	}
 	f.st = stateCancelled
 	f.err = err
@@ -217,9 +225,10 @@ func (f *Future[T]) cancel(err error) bool {
 // SetRunningOrNotifyCancel marks a pending future running, for whoever
 // executes the call (yoton's set_running_or_notify_cancel). It returns
 // true when the future is now running, false (and nil) when it was
-// cancelled, and ErrInvalidState when it was running or done already.
-// A running future can no longer be cancelled, by Cancel or by its
-// auto-cancel timeout (which is dropped). Safe for concurrent use.
+// cancelled, and ErrInvalidState (changing nothing) when it was running
+// or done already, where yoton raises RuntimeError. A running future can
+// no longer be cancelled, by Cancel or by its auto-cancel timeout (which
+// is dropped). Safe for concurrent use.
 func (f *Future[T]) SetRunningOrNotifyCancel() (bool, error) {
 	f.mu.Lock()
 	switch f.st {
@@ -237,12 +246,18 @@ func (f *Future[T]) SetRunningOrNotifyCancel() (bool, error) {
 	return false, ErrInvalidState
 }
 
-// SetResult completes a pending or running future with v. It returns
-// ErrInvalidState (and changes nothing) when the future is already done.
-// Safe for concurrent use.
+// SetResult completes a running future with v (one that
+// SetRunningOrNotifyCancel put in the running state). On a future that
+// is not running it changes nothing, as yoton's set_result, which acts
+// only on a running future and silently ignores the call otherwise; it
+// then returns ErrInvalidState: a pending future (nobody ran the call, so
+// there is no result to have) or a done one (cancelled meanwhile, or
+// completed before). Python has no way to tell the caller; here a caller
+// that does not care ignores the error, one that does (a reply that lost
+// a race with a cancel) can count or log it. Safe for concurrent use.
 func (f *Future[T]) SetResult(v T) error {
 	f.mu.Lock()
-	if f.st.done() {
+	if f.st != stateRunning {
 		f.mu.Unlock()
 		return ErrInvalidState
 	}
@@ -253,11 +268,18 @@ func (f *Future[T]) SetResult(v T) error {
 	return nil
 }
 
-// SetException completes a pending or running future with the failure
+// SetException completes a running or pending future with the failure
 // err (nil is replaced by an error saying so). Result and Err return err
-// as given; a remote failure should be a *RemoteError. It returns
-// ErrInvalidState (and changes nothing) when the future is already done.
-// Safe for concurrent use.
+// as given; a remote failure should be a *RemoteError. On a done future
+// it changes nothing and returns ErrInvalidState (yoton's set_exception
+// silently ignores it; see SetResult for why Go reports it).
+//
+// Unlike yoton's set_exception, which acts only on a running future, it
+// also fails a pending one: that is how the owner of a call that could
+// not start reports why (a ReqChannel fails its outstanding calls with
+// its ErrClosed when it closes, and a call whose announcement could not
+// be sent with that error), where Python yoton can only cancel such a
+// call and the reason is lost. Safe for concurrent use.
 func (f *Future[T]) SetException(err error) error {
 	if err == nil {
 		err = errors.New("yoton: future failed with a nil error")

@@ -69,10 +69,9 @@ func TestFutureTransitions(t *testing.T) {
 			wantRunning: true,
 		},
 		{
-			name:     "result from pending",
-			steps:    func(f *futures.Future[int]) error { return f.SetResult(7) },
-			wantVal:  7,
-			wantDone: true,
+			// yoton's set_result acts only on a running future.
+			name:  "result on pending is refused",
+			steps: func(f *futures.Future[int]) error { return refused(f.SetResult(7)) },
 		},
 		{
 			name: "result from running",
@@ -86,8 +85,20 @@ func TestFutureTransitions(t *testing.T) {
 			wantDone: true,
 		},
 		{
-			name:     "exception",
+			// Go only: the owner of a call that never started says why.
+			name:     "exception from pending",
 			steps:    func(f *futures.Future[int]) error { return f.SetException(remote) },
+			wantErr:  remote,
+			wantDone: true,
+		},
+		{
+			name: "exception from running",
+			steps: func(f *futures.Future[int]) error {
+				if err := expectRunning(f, true); err != nil {
+					return err
+				}
+				return f.SetException(remote)
+			},
 			wantErr:  remote,
 			wantDone: true,
 		},
@@ -120,13 +131,17 @@ func TestFutureTransitions(t *testing.T) {
 			wantRunning: true,
 		},
 		{
-			name: "cancel after result is refused",
+			// As yoton: true (the call is not running), and the result stays.
+			name: "cancel after result answers true and changes nothing",
 			steps: func(f *futures.Future[int]) error {
+				if err := expectRunning(f, true); err != nil {
+					return err
+				}
 				if err := f.SetResult(1); err != nil {
 					return err
 				}
-				if f.Cancel() {
-					return errors.New("Cancel after SetResult returned true")
+				if !f.Cancel() {
+					return errors.New("Cancel after SetResult returned false")
 				}
 				return nil
 			},
@@ -134,8 +149,25 @@ func TestFutureTransitions(t *testing.T) {
 			wantDone: true,
 		},
 		{
+			name: "cancel after exception answers true and changes nothing",
+			steps: func(f *futures.Future[int]) error {
+				if err := f.SetException(remote); err != nil {
+					return err
+				}
+				if !f.Cancel() {
+					return errors.New("Cancel after SetException returned false")
+				}
+				return nil
+			},
+			wantErr:  remote,
+			wantDone: true,
+		},
+		{
 			name: "second completion is refused",
 			steps: func(f *futures.Future[int]) error {
+				if err := expectRunning(f, true); err != nil {
+					return err
+				}
 				if err := f.SetResult(2); err != nil {
 					return err
 				}
@@ -149,7 +181,7 @@ func TestFutureTransitions(t *testing.T) {
 			name: "result after cancel is refused",
 			steps: func(f *futures.Future[int]) error {
 				f.Cancel()
-				return refused(f.SetResult(3))
+				return errors.Join(refused(f.SetResult(3)), refused(f.SetException(remote)))
 			},
 			wantErr:       futures.ErrCancelled,
 			wantCancelled: true,
@@ -220,6 +252,17 @@ func expectRunning(f *futures.Future[int], want bool) error {
 	return nil
 }
 
+// running returns a future that SetRunningOrNotifyCancel put in the
+// running state, ready for SetResult.
+func running[T any](t testing.TB, r *reactor.Reactor) *futures.Future[T] {
+	t.Helper()
+	f := newFuture[T](t, r)
+	ok, err := f.SetRunningOrNotifyCancel()
+	require.NoError(t, err)
+	require.True(t, ok)
+	return f
+}
+
 func TestFutureCancelledNotifiesRunner(t *testing.T) {
 	r := newReactor(t)
 	f := newFuture[int](t, r)
@@ -243,7 +286,7 @@ func TestFutureRemoteError(t *testing.T) {
 
 func TestFutureResultWaitsForCaller(t *testing.T) {
 	r := newReactor(t)
-	f := newFuture[int](t, r)
+	f := running[int](t, r)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	_, err := f.Result(ctx)
@@ -281,7 +324,7 @@ func TestFutureResultOrCancel(t *testing.T) {
 	require.ErrorIs(t, err, futures.ErrTimeout)
 	require.True(t, g.Running(), "a running future cannot be cancelled")
 
-	h := newFuture[int](t, r)
+	h := running[int](t, r)
 	require.NoError(t, h.SetResult(5))
 	v, err := h.ResultOrCancel(ctx) // done wins over an ended ctx
 	require.NoError(t, err)
@@ -291,7 +334,7 @@ func TestFutureResultOrCancel(t *testing.T) {
 // TestFutureSelect composes Done with select.
 func TestFutureSelect(t *testing.T) {
 	r := newReactor(t)
-	a, b := newFuture[int](t, r), newFuture[int](t, r)
+	a, b := newFuture[int](t, r), running[int](t, r)
 	go func() { _ = b.SetResult(2) }()
 	select {
 	case <-a.Done():
@@ -306,7 +349,7 @@ func TestFutureSelect(t *testing.T) {
 // added; one added after completion still runs, later, on the loop.
 func TestFutureCallbacks(t *testing.T) {
 	r := newReactor(t)
-	f := newFuture[int](t, r)
+	f := running[int](t, r)
 	type call struct {
 		n      int
 		onLoop bool
@@ -360,7 +403,7 @@ func TestFutureCallbackPanic(t *testing.T) {
 
 func TestFutureWaitOnLoop(t *testing.T) {
 	r := newReactor(t)
-	f := newFuture[int](t, r)
+	f := running[int](t, r)
 	var err error
 	require.NoError(t, r.Do(testCtx(t), func() { _, err = f.Result(context.Background()) }))
 	require.ErrorIs(t, err, futures.ErrBlockingCall)
@@ -433,15 +476,15 @@ func TestFutureAutoCancelRemoved(t *testing.T) {
 	require.NoError(t, removed.SetAutoCancelTimeout(0))
 	finished := newFuture[int](t, r)
 	require.NoError(t, finished.SetAutoCancelTimeout(2*time.Millisecond))
-	require.NoError(t, finished.SetResult(1))
+	failure := errors.New("failed in time")
+	require.NoError(t, finished.SetException(failure))
 	later := newFuture[int](t, r)
 	require.NoError(t, later.SetAutoCancelTimeout(20*time.Millisecond))
 	<-later.Done()
 	require.True(t, later.Cancelled())
 	require.False(t, removed.IsDone(), "a removed timeout fired")
-	v, err := finished.Result(testCtx(t))
-	require.NoError(t, err)
-	require.Equal(t, 1, v)
+	require.False(t, finished.Cancelled())
+	require.ErrorIs(t, finished.Err(testCtx(t)), failure)
 }
 
 // TestFutureCompletesOnce races every way of completing a future.
@@ -452,20 +495,27 @@ func TestFutureCompletesOnce(t *testing.T) {
 		f := newFuture[int](t, r, futures.OnCancel(func() { hooks.Add(1) }))
 		var wins atomic.Int32
 		var wg sync.WaitGroup
-		for i := range 12 {
+		for i := range 16 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				switch i % 3 {
+				switch i % 4 {
 				case 0:
+					// A runner: once it has the call, it completes it.
+					if ok, _ := f.SetRunningOrNotifyCancel(); ok {
+						if f.SetResult(i) == nil {
+							wins.Add(1)
+						}
+					}
+				case 1:
 					if f.SetResult(i) == nil {
 						wins.Add(1)
 					}
-				case 1:
+				case 2:
 					if f.SetException(errors.New("x")) == nil {
 						wins.Add(1)
 					}
-				case 2:
+				case 3:
 					f.Cancel()
 				}
 			}()

@@ -10,18 +10,22 @@
 // wakes the loop for the earliest deadline. A running Timer is one entry
 // in that heap, so thousands of timers cost thousands of heap entries and
 // no goroutine. Signal handlers, timer handlers and CallLater functions
-// all run on the loop goroutine; Signal.Emit, Timer.Start, Timer.Stop and
-// CallLater may be called from any goroutine.
+// all run on the loop goroutine; Signal.Emit, Signal.Bind, Signal.BindKey,
+// Timer.Start, Timer.Stop, Timer.SetInterval, Timer.SetMode and CallLater
+// may be called from any goroutine.
 //
 // # From Python yoton
 //
 //	Signal()                  timers.NewSignal[T](loop)
-//	signal.bind(f)            id := s.Bind(f)
-//	signal.unbind(f)          s.Unbind(id)   (Go functions cannot be compared)
+//	signal.bind(f)            s.BindKey(key, f)  (a second bind with key: ErrAlreadyBound, ignored)
+//	                          id := s.Bind(f)    (binds every time: Go functions cannot be compared)
+//	signal.unbind(f)          s.UnbindKey(key), s.Unbind(id)
 //	signal.unbind()           s.UnbindAll()
 //	signal.emit(...)          s.Emit(v)      (one queued call per handler)
 //	signal.emit_now(...)      s.EmitNow(v)   (loop goroutine only)
 //	Timer(interval, oneshot)  timers.NewTimer(loop, interval, timers.OneShot)
+//	timer.interval = i        t.SetInterval(i), t.Interval()
+//	timer.oneshot = b         t.SetMode(timers.OneShot / timers.Repeating), t.Mode()
 //	timer.start(i, oneshot)   t.Start(), t.StartWith(i, timers.Repeating)
 //	timer.stop(), .running    t.Stop(), t.Running()
 //	call_later(f, timeout)    timers.CallLater(loop, delay, f)

@@ -2,6 +2,7 @@ package timers_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -146,4 +147,109 @@ func ExampleCallLater() {
 	// front of the queue
 	// queued
 	// after 20 ms
+}
+
+// BindKey binds a handler once per key: a second bind with an equal key
+// is ignored, as Python yoton ignores the second bind of a handler.
+func ExampleSignal_BindKey() {
+	r, err := reactor.New()
+	if err != nil {
+		fmt.Println("new reactor:", err)
+		return
+	}
+	defer func() {
+		if err := r.Close(); err != nil {
+			fmt.Println("close:", err)
+		}
+	}()
+
+	type logger struct{ prefix string }
+	type method struct {
+		recv *logger
+		name string
+	}
+	l := &logger{prefix: "log:"}
+	onClosed := func(reason string) { fmt.Println(l.prefix, reason) }
+
+	closed := timers.NewSignal[string](r)
+	first, err := closed.BindKey(method{l, "onClosed"}, onClosed)
+	if err != nil {
+		fmt.Println("bind:", err)
+		return
+	}
+	again, err := closed.BindKey(method{l, "onClosed"}, onClosed)
+	fmt.Println(errors.Is(err, timers.ErrAlreadyBound), again == first, closed.HandlerCount())
+	if err := closed.Emit("Closed from other end."); err != nil {
+		fmt.Println("emit:", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := r.Sync(ctx); err != nil {
+		fmt.Println("sync:", err)
+		return
+	}
+	fmt.Println(closed.UnbindKey(method{l, "onClosed"}), closed.HandlerCount())
+	// Output:
+	// true true 1
+	// log: Closed from other end.
+	// true 0
+}
+
+// SetMode and SetInterval change a timer without starting it, and a
+// running timer reads them when it runs out, as yoton's oneshot and
+// interval properties: a repeating timer made one-shot fires once more.
+func ExampleTimer_SetMode() {
+	r, err := reactor.New()
+	if err != nil {
+		fmt.Println("new reactor:", err)
+		return
+	}
+	defer func() {
+		if err := r.Close(); err != nil {
+			fmt.Println("close:", err)
+		}
+	}()
+
+	tm, err := timers.NewTimer(r, time.Hour, timers.OneShot)
+	if err != nil {
+		fmt.Println("new timer:", err)
+		return
+	}
+	if err := tm.SetInterval(10 * time.Millisecond); err != nil {
+		fmt.Println("set interval:", err)
+		return
+	}
+	if err := tm.SetMode(timers.Repeating); err != nil {
+		fmt.Println("set mode:", err)
+		return
+	}
+	fmt.Println(tm.Interval(), tm.Mode(), "running:", tm.Running())
+
+	fired := make(chan struct{}, 8)
+	tm.Bind(func(*timers.Timer) {
+		select {
+		case fired <- struct{}{}:
+		default: // the reader has some to read already
+		}
+	})
+	if err := tm.Start(); err != nil {
+		fmt.Println("start:", err)
+		return
+	}
+	<-fired
+	<-fired // repeating
+	if err := tm.SetMode(timers.OneShot); err != nil {
+		fmt.Println("set mode:", err)
+		return
+	}
+	// It may have run out once more meanwhile; it stops at the latest at
+	// its next timeout.
+	for tm.Running() {
+		<-fired
+	}
+	fmt.Println(tm.Mode(), "running:", tm.Running())
+	// Output:
+	// 10ms repeating running: false
+	// one-shot running: false
 }

@@ -2,6 +2,9 @@ package timers_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -135,4 +138,188 @@ func TestSignalEmitAfterLoopClosed(t *testing.T) {
 	// With no handler there is nothing to post.
 	empty := timers.NewSignal[int](r)
 	assert.NoError(t, empty.Emit(1))
+}
+
+// TestSignalBindKey: a second BindKey with an equal key is ignored, as
+// Python yoton ignores the second bind of a handler; Bind always binds.
+func TestSignalBindKey(t *testing.T) {
+	r := newLoop(t)
+	type methodKey struct {
+		recv *calls
+		name string
+	}
+	tests := []struct {
+		name string
+		bind func(s *timers.Signal[int], c *calls) error
+		want []string
+	}{
+		{
+			name: "same key twice binds once",
+			bind: func(s *timers.Signal[int], c *calls) error {
+				first, err := s.BindKey("a", c.handler("a"))
+				if err != nil {
+					return err
+				}
+				again, err := s.BindKey("a", c.handler("a again"))
+				if !errors.Is(err, timers.ErrAlreadyBound) {
+					return fmt.Errorf("second BindKey: %v, want ErrAlreadyBound", err)
+				}
+				if again != first {
+					return fmt.Errorf("second BindKey returned id %d, want the first's %d", again, first)
+				}
+				return nil
+			},
+			want: []string{"a:1"},
+		},
+		{
+			name: "different keys bind both",
+			bind: func(s *timers.Signal[int], c *calls) error {
+				h := c.handler("h")
+				_, err1 := s.BindKey(methodKey{c, "h"}, h)
+				_, err2 := s.BindKey(methodKey{&calls{}, "h"}, h) // another receiver
+				return errors.Join(err1, err2)
+			},
+			want: []string{"h:1", "h:1"},
+		},
+		{
+			name: "equal struct keys are one key",
+			bind: func(s *timers.Signal[int], c *calls) error {
+				_, err1 := s.BindKey(methodKey{c, "h"}, c.handler("h"))
+				_, err2 := s.BindKey(methodKey{c, "h"}, c.handler("h again"))
+				if !errors.Is(err2, timers.ErrAlreadyBound) {
+					return fmt.Errorf("second BindKey: %v, want ErrAlreadyBound", err2)
+				}
+				return err1
+			},
+			want: []string{"h:1"},
+		},
+		{
+			name: "the first stays where it was bound",
+			bind: func(s *timers.Signal[int], c *calls) error {
+				_, err1 := s.BindKey("a", c.handler("a"))
+				s.Bind(c.handler("b"))
+				_, err2 := s.BindKey("a", c.handler("a again"))
+				if !errors.Is(err2, timers.ErrAlreadyBound) {
+					return fmt.Errorf("second BindKey: %v, want ErrAlreadyBound", err2)
+				}
+				return err1
+			},
+			want: []string{"a:1", "b:1"},
+		},
+		{
+			name: "Bind binds the same function twice",
+			bind: func(s *timers.Signal[int], c *calls) error {
+				h := c.handler("h")
+				s.Bind(h)
+				s.Bind(h)
+				return nil
+			},
+			want: []string{"h:1", "h:1"},
+		},
+		{
+			name: "a key is free again after UnbindKey",
+			bind: func(s *timers.Signal[int], c *calls) error {
+				if _, err := s.BindKey("a", c.handler("a")); err != nil {
+					return err
+				}
+				if !s.UnbindKey("a") {
+					return errors.New("UnbindKey of a bound key returned false")
+				}
+				if s.UnbindKey("a") {
+					return errors.New("second UnbindKey returned true")
+				}
+				_, err := s.BindKey("a", c.handler("a2"))
+				return err
+			},
+			want: []string{"a2:1"},
+		},
+		{
+			name: "Unbind by id frees the key",
+			bind: func(s *timers.Signal[int], c *calls) error {
+				id, err := s.BindKey(1, c.handler("one"))
+				if err != nil {
+					return err
+				}
+				if !s.Unbind(id) {
+					return errors.New("Unbind of a keyed handler returned false")
+				}
+				_, err = s.BindKey(1, c.handler("uno"))
+				return err
+			},
+			want: []string{"uno:1"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := timers.NewSignal[int](r)
+			c := &calls{r: r}
+			require.NoError(t, tt.bind(s, c))
+			assert.Equal(t, len(tt.want), s.HandlerCount())
+			require.NoError(t, s.Emit(1))
+			settle(t, r)
+			assert.Equal(t, tt.want, c.got)
+		})
+	}
+}
+
+func TestSignalBindKeyRefusesBadHandlers(t *testing.T) {
+	r := newLoop(t)
+	type withAny struct{ v any }
+	tests := []struct {
+		name string
+		key  any
+		fn   func(int)
+	}{
+		{name: "nil key", key: nil, fn: func(int) {}},
+		{name: "slice key", key: []int{1}, fn: func(int) {}},
+		{name: "map key", key: map[string]int{}, fn: func(int) {}},
+		{name: "func key", key: func() {}, fn: func(int) {}},
+		{name: "struct holding a slice", key: withAny{[]int{1}}, fn: func(int) {}},
+		{name: "nil function", key: "k", fn: nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := timers.NewSignal[int](r)
+			id, err := s.BindKey(tt.key, tt.fn)
+			assert.ErrorIs(t, err, timers.ErrBadHandler)
+			assert.Zero(t, id)
+			assert.Zero(t, s.HandlerCount())
+			assert.False(t, s.UnbindKey(tt.key), "matches nothing, never panics")
+		})
+	}
+}
+
+// TestSignalBindKeyConcurrent: of goroutines binding one key at once,
+// exactly one binds it; the others get its id and ErrAlreadyBound.
+func TestSignalBindKeyConcurrent(t *testing.T) {
+	r := newLoop(t)
+	s := timers.NewSignal[int](r)
+	const n = 8
+	type result struct {
+		id  timers.HandlerID
+		err error
+	}
+	results := make(chan result, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			id, err := s.BindKey("shared", func(int) {})
+			results <- result{id, err}
+		})
+	}
+	wg.Wait()
+	close(results)
+	var bound []timers.HandlerID
+	ids := map[timers.HandlerID]bool{}
+	for res := range results {
+		ids[res.id] = true
+		if res.err == nil {
+			bound = append(bound, res.id)
+		} else {
+			assert.ErrorIs(t, res.err, timers.ErrAlreadyBound)
+		}
+	}
+	assert.Len(t, bound, 1, "exactly one bind")
+	assert.Len(t, ids, 1, "every caller got the one id")
+	assert.Equal(t, 1, s.HandlerCount())
 }

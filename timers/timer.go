@@ -7,8 +7,15 @@ import (
 	"time"
 )
 
-// ErrBadInterval is returned for a timer interval that is not positive.
-var ErrBadInterval = errors.New("yoton: timer interval must be positive")
+// Errors of timers, usable with errors.Is.
+var (
+	// ErrBadInterval is returned for a timer interval that is not
+	// positive (yoton raises ValueError).
+	ErrBadInterval = errors.New("yoton: timer interval must be positive")
+	// ErrBadMode is returned for a Mode that is neither OneShot nor
+	// Repeating.
+	ErrBadMode = errors.New("yoton: unknown timer mode")
+)
 
 // Mode says whether a Timer fires once or keeps firing.
 type Mode int
@@ -74,11 +81,22 @@ func NewTimer(loop Loop, interval time.Duration, mode Mode) (*Timer, error) {
 }
 
 func checkTimer(interval time.Duration, mode Mode) error {
+	if err := checkInterval(interval); err != nil {
+		return err
+	}
+	return checkMode(mode)
+}
+
+func checkInterval(interval time.Duration) error {
 	if interval <= 0 {
 		return fmt.Errorf("%w: %v", ErrBadInterval, interval)
 	}
+	return nil
+}
+
+func checkMode(mode Mode) error {
 	if mode != OneShot && mode != Repeating {
-		return fmt.Errorf("yoton: unknown timer mode %d", int(mode))
+		return fmt.Errorf("%w %d", ErrBadMode, int(mode))
 	}
 	return nil
 }
@@ -98,6 +116,40 @@ func (t *Timer) Mode() Mode {
 	return t.mode
 }
 
+// SetInterval sets the interval without starting or stopping the timer
+// (yoton's interval property). As in yoton, a running timer keeps the
+// deadline it has: the new interval counts from the next time the timer
+// is started and, for a repeating timer, from the timeout now due (its
+// next timeout is due interval after that one). interval must be
+// positive: otherwise it returns ErrBadInterval and changes nothing, as
+// yoton raises ValueError. Safe for concurrent use.
+func (t *Timer) SetInterval(interval time.Duration) error {
+	if err := checkInterval(interval); err != nil {
+		return err
+	}
+	t.mu.Lock()
+	t.interval = interval
+	t.mu.Unlock()
+	return nil
+}
+
+// SetMode sets whether the timer is one-shot or repeating without
+// starting or stopping it (yoton's oneshot property). As in yoton, the
+// mode is read when the timer runs out: a running repeating timer made
+// OneShot fires once more, at the deadline it has, and then stops; a
+// running one-shot timer made Repeating keeps firing after its timeout.
+// An unknown mode gives ErrBadMode and changes nothing. Safe for
+// concurrent use.
+func (t *Timer) SetMode(mode Mode) error {
+	if err := checkMode(mode); err != nil {
+		return err
+	}
+	t.mu.Lock()
+	t.mode = mode
+	t.mu.Unlock()
+	return nil
+}
+
 // Running reports whether the timer is started and has not run out (a
 // one-shot timer stops when it runs out). Safe for concurrent use.
 func (t *Timer) Running() bool {
@@ -114,7 +166,8 @@ func (t *Timer) Start() error {
 }
 
 // StartWith sets a new interval and mode, then starts the timer as Start
-// does (yoton's start(interval, oneshot)). Safe for concurrent use.
+// does (yoton's start(interval, oneshot)); SetInterval and SetMode set
+// them without starting. Safe for concurrent use.
 func (t *Timer) StartWith(interval time.Duration, mode Mode) error {
 	if err := checkTimer(interval, mode); err != nil {
 		return err

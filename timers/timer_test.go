@@ -2,7 +2,9 @@ package timers_test
 
 import (
 	"context"
+	"errors"
 	"runtime"
+	"strconv"
 	"testing"
 	"time"
 
@@ -314,4 +316,201 @@ func TestTimerHandlerPanicIsContained(t *testing.T) {
 	})
 	waitFor(t, later(t, r, 30*time.Millisecond), "a later call")
 	doOnLoop(t, r, func() { assert.Equal(t, []string{"a2", "b"}, got) })
+}
+
+func TestTimerSettersValidate(t *testing.T) {
+	r := newLoop(t)
+	tm, err := timers.NewTimer(r, time.Second, timers.OneShot)
+	require.NoError(t, err)
+	tests := []struct {
+		name    string
+		set     func() error
+		wantErr error
+	}{
+		{name: "zero interval", set: func() error { return tm.SetInterval(0) }, wantErr: timers.ErrBadInterval},
+		{name: "negative interval", set: func() error { return tm.SetInterval(-time.Second) }, wantErr: timers.ErrBadInterval},
+		{name: "unknown mode", set: func() error { return tm.SetMode(timers.Mode(7)) }, wantErr: timers.ErrBadMode},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.ErrorIs(t, tt.set(), tt.wantErr)
+			assert.Equal(t, time.Second, tm.Interval(), "unchanged")
+			assert.Equal(t, timers.OneShot, tm.Mode(), "unchanged")
+			assert.False(t, tm.Running())
+		})
+	}
+	_, err = timers.NewTimer(r, time.Second, timers.Mode(-1))
+	assert.ErrorIs(t, err, timers.ErrBadMode)
+}
+
+// timerSemantics is what setting a timer's interval and mode does, in
+// the scenarios of peer.py's timer_semantics (Python yoton's Timer
+// interval and oneshot properties); the fields are named as there.
+type timerSemantics struct {
+	OneshotWhileRunning struct {
+		Fires   int  `json:"fires"`
+		Running bool `json:"running"`
+	} `json:"oneshot_while_running"`
+	RepeatingWhileRunning struct {
+		Repeats bool `json:"repeats"`
+		Running bool `json:"running"`
+	} `json:"repeating_while_running"`
+	IntervalWhileRunning struct {
+		FirstAtOldDeadline bool    `json:"first_at_old_deadline"`
+		ThenNewInterval    bool    `json:"then_new_interval"`
+		Interval           float64 `json:"interval"`
+	} `json:"interval_while_running"`
+	SetWhileStopped struct {
+		RunningAfterSet   bool    `json:"running_after_set"`
+		RepeatsAfterStart bool    `json:"repeats_after_start"`
+		Interval          float64 `json:"interval"`
+	} `json:"set_while_stopped"`
+	BadInterval map[string]string `json:"bad_interval"`
+}
+
+// wantTimerSemantics is what Python yoton answers (checked by
+// TestInteropTimerSetters).
+func wantTimerSemantics() timerSemantics {
+	var w timerSemantics
+	w.OneshotWhileRunning.Fires = 1
+	w.RepeatingWhileRunning.Repeats = true
+	w.RepeatingWhileRunning.Running = true
+	w.IntervalWhileRunning.FirstAtOldDeadline = true
+	w.IntervalWhileRunning.ThenNewInterval = true
+	w.IntervalWhileRunning.Interval = 0.01
+	w.SetWhileStopped.RepeatsAfterStart = true
+	w.SetWhileStopped.Interval = 0.01
+	w.BadInterval = map[string]string{"0": "ValueError", "-1": "ValueError"}
+	return w
+}
+
+// goTimerSemantics runs the scenarios on Go timers. Where a scenario
+// checks that something did not happen by a time, it waits for a marker
+// in the loop's deadline heap, which runs after every entry due before
+// it: no sleep.
+func goTimerSemantics(t *testing.T, r *reactor.Reactor) timerSemantics {
+	t.Helper()
+	var got timerSemantics
+	newTimer := func(d time.Duration, m timers.Mode) *timers.Timer {
+		t.Helper()
+		tm, err := timers.NewTimer(r, d, m)
+		require.NoError(t, err)
+		t.Cleanup(tm.Stop)
+		return tm
+	}
+
+	// A running repeating timer made one-shot fires once more, then
+	// stops: by a marker 100 ms after that timeout (5 intervals), no
+	// other timeout came.
+	{
+		tm := newTimer(20*time.Millisecond, timers.Repeating)
+		marker := make(chan struct{})
+		fires := 0 // loop goroutine
+		tm.Bind(func(*timers.Timer) {
+			fires++
+			if fires == 1 {
+				assert.NoError(t, timers.CallLater(r, 100*time.Millisecond, func() { close(marker) }))
+			}
+		})
+		doOnLoop(t, r, func() {
+			assert.NoError(t, tm.Start())
+			assert.NoError(t, tm.SetMode(timers.OneShot))
+		})
+		waitFor(t, marker, "the marker after the timeout")
+		doOnLoop(t, r, func() { got.OneshotWhileRunning.Fires = fires })
+		got.OneshotWhileRunning.Running = tm.Running()
+	}
+
+	// A running one-shot timer made repeating keeps firing.
+	{
+		tm := newTimer(20*time.Millisecond, timers.OneShot)
+		three := make(chan struct{})
+		fires := 0
+		tm.Bind(func(*timers.Timer) {
+			fires++
+			if fires == 3 {
+				close(three)
+			}
+		})
+		doOnLoop(t, r, func() {
+			assert.NoError(t, tm.Start())
+			assert.NoError(t, tm.SetMode(timers.Repeating))
+		})
+		waitFor(t, three, "three timeouts")
+		got.RepeatingWhileRunning.Repeats = true
+		got.RepeatingWhileRunning.Running = tm.Running()
+		tm.Stop()
+	}
+
+	// A running timer given a new interval keeps its deadline (500 ms);
+	// its next timeout comes at the new interval (10 ms): before a marker
+	// set 250 ms after the first timeout.
+	{
+		tm := newTimer(500*time.Millisecond, timers.Repeating)
+		marker := make(chan struct{})
+		var started time.Time
+		var first time.Duration
+		fires, firesAtMarker := 0, 0
+		tm.Bind(func(*timers.Timer) {
+			fires++
+			if fires == 1 {
+				first = time.Since(started)
+				assert.NoError(t, timers.CallLater(r, 250*time.Millisecond, func() {
+					firesAtMarker = fires
+					close(marker)
+				}))
+			}
+		})
+		doOnLoop(t, r, func() {
+			started = time.Now()
+			assert.NoError(t, tm.Start())
+			assert.NoError(t, tm.SetInterval(10*time.Millisecond))
+		})
+		waitFor(t, marker, "the marker after the first timeout")
+		doOnLoop(t, r, func() {
+			got.IntervalWhileRunning.FirstAtOldDeadline = first >= 400*time.Millisecond
+			got.IntervalWhileRunning.ThenNewInterval = firesAtMarker >= 2
+		})
+		got.IntervalWhileRunning.Interval = tm.Interval().Seconds()
+		tm.Stop()
+	}
+
+	// Set while stopped: nothing starts; Start uses the new values.
+	{
+		tm := newTimer(time.Second, timers.OneShot)
+		require.NoError(t, tm.SetInterval(10*time.Millisecond))
+		require.NoError(t, tm.SetMode(timers.Repeating))
+		got.SetWhileStopped.RunningAfterSet = tm.Running()
+		three := make(chan struct{})
+		fires := 0
+		tm.Bind(func(*timers.Timer) {
+			fires++
+			if fires == 3 {
+				close(three)
+			}
+		})
+		require.NoError(t, tm.Start())
+		waitFor(t, three, "three timeouts")
+		got.SetWhileStopped.RepeatsAfterStart = true
+		got.SetWhileStopped.Interval = tm.Interval().Seconds()
+		tm.Stop()
+	}
+
+	got.BadInterval = map[string]string{}
+	for _, s := range []int{0, -1} {
+		tm := newTimer(time.Second, timers.OneShot)
+		got.BadInterval[strconv.Itoa(s)] = "accepted"
+		if errors.Is(tm.SetInterval(time.Duration(s)*time.Second), timers.ErrBadInterval) {
+			got.BadInterval[strconv.Itoa(s)] = "ValueError"
+		}
+	}
+	return got
+}
+
+// TestTimerSetters: SetInterval and SetMode behave as Python yoton's
+// interval and oneshot properties (TestInteropTimerSetters runs the same
+// scenarios against Python).
+func TestTimerSetters(t *testing.T) {
+	r := newLoop(t)
+	assert.Equal(t, wantTimerSemantics(), goTimerSemantics(t, r))
 }

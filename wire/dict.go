@@ -54,6 +54,45 @@ type tupleKey string
 // NewDict returns an empty Dict.
 func NewDict() *Dict { return &Dict{} }
 
+// DictOf returns a new Dict of the given key, value pairs, in order,
+// for building a dict in one expression: DictOf("a", 1, "b", 2) is
+// Python's {'a': 1, 'b': 2}. As in a Python dict literal, a key that
+// comes again (or an equal one: 1, 1.0 and true are one key) replaces the
+// value and keeps its first position and form. It returns an error, and
+// no Dict, for an odd number of arguments (ErrOddPairs) and for a key Set
+// refuses (ErrUnhashable, ErrUnsupportedType, ErrIntOverflow), naming the
+// pair at fault. Values are not checked, as with Set: EncodeObject
+// reports values it can not encode. Use it for keys that come from
+// elsewhere; MustDictOf is for literals written in the program. Safe for
+// concurrent use.
+func DictOf(pairs ...any) (*Dict, error) {
+	if len(pairs)%2 != 0 {
+		return nil, fmt.Errorf("%w: %d arguments", ErrOddPairs, len(pairs))
+	}
+	d := &Dict{entries: make([]dictEntry, 0, len(pairs)/2)}
+	for i := 0; i < len(pairs); i += 2 {
+		if err := d.Set(pairs[i], pairs[i+1]); err != nil {
+			return nil, fmt.Errorf("pair %d: %w", i/2, err)
+		}
+	}
+	return d, nil
+}
+
+// MustDictOf is DictOf for dict literals written in the program, whose
+// keys are known to be good: it panics where DictOf returns an error,
+// with that error as the panic value (so it still matches ErrOddPairs,
+// ErrUnhashable and the others with errors.Is after a recover). Like
+// regexp.MustCompile, a panic here is a bug at the call site, found the
+// first time the line runs; never give it keys that come from input or a
+// peer. Safe for concurrent use.
+func MustDictOf(pairs ...any) *Dict {
+	d, err := DictOf(pairs...)
+	if err != nil {
+		panic(fmt.Errorf("wire.MustDictOf: %w", err))
+	}
+	return d
+}
+
 // Len returns the number of keys in d.
 func (d *Dict) Len() int {
 	if d == nil {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/goyoton/yoton/wire"
@@ -203,5 +204,60 @@ func TestDictZeroAndNil(t *testing.T) {
 	}
 	if d.String() != "{}" {
 		t.Fatalf("nil Dict String = %s", d.String())
+	}
+}
+
+func TestDictOf(t *testing.T) {
+	d, err := wire.DictOf("b", 1, "a", 2, "b", 3, true, "one", 1.0, "uno", wire.Tuple{1, "x"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := wire.Repr(d), "{'b': 3, 'a': 2, True: 'uno', (1, 'x'): None}"; got != want {
+		t.Fatalf("DictOf = %s, want %s", got, want)
+	}
+	empty, err := wire.DictOf()
+	if err != nil || empty == nil || empty.Len() != 0 {
+		t.Fatalf("DictOf() = %v, %v; want an empty dict", empty, err)
+	}
+	if err := empty.Set("k", 1); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDictOfErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		pairs []any
+		err   error
+		pair  string
+	}{
+		{name: "odd", pairs: []any{"a", 1, "b"}, err: wire.ErrOddPairs},
+		{name: "one argument", pairs: []any{"a"}, err: wire.ErrOddPairs},
+		{name: "list key", pairs: []any{"a", 1, []any{1}, 2}, err: wire.ErrUnhashable, pair: "pair 1"},
+		{name: "bytes key", pairs: []any{[]byte("k"), 1}, err: wire.ErrUnsupportedType, pair: "pair 0"},
+		{name: "uint overflow", pairs: []any{"a", 1, "b", 2, uint64(math.MaxUint64), 3}, err: wire.ErrIntOverflow, pair: "pair 2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := wire.DictOf(tt.pairs...)
+			if !errors.Is(err, tt.err) {
+				t.Fatalf("DictOf error = %v, want %v", err, tt.err)
+			}
+			if d != nil {
+				t.Fatalf("DictOf returned %v with its error", d)
+			}
+			if !strings.Contains(err.Error(), tt.pair) {
+				t.Fatalf("error %q does not name %q", err, tt.pair)
+			}
+			panicked := func() (v any) {
+				defer func() { v = recover() }()
+				wire.MustDictOf(tt.pairs...)
+				return nil
+			}()
+			perr, ok := panicked.(error)
+			if !ok || !errors.Is(perr, tt.err) {
+				t.Fatalf("MustDictOf panicked with %v, want an error matching %v", panicked, tt.err)
+			}
+		})
 	}
 }

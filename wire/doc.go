@@ -12,6 +12,9 @@
 // "YOTON   " read as a little-endian uint64, see Control) and six more
 // little-endian uint64 fields, described by Header. AppendHeader and
 // PutHeader write it, DecodeHeader reads it; none of them allocates.
+// A package with no payload is a connection-level signal, never
+// delivered: HeartbeatHeader and CloseHeader are yoton's two, and
+// Header.IsSignal, IsHeartbeat and IsClose read them as yoton does.
 //
 // # Handshake
 //
@@ -25,15 +28,14 @@
 // Object channels carry a tagged recursive encoding of None, bool, int,
 // float, str, list, tuple and dict (EncodeObject, AppendObject,
 // DecodeObject). On the Go side these are nil, bool, int64, float64,
-// string, []any, Tuple and *Dict. Repr prints a decoded value exactly as
-// Python's repr() would, which is handy in logs and for comparing with a
-// Python peer.
+// string, []any, Tuple and *Dict; DictOf and MustDictOf build a *Dict in
+// one expression, as a Python dict literal does. Repr prints a decoded
+// value exactly as Python's repr() would, which is handy in logs and for
+// comparing with a Python peer.
 //
 // A short example:
 //
-//	d := wire.NewDict()
-//	_ = d.Set("method", "echo")
-//	_ = d.Set("args", wire.Tuple{int64(1), 2.5})
+//	d := wire.MustDictOf("method", "echo", "args", wire.Tuple{int64(1), 2.5})
 //	b, err := wire.EncodeObject(d)
 //	if err != nil {
 //		return err

@@ -1,6 +1,7 @@
 package wire_test
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/goyoton/yoton/wire"
@@ -81,4 +82,44 @@ func ExampleDecodeHeader() {
 	fmt.Printf("%q %+v\n", b[:8], h)
 	// Output:
 	// "YOTON   " {Slot:1 SourceID:0 SourceSeq:1 DestID:0 DestSeq:0 Length:0}
+}
+
+// DictOf builds a dict in one expression, as a Python dict literal does;
+// MustDictOf panics instead of returning an error, for literals in code.
+func ExampleDictOf() {
+	kwargs, err := wire.DictOf("sleep", 0.5, "tag", "x", "sleep", 1.5)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(kwargs)
+
+	request := wire.Tuple{"echo", wire.Tuple{"hi"}, wire.MustDictOf("sleep", 0.5)}
+	fmt.Println(wire.Repr(request))
+
+	_, err = wire.DictOf("a", 1, "b")
+	fmt.Println(errors.Is(err, wire.ErrOddPairs))
+	_, err = wire.DictOf("a", 1, []any{2}, 3)
+	fmt.Println(err)
+	// Output:
+	// {'sleep': 1.5, 'tag': 'x'}
+	// ('echo', ('hi',), {'sleep': 0.5})
+	// true
+	// pair 1: yoton: unhashable dict key: list
+}
+
+// The two connection-level signals: header-only packages that are never
+// delivered.
+func ExampleHeartbeatHeader() {
+	hb := wire.AppendHeader(nil, wire.HeartbeatHeader())
+	fmt.Printf("%x\n", hb[8:32])
+	h, err := wire.DecodeHeader(wire.AppendHeader(nil, wire.CloseHeader()))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(h.IsSignal(), h.IsHeartbeat(), h.IsClose())
+	// Output:
+	// 010000000000000000000000000000000000000000000000
+	// true false true
 }

@@ -40,6 +40,44 @@ type Header struct {
 	Length uint64
 }
 
+// connectionSlot is the slot of connection-level signals, 1 (Python
+// yoton's SLOT_DUMMY; slots.ConnectionSlot).
+const connectionSlot = 1
+
+// The SourceSeq of a connection-level signal says which signal it is.
+const (
+	seqHeartbeat = 0
+	seqClose     = 1
+)
+
+// HeartbeatHeader returns the header of a heartbeat, exactly as Python
+// yoton sends one (yoton.core.PACKAGE_HEARTBEAT): slot 1, every other
+// field 0, no payload. A connection sends it when it has sent nothing
+// for a while (0.25 s in yoton), so that the other end sees it alive.
+// Write it with PutHeader or AppendHeader. Safe for concurrent use.
+func HeartbeatHeader() Header { return Header{Slot: connectionSlot, SourceSeq: seqHeartbeat} }
+
+// CloseHeader returns the header of the close signal, exactly as Python
+// yoton sends one (yoton.core.PACKAGE_CLOSE): slot 1, SourceSeq 1, every
+// other field 0, no payload. A connection sends it as its last package
+// when it closes; the other end then closes too, with the reason "Closed
+// from other end.". Safe for concurrent use.
+func CloseHeader() Header { return Header{Slot: connectionSlot, SourceSeq: seqClose} }
+
+// IsSignal reports whether h is a connection-level signal rather than a
+// package to deliver: one with no payload (Length 0). Python yoton reads
+// such a package's SourceSeq (see IsHeartbeat, IsClose), ignores every
+// other field, slot included, and ignores signals it does not know.
+func (h Header) IsSignal() bool { return h.Length == 0 }
+
+// IsHeartbeat reports whether h is a heartbeat as Python yoton reads one:
+// no payload and SourceSeq 0, whatever its other fields.
+func (h Header) IsHeartbeat() bool { return h.IsSignal() && h.SourceSeq == seqHeartbeat }
+
+// IsClose reports whether h is the close signal as Python yoton reads
+// one: no payload and SourceSeq 1, whatever its other fields.
+func (h Header) IsClose() bool { return h.IsSignal() && h.SourceSeq == seqClose }
+
 // AppendHeader appends the HeaderSize bytes of h, control word first, to
 // dst and returns the extended slice. It does not allocate when dst has
 // room for HeaderSize more bytes.

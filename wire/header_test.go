@@ -133,3 +133,78 @@ func BenchmarkHeader(b *testing.B) {
 		}
 	})
 }
+
+// Produced by the real Python yoton (TestInteropSignalHeaders checks them
+// again against the installed one):
+//
+//	from yoton.core import PACKAGE_HEARTBEAT, PACKAGE_CLOSE
+//	PACKAGE_HEARTBEAT.parts()[0].hex(), PACKAGE_CLOSE.parts()[0].hex()
+const (
+	pyHeartbeatHex = "594f544f4e202020010000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+	pyCloseHex     = "594f544f4e202020010000000000000000000000000000000100000000000000000000000000000000000000000000000000000000000000"
+)
+
+func TestSignalHeadersMatchPython(t *testing.T) {
+	tests := []struct {
+		name string
+		h    wire.Header
+		hex  string
+	}{
+		{name: "heartbeat", h: wire.HeartbeatHeader(), hex: pyHeartbeatHex},
+		{name: "close", h: wire.CloseHeader(), hex: pyCloseHex},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := hex.EncodeToString(wire.AppendHeader(nil, tt.h)); got != tt.hex {
+				t.Fatalf("AppendHeader = %s, want %s", got, tt.hex)
+			}
+			var b [wire.HeaderSize]byte
+			wire.PutHeader(b[:], tt.h)
+			if got := hex.EncodeToString(b[:]); got != tt.hex {
+				t.Fatalf("PutHeader = %s, want %s", got, tt.hex)
+			}
+		})
+	}
+}
+
+// TestSignalHeaderPredicates: a signal is read as Python yoton's
+// _getPackage reads it: by Length and SourceSeq only.
+func TestSignalHeaderPredicates(t *testing.T) {
+	tests := []struct {
+		name                           string
+		h                              wire.Header
+		signal, heartbeat, closeSignal bool
+	}{
+		{name: "heartbeat", h: wire.HeartbeatHeader(), signal: true, heartbeat: true},
+		{name: "close", h: wire.CloseHeader(), signal: true, closeSignal: true},
+		{name: "heartbeat on another slot", h: wire.Header{Slot: 12345, SourceID: 7}, signal: true, heartbeat: true},
+		{name: "close with other fields set", h: wire.Header{Slot: 9, SourceID: 1, SourceSeq: 1, DestID: 2, DestSeq: 3}, signal: true, closeSignal: true},
+		{name: "unknown signal", h: wire.Header{Slot: 1, SourceSeq: 2}, signal: true},
+		{name: "package with a payload", h: wire.Header{Slot: 1, Length: 1}},
+		{name: "payload and SourceSeq 1", h: wire.Header{Slot: 1, SourceSeq: 1, Length: 5}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.h.IsSignal(); got != tt.signal {
+				t.Errorf("IsSignal = %v, want %v", got, tt.signal)
+			}
+			if got := tt.h.IsHeartbeat(); got != tt.heartbeat {
+				t.Errorf("IsHeartbeat = %v, want %v", got, tt.heartbeat)
+			}
+			if got := tt.h.IsClose(); got != tt.closeSignal {
+				t.Errorf("IsClose = %v, want %v", got, tt.closeSignal)
+			}
+		})
+	}
+}
+
+func TestSignalHeadersZeroAllocs(t *testing.T) {
+	var b [wire.HeaderSize]byte
+	allocs := testing.AllocsPerRun(100, func() {
+		wire.PutHeader(b[:], wire.HeartbeatHeader())
+		wire.PutHeader(b[:], wire.CloseHeader())
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations", allocs)
+	}
+}

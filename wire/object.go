@@ -38,6 +38,8 @@ var (
 	// ErrUnhashable: a list or dict (or a tuple holding one) used as a dict
 	// key, which Python refuses as well.
 	ErrUnhashable = errors.New("yoton: unhashable dict key")
+	// ErrOddPairs: DictOf was given a key without its value.
+	ErrOddPairs = errors.New("yoton: dict literal needs key, value pairs")
 )
 
 // Type tags of the object encoding.

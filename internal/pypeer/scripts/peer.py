@@ -581,6 +581,335 @@ class Peer(object):
             sys.stderr.write(traceback.format_exc())
             return {"error": "%s: %s" % (type(e).__name__, e)}
 
+    # ---- issue 11: what Python yoton does, for side-by-side tests
+    # (futures, timers, wire, clientserver packages)
+
+    def op_future_semantics(self, cmd):
+        """yoton's Future, each operation in each state.
+
+        → cases: one {"state", "op", "returned", "after", "result"} per
+        (state, op); "returned" is repr() of the return value or
+        "raise <Type>", "after" the state afterwards, "result" str() of
+        the result or exception of a done future (else null).
+        """
+        from yoton.channels.channels_reqrep import Future
+
+        class _Req(object):
+            def _send(self, *args):
+                pass  # cancel() of a pending future sends "req-"
+
+        names = {0: "pending", 1: "running", 2: "cancelled", 3: "failed", 4: "succeeded"}
+
+        def make(state):
+            f = Future(_Req(), None, 1)
+            if state == "running":
+                f.set_running_or_notify_cancel()
+            elif state == "cancelled":
+                f.cancel()
+            elif state == "failed":
+                f.set_running_or_notify_cancel()
+                f.set_exception("boom")
+            elif state == "succeeded":
+                f.set_running_or_notify_cancel()
+                f.set_result(7)
+            if names[f._status] != state:
+                raise CommandError("could not make a %s future" % state)
+            return f
+
+        ops = [
+            ("cancel", lambda f: f.cancel()),
+            ("set_result", lambda f: f.set_result(8)),
+            ("set_exception", lambda f: f.set_exception("bang")),
+            ("set_running_or_notify_cancel", lambda f: f.set_running_or_notify_cancel()),
+        ]
+        cases = []
+        for state in ["pending", "running", "cancelled", "failed", "succeeded"]:
+            for op, fn in ops:
+                f = make(state)
+                try:
+                    returned = repr(fn(f))
+                except Exception as e:
+                    returned = "raise " + type(e).__name__
+                result = str(f._result) if f._status in (3, 4) else None
+                cases.append({"state": state, "op": op, "returned": returned,
+                              "after": names[f._status], "result": result})
+        return {"cases": cases}
+
+    def op_signal_semantics(self, cmd):
+        """How many times yoton's Signal.emit_now calls a handler bound in
+        various ways → counts (by case name)."""
+        calls = []
+
+        def plain(*args):
+            calls.append("plain")
+
+        class Holder(object):
+            def method(self, *args):
+                calls.append("method")
+
+        def make_closure(tag):
+            def closure(*args):
+                calls.append(tag)
+            return closure
+
+        def count(bind):
+            del calls[:]
+            s = yoton.Signal()
+            bind(s)
+            s.emit_now()
+            return len(calls)
+
+        h, other = Holder(), Holder()  # both kept alive: yoton holds methods weakly
+        same = make_closure("same")
+
+        def unbind_after_double(s):
+            s.bind(plain)
+            s.bind(plain)
+            s.unbind(plain)
+
+        return {"counts": {
+            "function_twice": count(lambda s: (s.bind(plain), s.bind(plain))),
+            "method_twice": count(lambda s: (s.bind(h.method), s.bind(h.method))),
+            "methods_of_two_objects": count(lambda s: (s.bind(other.method), s.bind(h.method))),
+            "closures_same_literal": count(lambda s: (s.bind(make_closure("a")), s.bind(make_closure("b")))),
+            "same_closure_twice": count(lambda s: (s.bind(same), s.bind(same))),
+            "unbind_after_double_bind": count(unbind_after_double),
+        }}
+
+    def op_timer_semantics(self, cmd):
+        """yoton's Timer interval and oneshot properties, set while the
+        timer runs and while it is stopped → results (by scenario)."""
+        out = {}
+        fires = []
+
+        def on_fire(*args):
+            fires.append(time.monotonic())
+
+        # A running repeating timer made one-shot: it fires once more
+        # (at its current deadline), then stops.
+        t = yoton.Timer(0.02, oneshot=False)
+        t.bind(on_fire)
+        t.start()
+        t.oneshot = True
+        self.wait_until(lambda: len(fires) >= 1, 5)
+        self.wait_until(lambda: len(fires) >= 2, 0.3)
+        out["oneshot_while_running"] = {"fires": len(fires), "running": t.running}
+        t.stop()
+
+        # A running one-shot timer made repeating: it keeps firing.
+        del fires[:]
+        t = yoton.Timer(0.02, oneshot=True)
+        t.bind(on_fire)
+        t.start()
+        t.oneshot = False
+        repeated = self.wait_until(lambda: len(fires) >= 3, 5)
+        out["repeating_while_running"] = {"repeats": repeated, "running": t.running}
+        t.stop()
+
+        # A running timer given a new interval: the current deadline
+        # stays, the new interval counts from the next restart.
+        del fires[:]
+        t = yoton.Timer(0.5, oneshot=False)
+        t.bind(on_fire)
+        started = time.monotonic()
+        t.start()
+        t.interval = 0.01
+        self.wait_until(lambda: len(fires) >= 1, 5)
+        first = fires[0] - started if fires else None
+        again = self.wait_until(lambda: len(fires) >= 2, 0.25)
+        out["interval_while_running"] = {
+            "first_at_old_deadline": first is not None and first >= 0.4,
+            "then_new_interval": again,
+            "interval": t.interval,
+        }
+        t.stop()
+
+        # Set while stopped: nothing starts; start() uses the new values.
+        del fires[:]
+        t = yoton.Timer(1.0, oneshot=True)
+        t.bind(on_fire)
+        t.interval = 0.01
+        t.oneshot = False
+        running_after_set = t.running
+        t.start()
+        repeated = self.wait_until(lambda: len(fires) >= 3, 5)
+        out["set_while_stopped"] = {
+            "running_after_set": running_after_set,
+            "repeats_after_start": repeated,
+            "interval": t.interval,
+        }
+        t.stop()
+
+        bad = {}
+        for v in (0, -1):
+            try:
+                yoton.Timer(1.0).interval = v
+                bad[str(v)] = "accepted"
+            except ValueError:
+                bad[str(v)] = "ValueError"
+        out["bad_interval"] = bad
+        return {"results": out}
+
+    def op_signal_packages(self, cmd):
+        """yoton.core's PACKAGE_HEARTBEAT and PACKAGE_CLOSE → their header
+        bytes (hex) and payload lengths."""
+        from yoton.core import PACKAGE_HEARTBEAT, PACKAGE_CLOSE
+
+        out = {}
+        for name, p in (("heartbeat", PACKAGE_HEARTBEAT), ("close", PACKAGE_CLOSE)):
+            header, data = p.parts()
+            out[name] = {"header": bytes(header).hex(), "data_len": len(data)}
+        return out
+
+    def op_pack_literal(self, cmd):
+        """{"expr": a Python literal (ast.literal_eval)} → hex (yoton's
+        OBJECT encoding) and repr."""
+        import ast
+
+        v = ast.literal_eval(cmd["expr"])
+        return {"hex": yoton.OBJECT.message_to_bytes(v).hex(), "repr": repr(v)}
+
+
+    # ---- issue 11: FileWrapper, strict text decoding, a replier class
+    # (channels package: file.go, messagetype.go, reqrep_service.go)
+
+    def _issue11(self):
+        """Per-peer state of the ops below, made on first use."""
+        st = getattr(self, "_issue11_state", None)
+        if st is None:
+            st = self._issue11_state = {"files": {}, "raw": {}}
+        return st
+
+    def op_file_wrap(self, cmd):
+        """Wraps the text channel of kind "kind" ("sub" or "pub", made if
+        needed) at "slot" in a yoton.FileWrapper, with "chunksize", "echo"
+        (slot of a text PubChannel to echo on) and "isatty" when given
+        (else FileWrapper's defaults) → {"isatty": isatty()}."""
+        kind = cmd.get("kind", "sub")
+        ctx = cmd.get("ctx", "main")
+        ch = self.channel({"ctx": ctx, "slot": cmd["slot"], "type": "text"}, kind, create=True)
+        echo = None
+        if cmd.get("echo"):
+            echo = self.channel({"ctx": ctx, "slot": cmd["echo"], "type": "text"}, "pub", create=True)
+        kwargs = {}
+        if "isatty" in cmd:
+            kwargs["isatty"] = bool(cmd["isatty"])
+        f = yoton.FileWrapper(ch, int(cmd.get("chunksize", 0)), echo, **kwargs)
+        self._issue11()["files"][(ctx, cmd["slot"], kind)] = f
+        return {"isatty": f.isatty()}
+
+    def op_file_call(self, cmd):
+        """Calls "method" of the FileWrapper at "slot" and "kind" with
+        "args", after waiting (processing events) until its channel has
+        "pending" messages queued (default 0: at once) → {"value": what it
+        returned} or {"exception": "Type: message"}, and "pending", what
+        is left queued afterwards."""
+        key = (cmd.get("ctx", "main"), cmd["slot"], cmd.get("kind", "sub"))
+        f = self._issue11()["files"].get(key)
+        if f is None:
+            raise CommandError("no FileWrapper for %r" % (key,))
+        want = int(cmd.get("pending", 0))
+        if want and not self.wait_until(lambda: f._channel.pending >= want, cmd.get("timeout", 5)):
+            raise CommandError("timed out waiting for %d queued messages (%d)" % (want, f._channel.pending))
+        try:
+            out = {"value": getattr(f, cmd["method"])(*(cmd.get("args") or []))}
+        except Exception as e:
+            out = {"exception": "%s: %s" % (type(e).__name__, e)}
+        out["pending"] = f._channel.pending
+        return out
+
+    def op_text_decode(self, cmd):
+        """yoton.TEXT.message_from_bytes on each of "hex" (a list of hex
+        strings) → results, each {"value"} or {"exception": "Type:
+        message"}."""
+        results = []
+        for h in cmd["hex"]:
+            try:
+                results.append({"value": yoton.TEXT.message_from_bytes(bytes.fromhex(h))})
+            except Exception as e:
+                results.append({"exception": "%s: %s" % (type(e).__name__, e)})
+        return {"results": results}
+
+    def op_raw_text(self, cmd):
+        """Makes a channel of kind "kind" ("pub" or "state") at "slot"
+        whose message type is named "txt" but passes bytes through
+        unchecked: it sends what yoton.TEXT never would (invalid UTF-8)."""
+
+        class RawText(yoton.MessageType):
+            def message_type_name(self):
+                return "txt"
+
+            def message_to_bytes(self, message):
+                return message
+
+            def message_from_bytes(self, bb):
+                return bb
+
+        kind = cmd.get("kind", "pub")
+        key = (cmd.get("ctx", "main"), cmd["slot"], kind)
+        cls = {"pub": yoton.PubChannel, "state": yoton.StateChannel}[kind]
+        self._issue11()["raw"][key] = cls(self.ctx(cmd), cmd["slot"], RawText())
+        return {}
+
+    def op_raw_text_send(self, cmd):
+        """Sends each of "hex" (hex strings) as it is on the channel made
+        by raw_text at "slot" and "kind"."""
+        key = (cmd.get("ctx", "main"), cmd["slot"], cmd.get("kind", "pub"))
+        ch = self._issue11()["raw"].get(key)
+        if ch is None:
+            raise CommandError("no raw text channel for %r" % (key,))
+        for h in cmd["hex"]:
+            ch.send(bytes.fromhex(h))
+        return {"count": len(cmd["hex"])}
+
+    def op_recv_each(self, cmd):
+        """Reads "count" messages from the text SubChannel at "slot", one
+        recv(False) each after waiting for one to be queued, or with
+        "all", one recv_all() once "count" are queued → results, each
+        {"value"} or {"exception": "Type: message"}, and "pending" left."""
+        ch = self.channel(cmd, "sub")
+        count = int(cmd.get("count", 1))
+        results = []
+
+        def attempt(fn):
+            try:
+                results.append({"value": fn()})
+            except Exception as e:
+                results.append({"exception": "%s: %s" % (type(e).__name__, e)})
+
+        if cmd.get("all"):
+            if not self.wait_until(lambda: ch.pending >= count, cmd.get("timeout", 5)):
+                raise CommandError("timed out waiting for %d queued messages" % count)
+            attempt(ch.recv_all)
+        else:
+            for _ in range(count):
+                if not self.wait_until(lambda: ch.pending > 0, cmd.get("timeout", 5)):
+                    raise CommandError("timed out after %d of %d messages" % (len(results), count))
+                attempt(lambda: ch.recv(False))
+        return {"results": results, "pending": ch.pending}
+
+    def op_service_rep(self, cmd):
+        """A RepChannel at "slot" whose methods are the Python side of the
+        Go test service (internal/interop/service_test.go), in "mode"."""
+
+        class ServiceRep(yoton.RepChannel):
+            def add_numbers(self, a, b):
+                return a + b
+
+            def greet(self, name, greeting="Hello", punctuation="!"):
+                return "%s, %s%s" % (greeting, name, punctuation)
+
+            def area(self, width, height):
+                return width * height
+
+            def scaled(self, x, scale=1, **kwargs):
+                return [x * scale, sorted(kwargs.items())]
+
+        ch = ServiceRep(self.ctx(cmd), cmd["slot"])
+        ch.set_mode(cmd.get("mode", "event"))
+        self._issue11()["raw"][(cmd.get("ctx", "main"), cmd["slot"], "rep")] = ch
+        return {}
+
 
 def _reader(q):
     for line in sys.stdin:
