@@ -3,6 +3,7 @@ package channels
 import (
 	"errors"
 	"fmt"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/goyoton/yoton/wire"
@@ -33,16 +34,93 @@ var (
 
 type textType struct{}
 
-func (textType) Name() string                    { return "txt" }
-func (textType) Encode(m string) ([]byte, error) { return []byte(m), nil }
+func (textType) Name() string { return "txt" }
 
-// Decode returns the payload as a string without copying it: the bytes
-// are never written again.
+// Encode refuses a string that is not valid UTF-8 (Go strings may hold
+// any bytes; Python's str cannot, and its str.encode("utf-8") refuses
+// lone surrogates): such a message would fail to decode at every
+// receiver, Go or Python, so the sender hears of it instead.
+func (textType) Encode(m string) ([]byte, error) {
+	if !utf8.ValidString(m) {
+		start, _, _ := invalidUTF8(m)
+		return nil, fmt.Errorf("%w (txt): string is not valid UTF-8: byte 0x%02x at position %d", ErrEncode, m[start], start)
+	}
+	return []byte(m), nil
+}
+
+// Decode returns the payload as a string without copying it (the bytes
+// are never written again), or, for bytes that are not valid UTF-8, an
+// error wrapping ErrDecode that reads as Python's UnicodeDecodeError.
 func (textType) Decode(b []byte) (string, error) {
 	if len(b) == 0 {
 		return "", nil
 	}
-	return unsafe.String(&b[0], len(b)), nil
+	s := unsafe.String(&b[0], len(b))
+	if !utf8.ValidString(s) {
+		return "", fmt.Errorf("%w (txt): %s", ErrDecode, pyDecodeError(s))
+	}
+	return s, nil
+}
+
+// pyDecodeError describes the first invalid UTF-8 sequence in s as
+// Python's strict utf-8 codec does ("'utf-8' codec can't decode byte
+// 0xff in position 3: invalid start byte"). s must hold one.
+func pyDecodeError(s string) string {
+	start, end, reason := invalidUTF8(s)
+	if end-start == 1 {
+		return fmt.Sprintf("'utf-8' codec can't decode byte 0x%02x in position %d: %s", s[start], start, reason)
+	}
+	return fmt.Sprintf("'utf-8' codec can't decode bytes in position %d-%d: %s", start, end-1, reason)
+}
+
+// invalidUTF8 finds the first invalid UTF-8 sequence in s and returns
+// the bytes Python's decoder blames, s[start:end], and its reason:
+// "invalid start byte", "invalid continuation byte" (the lead byte and
+// the valid continuation bytes before the bad one) or "unexpected end of
+// data" (the incomplete sequence at the end). s must hold one.
+func invalidUTF8(s string) (start, end int, reason string) {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		// The number of continuation bytes and the range of the first
+		// one, as in Python's decoder (RFC 3629: no overlong forms, no
+		// surrogates, nothing above U+10FFFF).
+		n, lo, hi := 0, byte(0x80), byte(0xbf)
+		switch {
+		case c >= 0xc2 && c <= 0xdf:
+			n = 1
+		case c == 0xe0:
+			n, lo = 2, 0xa0
+		case c == 0xed:
+			n, hi = 2, 0x9f
+		case c >= 0xe1 && c <= 0xef:
+			n = 2
+		case c == 0xf0:
+			n, lo = 3, 0x90
+		case c == 0xf4:
+			n, hi = 3, 0x8f
+		case c >= 0xf1 && c <= 0xf3:
+			n = 3
+		default:
+			return i, i + 1, "invalid start byte"
+		}
+		j := i + 1
+		for k := 0; k < n; k++ {
+			if j == len(s) {
+				return i, j, "unexpected end of data"
+			}
+			if s[j] < lo || s[j] > hi {
+				return i, j, "invalid continuation byte"
+			}
+			j++
+			lo, hi = 0x80, 0xbf
+		}
+		i = j
+	}
+	return len(s), len(s), "valid" // not reached for invalid input
 }
 
 type binaryType struct{}
@@ -71,7 +149,19 @@ func (objectType) Decode(b []byte) (any, error) {
 
 // The built-in message types, as yoton.TEXT, yoton.BINARY and yoton.OBJECT.
 var (
-	// Text carries Unicode strings as UTF-8 (type name "txt").
+	// Text carries Unicode strings as UTF-8 (type name "txt"), strictly
+	// as yoton's TEXT does (bb.decode("utf-8"), errors="strict"): a
+	// payload that is not valid UTF-8 fails to decode with an error
+	// wrapping ErrDecode whose text is Python's UnicodeDecodeError
+	// message; nothing is replaced or dropped from it. As in Python, that
+	// message is then gone and the channel carries on: Recv, TryRecv and
+	// Messages report the error in its place, the next read returns the
+	// next message (RecvAll leaves it out and returns the others, where
+	// Python's recv_all loses every message it had popped), and a
+	// StateChannel keeps its previous state (Python's receiving thread
+	// prints the exception and drops the package). Sending a string
+	// that is not valid UTF-8 fails with ErrEncode, before anything is
+	// sent. Safe for concurrent use.
 	Text MessageType[string] = textType{}
 	// Binary carries raw bytes (type name "bin"). Send takes ownership of
 	// the slice: do not modify it after sending. A received slice is the

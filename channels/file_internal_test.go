@@ -1,0 +1,65 @@
+package channels
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/goyoton/yoton/reactor"
+)
+
+// TestReadNowDoesNotWaitForAnotherRead: while another read holds the
+// Reader (a goroutine blocked in ReadLine, say), ReadNow returns "" at
+// once instead of waiting behind it; afterwards it reads as usual.
+func TestReadNowDoesNotWaitForAnotherRead(t *testing.T) {
+	r, err := reactor.New()
+	require.NoError(t, err)
+	defer func() { assert.NoError(t, r.Close()) }()
+	x, err := r.NewContext()
+	require.NoError(t, err)
+	sub, err := NewSubChannel(x, "in", Text)
+	require.NoError(t, err)
+	rd := NewReader(sub)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, r.Do(ctx, func() {
+		sub.Deposit(reactor.Package{SourceID: 1, Data: []byte("queued")})
+		sub.EndBatch()
+	}))
+
+	rd.mu.Lock() // a read under way
+	m, err := rd.ReadNow()
+	rd.mu.Unlock()
+	require.NoError(t, err)
+	require.Equal(t, "", m)
+
+	m, err = rd.ReadNow()
+	require.NoError(t, err)
+	require.Equal(t, "queued", m)
+}
+
+func TestSliceChars(t *testing.T) {
+	tests := []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{s: "abc\n", n: 0, want: "abc\n"},
+		{s: "abc\n", n: 1, want: "a"},
+		{s: "abc\n", n: 4, want: "abc\n"},
+		{s: "abc\n", n: 5, want: "abc\n"},
+		{s: "abc\n", n: -1, want: "abc"},
+		{s: "abc\n", n: -4, want: ""},
+		{s: "abc\n", n: -5, want: ""},
+		{s: "é日🎉\n", n: 2, want: "é日"},
+		{s: "é日🎉\n", n: -2, want: "é日"},
+		{s: "", n: 3, want: ""},
+		{s: "", n: -3, want: ""},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, sliceChars(tt.s, tt.n), "%q[:%d]", tt.s, tt.n)
+	}
+}
