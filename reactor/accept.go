@@ -10,7 +10,6 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 
-	"github.com/goyoton/yoton/slots"
 	"github.com/goyoton/yoton/timers"
 	"github.com/goyoton/yoton/wire"
 )
@@ -420,7 +419,7 @@ func (h *hostHandshake) fail(signal bool) {
 	h.end()
 	if signal {
 		var hdr [wire.HeaderSize]byte
-		wire.PutHeader(hdr[:], wire.Header{Slot: slots.ConnectionSlot, SourceSeq: 1})
+		wire.PutHeader(hdr[:], wire.CloseHeader())
 		_, _ = h.gc.Write(hdr[:])
 	}
 	_ = h.gc.Close() // gnet writes what is buffered before it closes

@@ -288,7 +288,7 @@ func (c *Connection) closeOnLoop(reason string, notify bool) {
 			// the socket at once (gnet calls OnClose, which clears gc).
 			if c.gc != nil {
 				var hdr [wire.HeaderSize]byte
-				wire.PutHeader(hdr[:], wire.Header{Slot: slots.ConnectionSlot, SourceSeq: 1})
+				wire.PutHeader(hdr[:], wire.CloseHeader())
 				_, _ = c.gc.Write(hdr[:])
 			}
 		}
@@ -547,7 +547,7 @@ func (c *Connection) tick(now time.Time) {
 	c.checkWatch(now)
 	if !c.link.noHeartbeat && now.Sub(c.lastSend) >= HeartbeatInterval && c.pending.Len() == 0 {
 		var hb [wire.HeaderSize]byte
-		wire.PutHeader(hb[:], wire.Header{Slot: slots.ConnectionSlot})
+		wire.PutHeader(hb[:], wire.HeartbeatHeader())
 		if _, err := c.gc.Write(hb[:]); err == nil {
 			c.lastSend = now
 		}
@@ -704,7 +704,7 @@ func (c *Connection) traffic(gc gnet.Conn) gnet.Action {
 }
 
 // heartbeatBytes is a whole heartbeat package as it arrives.
-var heartbeatBytes = wire.AppendHeader(nil, wire.Header{Slot: slots.ConnectionSlot})
+var heartbeatBytes = wire.AppendHeader(nil, wire.HeartbeatHeader())
 
 // isHeartbeatOnly reports whether buf is exactly one heartbeat.
 func isHeartbeatOnly(buf []byte) bool { return bytes.Equal(buf, heartbeatBytes) }
@@ -741,8 +741,8 @@ func (c *Connection) consume(gc gnet.Conn, buf []byte) {
 				c.drop(ReasonLostTrack)
 				return
 			}
-			if h.Length == 0 {
-				if h.SourceSeq == 1 {
+			if h.IsSignal() {
+				if h.IsClose() {
 					c.drop(ReasonClosedFromThere)
 					return
 				}
