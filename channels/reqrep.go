@@ -793,8 +793,13 @@ func (c *RepChannel) Handle(name string, h Handler) {
 //     slices and arrays, dicts to maps, nil to pointers, slices, maps and
 //     interfaces; any and the decoded types take the value as it came. A
 //     variadic function takes the extra arguments in its last parameter.
-//   - A last parameter of type Kwargs gets the keyword arguments; without
-//     it a call with keyword arguments fails.
+//   - A struct parameter after the positional ones takes the keyword
+//     arguments by field (`yoton:"name"` tags, or the field's Python-style
+//     name), and extra positional arguments fill its fields in order, as
+//     described under RegisterService.
+//   - A last parameter of type Kwargs gets the keyword arguments (those
+//     no struct field takes); without either, a call with keyword
+//     arguments fails.
 //   - It may return nothing, a value, an error, or a value and an error.
 //     The value is converted as Call converts arguments.
 //

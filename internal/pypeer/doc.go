@@ -56,6 +56,18 @@
 //	close_conn   {"conn", "reason"}; close_context; process
 //	exit         {"close": bool} replies, then exits with status 0
 //
+// Commands that run one of yoton's objects through a scripted sequence and
+// report what it did, for the side-by-side tests of issue 11 (each
+// command's docstring in peer.py gives its fields):
+//
+//	future_semantics, signal_semantics, timer_semantics: Future, Signal
+//	             and Timer state machines; signal_packages: the heartbeat
+//	             and close packages' bytes; pack_literal: a dict literal's
+//	             encoding; file_wrap, file_call: a FileWrapper;
+//	             text_decode, raw_text, raw_text_send: TEXT decoding of
+//	             arbitrary bytes; recv_each: SubChannel reads one by one;
+//	             service_rep: a replier with keyword-argument methods
+//
 // Concurrency: a [Process] has one goroutine reading stdout (lines are
 // handed over through a channel) and one waiting for the process to exit;
 // the test's Cleanup kills the process if it still runs and waits for both,
