@@ -28,7 +28,7 @@ type base struct {
 
 func (b *base) init(x *reactor.Context, slotBase, typeName, outPattern, inPattern string, rx reactor.Receiver) error {
 	if x == nil {
-		return fmt.Errorf("%w: nil context", ErrInvalidSlot)
+		return ErrNilContext
 	}
 	if strings.TrimSpace(slotBase) == "" {
 		return fmt.Errorf("%w: %q", ErrInvalidSlot, slotBase)

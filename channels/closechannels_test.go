@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/goyoton/yoton/channels"
+	"github.com/goyoton/yoton/reactor"
 )
 
 // TestCloseChannels: Context.CloseChannels closes every channel of the
@@ -26,6 +27,7 @@ func TestCloseChannels(t *testing.T) {
 		assert.True(t, c.IsClosed())
 	}
 	require.ErrorIs(t, pub.Send(testCtx(t), "late"), channels.ErrClosed)
+	require.ErrorIs(t, pub.Send(testCtx(t), "late"), reactor.ErrClosed, "one closed error for channels, contexts and reactors")
 	assert.Equal(t, 1, b.ConnectionCount(), "the connection stays")
 	assert.Len(t, a.AllConnections(), 1)
 

@@ -10,13 +10,22 @@ import (
 var (
 	// ErrClosed is returned by Send on a closed channel (or one whose
 	// context or reactor has closed), and by Recv on a closed channel with
-	// no queued message left.
-	ErrClosed = errors.New("yoton: channel closed")
+	// no queued message left. It matches reactor.ErrClosed too, so one
+	// errors.Is test catches a closed channel, context or reactor.
+	ErrClosed error = channelClosed{}
 	// ErrNoMessage is returned by TryRecv when no message is pending.
 	ErrNoMessage = errors.New("yoton: no message pending")
-	// ErrInvalidSlot is returned by the constructors for an empty slot
-	// name, a nil context or a nil message type.
+	// ErrInvalidSlot is returned by the constructors for an empty or
+	// blank slot name.
 	ErrInvalidSlot = errors.New("yoton: invalid slot name")
+	// ErrNilContext is returned by the constructors for a nil context.
+	ErrNilContext = errors.New("yoton: nil context")
+	// ErrNilMessageType is returned by the constructors for a nil message
+	// type.
+	ErrNilMessageType = errors.New("yoton: nil message type")
+	// ErrBadMode is returned by RepChannel.SetMode for a mode that is none
+	// of RepOff, RepEvent and RepWorkers.
+	ErrBadMode = errors.New("yoton: unknown replier mode")
 	// ErrBlockingCall is reactor.ErrBlockingCall: Recv on the loop
 	// goroutine with nothing queued returns it instead of deadlocking.
 	ErrBlockingCall = reactor.ErrBlockingCall
@@ -24,3 +33,11 @@ var (
 	// direction per context.
 	ErrSlotNotFree = reactor.ErrSlotNotFree
 )
+
+// channelClosed is ErrClosed: "channel closed", matching reactor.ErrClosed.
+type channelClosed struct{}
+
+func (channelClosed) Error() string { return "yoton: channel closed" }
+
+// Unwrap makes ErrClosed match reactor.ErrClosed.
+func (channelClosed) Unwrap() error { return reactor.ErrClosed }

@@ -64,11 +64,12 @@ type PubChannel[T any] struct {
 // NewPubChannel attaches a publishing channel to x at slotBase: it sends
 // on slot slotBase.<type>.pub-sub and hears subscribers' flow-control
 // messages on slotBase.<type>.sub-pub. It fails with ErrSlotNotFree when
-// x already has a channel sending on that slot, and with ErrInvalidSlot
-// for a blank slotBase or a nil x or mt. Safe for concurrent use.
+// x already has a channel sending on that slot, with ErrInvalidSlot for
+// a blank slotBase, and with ErrNilContext or ErrNilMessageType for a nil
+// x or mt. Safe for concurrent use.
 func NewPubChannel[T any](x *reactor.Context, slotBase string, mt MessageType[T]) (*PubChannel[T], error) {
 	if mt == nil {
-		return nil, fmt.Errorf("%w: nil message type", ErrInvalidSlot)
+		return nil, ErrNilMessageType
 	}
 	p := &PubChannel[T]{mt: mt, fullFrom: map[uint64]time.Time{}, unlocked: make(chan struct{})}
 	p.lockWait.Store(int64(SendLockWait))
@@ -244,14 +245,15 @@ type SubChannel[T any] struct {
 // receives on slot slotBase.<type>.pub-sub and sends its sync-mode
 // messages on slotBase.<type>.sub-pub. Its queue takes the context's
 // queue size and discard rule. It fails with ErrSlotNotFree when x
-// already has a channel receiving on that slot, and with ErrInvalidSlot
-// for a blank slotBase or a nil x or mt. Safe for concurrent use.
+// already has a channel receiving on that slot, with ErrInvalidSlot for
+// a blank slotBase, and with ErrNilContext or ErrNilMessageType for a nil
+// x or mt. Safe for concurrent use.
 func NewSubChannel[T any](x *reactor.Context, slotBase string, mt MessageType[T]) (*SubChannel[T], error) {
 	if mt == nil {
-		return nil, fmt.Errorf("%w: nil message type", ErrInvalidSlot)
+		return nil, ErrNilMessageType
 	}
 	if x == nil {
-		return nil, fmt.Errorf("%w: nil context", ErrInvalidSlot)
+		return nil, ErrNilContext
 	}
 	s := &SubChannel[T]{mt: mt, q: x.NewQueue(), arrived: make(chan struct{})}
 	s.Received = timers.NewSignal[*SubChannel[T]](x.Reactor())

@@ -93,17 +93,18 @@ func TestConstructorsValidate(t *testing.T) {
 	tests := []struct {
 		name string
 		make func() error
+		want error
 	}{
-		{"empty base", func() error { _, err := channels.NewSubChannel(x, "", channels.Text); return err }},
-		{"blank base", func() error { _, err := channels.NewPubChannel(x, " \t", channels.Text); return err }},
-		{"nil context sub", func() error { _, err := channels.NewSubChannel(nil, "a", channels.Text); return err }},
-		{"nil context pub", func() error { _, err := channels.NewPubChannel(nil, "a", channels.Text); return err }},
-		{"nil type sub", func() error { _, err := channels.NewSubChannel[string](x, "a", nil); return err }},
-		{"nil type pub", func() error { _, err := channels.NewPubChannel[string](x, "a", nil); return err }},
+		{"empty base", func() error { _, err := channels.NewSubChannel(x, "", channels.Text); return err }, channels.ErrInvalidSlot},
+		{"blank base", func() error { _, err := channels.NewPubChannel(x, " \t", channels.Text); return err }, channels.ErrInvalidSlot},
+		{"nil context sub", func() error { _, err := channels.NewSubChannel(nil, "a", channels.Text); return err }, channels.ErrNilContext},
+		{"nil context pub", func() error { _, err := channels.NewPubChannel(nil, "a", channels.Text); return err }, channels.ErrNilContext},
+		{"nil type sub", func() error { _, err := channels.NewSubChannel[string](x, "a", nil); return err }, channels.ErrNilMessageType},
+		{"nil type pub", func() error { _, err := channels.NewPubChannel[string](x, "a", nil); return err }, channels.ErrNilMessageType},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			require.ErrorIs(t, tt.make(), channels.ErrInvalidSlot)
+			require.ErrorIs(t, tt.make(), tt.want)
 		})
 	}
 }

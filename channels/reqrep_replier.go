@@ -47,7 +47,7 @@ func (m RepMode) String() string {
 }
 
 // ErrBadHandler is returned by Register for a value that is not a
-// function it can call, and by SetMode for an unknown mode.
+// function it can call.
 var ErrBadHandler = errors.New("yoton: invalid request handler")
 
 // Handler is the low-level form of a request handler: it gets the
@@ -198,9 +198,9 @@ type handler struct {
 // NewRepChannel attaches a replying channel to x at slotBase: it
 // receives on slotBase.obj.req-rep and sends on slotBase.obj.rep-req. It
 // starts in RepOff mode. It fails with ErrSlotNotFree when x already has
-// a channel on either slot, with ErrInvalidSlot for a blank slotBase or a
-// nil x, and with reactor.ErrBadOption for an invalid option. Safe for
-// concurrent use.
+// a channel on either slot, with ErrInvalidSlot for a blank slotBase,
+// with ErrNilContext for a nil x, and with reactor.ErrBadOption for an
+// invalid option. Safe for concurrent use.
 func NewRepChannel(x *reactor.Context, slotBase string, opts ...RepOption) (*RepChannel, error) {
 	cfg := repConfig{workers: 1, window: 1}
 	for _, o := range opts {
@@ -209,7 +209,7 @@ func NewRepChannel(x *reactor.Context, slotBase string, opts ...RepOption) (*Rep
 		}
 	}
 	if x == nil {
-		return nil, fmt.Errorf("%w: nil context", ErrInvalidSlot)
+		return nil, ErrNilContext
 	}
 	c := &RepChannel{
 		loop:     x.Reactor(),
@@ -318,10 +318,10 @@ func (c *RepChannel) Mode() RepMode {
 // RepWorkers lets the workers finish the requests they hold, then they
 // end. The change is made on the loop goroutine (at once when called
 // there). It fails with ErrClosed on a closed channel and with
-// ErrBadHandler for an unknown mode. Safe for concurrent use.
+// ErrBadMode for an unknown mode. Safe for concurrent use.
 func (c *RepChannel) SetMode(m RepMode) error {
 	if m < RepOff || m > RepWorkers {
-		return fmt.Errorf("%w: unknown mode %v", ErrBadHandler, m)
+		return fmt.Errorf("%w: %d", ErrBadMode, int(m))
 	}
 	if c.closed.Load() {
 		return ErrClosed

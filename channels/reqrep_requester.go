@@ -61,11 +61,11 @@ type request struct {
 // NewReqChannel attaches a requesting channel to x at slotBase: it sends
 // on slotBase.obj.req-rep and receives on slotBase.obj.rep-req (request/
 // reply always carries objects). It fails with ErrSlotNotFree when x
-// already has a channel on either slot, and with ErrInvalidSlot for a
-// blank slotBase or a nil x. Safe for concurrent use.
+// already has a channel on either slot, with ErrInvalidSlot for a
+// blank slotBase, and with ErrNilContext for a nil x. Safe for concurrent use.
 func NewReqChannel(x *reactor.Context, slotBase string) (*ReqChannel, error) {
 	if x == nil {
-		return nil, fmt.Errorf("%w: nil context", ErrInvalidSlot)
+		return nil, ErrNilContext
 	}
 	c := &ReqChannel{loop: x.Reactor(), items: map[uint64]*request{}, credits: map[uint64]*credit{}}
 	c.Received = timers.NewSignal[*ReqChannel](x.Reactor())

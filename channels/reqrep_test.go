@@ -89,7 +89,7 @@ func TestReqRepSlots(t *testing.T) {
 	assert.ErrorIs(t, err, channels.ErrInvalidSlot)
 	_, err = channels.NewRepChannel(x, "w", channels.WithWorkers(0))
 	assert.ErrorIs(t, err, reactor.ErrBadOption)
-	assert.ErrorIs(t, rep.SetMode(channels.RepMode(7)), channels.ErrBadHandler)
+	assert.ErrorIs(t, rep.SetMode(channels.RepMode(7)), channels.ErrBadMode)
 	assert.Equal(t, "thread", channels.RepWorkers.String())
 }
 

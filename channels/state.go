@@ -45,14 +45,15 @@ type StateChannel[T any] struct {
 // NewStateChannel attaches a state channel to x at slotBase: it sends
 // and receives on slot slotBase.<type>.state. It fails with
 // ErrSlotNotFree when x already has a channel sending or receiving on
-// that slot, and with ErrInvalidSlot for a blank slotBase or a nil x or
-// mt. Safe for concurrent use.
+// that slot, with ErrInvalidSlot for a blank slotBase, and with
+// ErrNilContext or ErrNilMessageType for a nil x or mt. Safe for
+// concurrent use.
 func NewStateChannel[T any](x *reactor.Context, slotBase string, mt MessageType[T]) (*StateChannel[T], error) {
 	if mt == nil {
-		return nil, fmt.Errorf("%w: nil message type", ErrInvalidSlot)
+		return nil, ErrNilMessageType
 	}
 	if x == nil {
-		return nil, fmt.Errorf("%w: nil context", ErrInvalidSlot)
+		return nil, ErrNilContext
 	}
 	s := &StateChannel[T]{mt: mt, same: func(_, _ T, ea, eb []byte) bool { return bytes.Equal(ea, eb) }}
 	if any(mt) == any(Object) {
