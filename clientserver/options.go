@@ -38,7 +38,8 @@ func (f optionFunc) apply(c *config) error { return f(c) }
 // WithAcceptFilter calls allow with each client's address as it is
 // accepted; a client it returns false for is closed at once, before it is
 // read. allow runs on the accepting goroutine: it must be safe for
-// concurrent use and quick.
+// concurrent use and quick. WithAcceptFilter itself is safe for
+// concurrent use.
 func WithAcceptFilter(allow func(remote net.Addr) bool) Option {
 	return optionFunc(func(c *config) error {
 		if allow == nil {
@@ -52,7 +53,7 @@ func WithAcceptFilter(allow func(remote net.Addr) bool) Option {
 // WithAsync makes the server call its handler on a goroutine of its own
 // for every request (yoton's async_val=True), for handlers that take
 // long or block. Without it the handler runs on the loop goroutine, one
-// request at a time, and must return quickly.
+// request at a time, and must return quickly. Safe for concurrent use.
 func WithAsync() Option {
 	return optionFunc(func(c *config) error { c.async = true; return nil })
 }
@@ -64,7 +65,7 @@ func WithAsync() Option {
 // time only while no byte is waiting, so a client that keeps sending
 // without CRLF keeps it reading past the second; this server answers at
 // the timeout, and drops a client that sends more than
-// WithMaxRequestSize first.)
+// WithMaxRequestSize first.) Safe for concurrent use.
 func WithRequestTimeout(d time.Duration) Option {
 	return optionFunc(func(c *config) error {
 		if d <= 0 {
@@ -77,7 +78,7 @@ func WithRequestTimeout(d time.Duration) Option {
 
 // WithMaxRequestSize sets how many bytes a request may have; a client
 // that sends more without a CRLF is dropped. Default
-// DefaultMaxRequestSize.
+// DefaultMaxRequestSize. Safe for concurrent use.
 func WithMaxRequestSize(n int) Option {
 	return optionFunc(func(c *config) error {
 		if n < 1 {
@@ -89,7 +90,10 @@ func WithMaxRequestSize(n int) Option {
 }
 
 // WithLogger sends the server's diagnostics (dropped clients, handler
-// panics, accept errors) to l. The default discards them.
+// panics, accept errors) to l. The default discards them. l is called on
+// the loop goroutine, the accepting goroutine and the goroutines that
+// answer requests, possibly at once: it must be safe for concurrent use.
+// WithLogger itself is safe for concurrent use.
 func WithLogger(l reactor.Logger) Option {
 	return optionFunc(func(c *config) error { c.logger = l; return nil })
 }

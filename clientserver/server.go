@@ -34,7 +34,8 @@ type Handler func(request string) string
 // from do_request always ends in CRLF, so neither ever matches a
 // do_request; a raw client's "wait" or "stop" without CRLF, ended by
 // shutting down its side or by the request timeout, does match in
-// Python. This one only answers, whatever the request.)
+// Python. This one only answers, whatever the request.) Pure function;
+// safe for concurrent use.
 func DefaultHandler(request string) string { return "Requested: " + request }
 
 // smallReply is the largest reply written from the loop goroutine: the
@@ -52,7 +53,8 @@ var crlf = []byte("\r\n")
 // the reactor's loop, which reads the request and, unless WithAsync was
 // given, calls the handler and writes the reply; replies larger than a
 // few KiB, and the replies of WithAsync handlers, are written by a
-// goroutine per request. All methods are safe for concurrent use.
+// goroutine per request. All methods are safe for concurrent use; Close
+// must not be called from a handler (see Close).
 type RequestServer struct {
 	r       *reactor.Reactor
 	ln      net.Listener
@@ -146,12 +148,16 @@ func (s *RequestServer) Stop() {
 
 // Done returns a channel closed once the server has stopped (Stop, Close
 // or the reactor closing) and has finished every request it accepted.
+// Safe for concurrent use.
 func (s *RequestServer) Done() <-chan struct{} { return s.done }
 
 // Close stops the server, drops the clients whose requests are not
 // answered yet, and waits until every goroutine of the server has ended
-// (a WithAsync handler that is running is waited for). It is idempotent.
-// Called on the loop goroutine it returns reactor.ErrBlockingCall.
+// (a WithAsync handler that is running is waited for). It is idempotent
+// and safe for concurrent use (a second call waits for the first), but
+// not from a handler: on the loop goroutine it returns
+// reactor.ErrBlockingCall, and a WithAsync handler that calls it waits
+// for itself forever. Use Stop there.
 func (s *RequestServer) Close() error {
 	if s.r.OnLoop() {
 		return reactor.ErrBlockingCall
@@ -330,6 +336,8 @@ type serverConn struct {
 	gone  bool // the socket left the loop (Detach)
 }
 
+// OnOpen lists the client and starts its request timeout. The reactor
+// calls it on the loop goroutine only.
 func (c *serverConn) OnOpen(st *reactor.Stream) {
 	c.st = st
 	c.s.streams[st] = c
@@ -341,6 +349,8 @@ func (c *serverConn) OnOpen(st *reactor.Stream) {
 	c.timer = c.s.r.AfterFunc(c.s.cfg.requestTimeout, c.expire)
 }
 
+// OnData collects the request and answers it once its CRLF is in. The
+// reactor calls it on the loop goroutine only.
 func (c *serverConn) OnData(st *reactor.Stream, data []byte) {
 	if c.taken {
 		return
@@ -356,6 +366,8 @@ func (c *serverConn) OnData(st *reactor.Stream, data []byte) {
 	}
 }
 
+// OnClose answers a client that shut down its side before its CRLF and
+// forgets the client. The reactor calls it on the loop goroutine only.
 func (c *serverConn) OnClose(st *reactor.Stream, err error) {
 	if !c.taken && errors.Is(err, io.EOF) {
 		// The client shut down its side without a CRLF: what it sent is

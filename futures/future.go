@@ -45,10 +45,11 @@ type RemoteError struct {
 	Message string
 }
 
-// Error returns "yoton: remote error: " and the message.
+// Error returns "yoton: remote error: " and the message. Safe for
+// concurrent use.
 func (e *RemoteError) Error() string { return "yoton: remote error: " + e.Message }
 
-// Unwrap returns ErrRemote.
+// Unwrap returns ErrRemote. Safe for concurrent use.
 func (e *RemoteError) Unwrap() error { return ErrRemote }
 
 // state is where a future is in its life.
@@ -81,14 +82,17 @@ func (f optionFunc) apply(c *config) { f(c) }
 // the goroutine that cancelled the future, once the future is marked
 // cancelled (Cancelled reports true) but before Done closes and the
 // callbacks are queued, so waiters see what fn did; it must not block
-// for long and must not wait for the future.
+// for long and must not wait for the future. OnCancel itself is safe for
+// concurrent use.
 func OnCancel(fn func()) Option {
 	return optionFunc(func(c *config) { c.onCancel = fn })
 }
 
 // Future is the result of a call that completes later (yoton's Future).
-// Every method is safe for concurrent use; callbacks run on the loop
-// goroutine. See the package documentation.
+// Every method is safe for concurrent use; on the loop goroutine the
+// waiting ones (Result, Err, ResultOrCancel) return ErrBlockingCall while
+// the future is not done. Callbacks run on the loop goroutine. See the
+// package documentation.
 type Future[T any] struct {
 	loop     timers.Loop
 	onCancel func()
@@ -169,12 +173,14 @@ type AutoCancelError struct {
 	Timeout time.Duration // the auto-cancel timeout that passed
 }
 
-// Error says that nobody took the call within the timeout.
+// Error says that nobody took the call within the timeout. Safe for
+// concurrent use.
 func (e *AutoCancelError) Error() string {
 	return fmt.Sprintf("yoton: request was cancelled: nobody took it within its auto-cancel timeout of %v", e.Timeout)
 }
 
-// Is matches ErrCancelled, ErrTimeout and context.DeadlineExceeded.
+// Is matches ErrCancelled, ErrTimeout and context.DeadlineExceeded. Safe
+// for concurrent use.
 func (e *AutoCancelError) Is(target error) bool {
 	return target == ErrCancelled || target == ErrTimeout || target == context.DeadlineExceeded
 }

@@ -48,7 +48,7 @@ const (
 // shared secret, as host and as connecting side (see ErrAuth). Both ends
 // must be Go contexts with the same secret; Python peers are refused.
 // The secret is copied. It proves knowledge of the secret only; it does
-// not encrypt anything.
+// not encrypt anything. Safe for concurrent use.
 func WithSecret(secret []byte) ContextOption {
 	return contextOptionFunc(func(c *contextConfig) error {
 		if len(secret) == 0 {

@@ -17,7 +17,8 @@ import (
 // yoton, when ctx has none), then runs the handshake. After it returns the
 // peer has been told NEW_CONNECTION, and packages sent before any
 // connection existed have been queued on it. WithReconnect keeps the
-// connection across drops. Not on the loop goroutine.
+// connection across drops. Safe for concurrent use; on the loop
+// goroutine it returns ErrBlockingCall.
 func (x *Context) Connect(ctx context.Context, address, name string, opts ...ConnectOption) (*Connection, error) {
 	if x.r.OnLoop() {
 		return nil, ErrBlockingCall

@@ -35,7 +35,7 @@ const (
 	statusHandover Status = -1
 )
 
-// String returns yoton's name for the status.
+// String returns yoton's name for the status. Safe for concurrent use.
 func (s Status) String() string {
 	switch s {
 	case StatusClosed:
@@ -67,7 +67,10 @@ type TimedOutEvent struct {
 }
 
 // Connection is one TCP connection between two contexts (or, after Bind,
-// the wait for one). Its accessors are safe for concurrent use.
+// the wait for one). All its methods are safe for concurrent use. On the
+// loop goroutine Close and CloseOnProblem close it at once and Flush
+// returns ErrBlockingCall. Its signals run their handlers on the loop
+// goroutine.
 type Connection struct {
 	x      *Context
 	status atomic.Int32
@@ -148,31 +151,36 @@ func newConnection(x *Context, name string) *Connection {
 	return c
 }
 
-// Context returns the context this connection belongs to.
+// Context returns the context this connection belongs to. Safe for
+// concurrent use.
 func (c *Connection) Context() *Context { return c.x }
 
-// Status returns the connection's state.
+// Status returns the connection's state. Safe for concurrent use.
 func (c *Connection) Status() Status { return Status(c.status.Load()) }
 
-// IsAlive reports whether the connection is waiting or connected.
+// IsAlive reports whether the connection is waiting or connected. Safe
+// for concurrent use.
 func (c *Connection) IsAlive() bool { return c.Status() >= StatusWaiting }
 
-// IsConnected reports whether the connection is connected.
+// IsConnected reports whether the connection is connected. Safe for
+// concurrent use.
 func (c *Connection) IsConnected() bool { return c.Status() >= StatusHosting }
 
 // IsWaiting reports whether the connection waits for a peer (after Bind).
+// Safe for concurrent use.
 func (c *Connection) IsWaiting() bool { return c.Status() == StatusWaiting }
 
 func (c *Connection) alive() bool { return c.IsAlive() }
 
-// Name returns the connection's name ("" if none).
+// Name returns the connection's name ("" if none). Safe for concurrent
+// use.
 func (c *Connection) Name() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.name
 }
 
-// SetName renames the connection.
+// SetName renames the connection. Safe for concurrent use.
 func (c *Connection) SetName(name string) {
 	c.mu.Lock()
 	c.name = name
@@ -180,33 +188,37 @@ func (c *Connection) SetName(name string) {
 }
 
 // LocalAddr returns this end's host and port (the bound port after Bind).
+// Safe for concurrent use.
 func (c *Connection) LocalAddr() (host string, port int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.host1, c.port1
 }
 
-// PeerAddr returns the other end's host and port ("" and 0 until connected).
+// PeerAddr returns the other end's host and port ("" and 0 until
+// connected). Safe for concurrent use.
 func (c *Connection) PeerAddr() (host string, port int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.host2, c.port2
 }
 
-// ID returns the id of this end's context.
+// ID returns the id of this end's context. Safe for concurrent use.
 func (c *Connection) ID() uint64 { return c.x.id }
 
 // PeerID returns the id of the other end's context (0 until connected).
+// Safe for concurrent use.
 func (c *Connection) PeerID() uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.id2
 }
 
-// PID returns this process's id.
+// PID returns this process's id. Safe for concurrent use.
 func (c *Connection) PID() int { return os.Getpid() }
 
 // PeerPID returns the process id the other end sent in its handshake.
+// Safe for concurrent use.
 func (c *Connection) PeerPID() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -214,10 +226,11 @@ func (c *Connection) PeerPID() int {
 }
 
 // Timeout returns how long the connection may stay silent before it
-// emits TimedOut(true).
+// emits TimedOut(true). Safe for concurrent use.
 func (c *Connection) Timeout() time.Duration { return time.Duration(c.timeout.Load()) }
 
 // SetTimeout sets Timeout; values below MinTimeout (0.5 s) are refused.
+// Safe for concurrent use.
 func (c *Connection) SetTimeout(d time.Duration) error {
 	if d < MinTimeout {
 		return fmt.Errorf("%w: timeout %v below the minimum %v", ErrBadOption, d, MinTimeout)
@@ -228,20 +241,23 @@ func (c *Connection) SetTimeout(d time.Duration) error {
 
 // Established returns a channel closed once the connection is connected
 // (for a Bind, when its peer has completed the handshake). It stays open
-// for a connection that closes before that; select on Done too.
+// for a connection that closes before that; select on Done too. Safe for
+// concurrent use.
 func (c *Connection) Established() <-chan struct{} { return c.established }
 
-// Done returns a channel closed when the connection has closed.
+// Done returns a channel closed when the connection has closed. Safe for
+// concurrent use.
 func (c *Connection) Done() <-chan struct{} { return c.done }
 
-// CloseReason returns why the connection closed ("" while open).
+// CloseReason returns why the connection closed ("" while open). Safe
+// for concurrent use.
 func (c *Connection) CloseReason() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.closeReason
 }
 
-// String describes the connection for logs.
+// String describes the connection for logs. Safe for concurrent use.
 func (c *Connection) String() string {
 	h, p := c.LocalAddr()
 	return fmt.Sprintf("yoton connection %q %s at %s:%d", c.Name(), c.Status(), h, p)
@@ -249,7 +265,9 @@ func (c *Connection) String() string {
 
 // Close closes the connection, telling a connected peer (yoton's close
 // signal), and emits Closed with reason ("" means ReasonDefault).
-// Closing a closed connection does nothing.
+// Closing a closed connection does nothing. Safe for concurrent use: off
+// the loop goroutine it waits until the loop has closed the connection;
+// on the loop goroutine it closes it at once.
 func (c *Connection) Close(reason string) {
 	if reason == "" {
 		reason = ReasonDefault
@@ -258,7 +276,8 @@ func (c *Connection) Close(reason string) {
 }
 
 // CloseOnProblem closes the connection without telling the peer and emits
-// Closed with reason ("" means ReasonUnspecified).
+// Closed with reason ("" means ReasonUnspecified). Safe for concurrent
+// use, on the loop goroutine too, as Close.
 func (c *Connection) CloseOnProblem(reason string) {
 	if reason == "" {
 		reason = ReasonUnspecified
@@ -349,7 +368,8 @@ func (c *Connection) finish(reason string) {
 }
 
 // Flush waits until every package queued on this connection has been
-// handed to the kernel, or ctx ends. Not on the loop goroutine.
+// handed to the kernel, or ctx ends. Safe for concurrent use; on the
+// loop goroutine it returns ErrBlockingCall.
 func (c *Connection) Flush(ctx context.Context) error {
 	if c.x.r.OnLoop() {
 		return ErrBlockingCall
@@ -363,6 +383,11 @@ func (c *Connection) Flush(ctx context.Context) error {
 			return
 		}
 		c.flush()
+		if c.gc == nil || !c.IsConnected() {
+			// The write failed and the connection went down with it.
+			err = ErrNotConnected
+			return
+		}
 		if c.pending.Len() == 0 && c.gc.OutboundBuffered() == 0 {
 			return
 		}
@@ -377,8 +402,11 @@ func (c *Connection) Flush(ctx context.Context) error {
 	}
 	select {
 	case <-wait:
-		if c.Status() == StatusClosed {
+		switch {
+		case c.Status() == StatusClosed:
 			return fmt.Errorf("%w: connection closed while flushing (%s)", ErrClosed, c.CloseReason())
+		case !c.IsConnected():
+			return fmt.Errorf("%w: connection went down while flushing", ErrNotConnected)
 		}
 		return nil
 	case <-ctx.Done():
@@ -528,7 +556,9 @@ func (c *Connection) checkFlushed() {
 	if len(c.flushWait) == 0 {
 		return
 	}
-	if c.pending.Len() == 0 && c.gc.OutboundBuffered() == 0 {
+	if c.gc == nil || c.pending.Len() == 0 && c.gc.OutboundBuffered() == 0 {
+		// Flushed, or the socket is gone (down to reconnect, or closing):
+		// the waiters look at the status.
 		for _, w := range c.flushWait {
 			close(w)
 		}

@@ -22,7 +22,9 @@ import (
 // and deposits the ones addressed here into the channel at their slot.
 //
 // A Context lives on one Reactor; several contexts may share a reactor.
-// Methods are safe for concurrent use unless their doc says otherwise.
+// All its methods are safe for concurrent use, and all work on the loop
+// goroutine too, except that there Connect and Flush return
+// ErrBlockingCall instead of waiting, and Send queues without waiting.
 type Context struct {
 	r          *Reactor
 	id         uint64
@@ -116,7 +118,8 @@ func newID() uint64 {
 	return ts<<32 | uint64(binary.LittleEndian.Uint32(b[:]))
 }
 
-// NewContext creates a context on r.
+// NewContext creates a context on r. Safe for concurrent use, on the loop
+// goroutine too.
 func (r *Reactor) NewContext(opts ...ContextOption) (*Context, error) {
 	cfg := contextConfig{queueSize: DefaultQueueSize, queueBytes: DefaultQueueBytes, discard: DiscardOld, backlog: KeepBacklog}
 	for _, o := range opts {
@@ -148,17 +151,20 @@ func (r *Reactor) NewContext(opts ...ContextOption) (*Context, error) {
 	return x, nil
 }
 
-// ID returns the context's 64-bit id.
+// ID returns the context's 64-bit id. Safe for concurrent use.
 func (x *Context) ID() uint64 { return x.id }
 
-// Reactor returns the reactor the context runs on.
+// Reactor returns the reactor the context runs on. Safe for concurrent
+// use.
 func (x *Context) Reactor() *Reactor { return x.r }
 
 // QueueParams returns the queue size and discard rule of the context.
+// Safe for concurrent use.
 func (x *Context) QueueParams() (int, Discard) { return x.queueSize, x.discard }
 
 // NewQueue returns a bounded queue with the context's queue parameters,
-// for channels' incoming queues.
+// for channels' incoming queues. Safe for concurrent use; the queue it
+// returns is not (its owner locks around it).
 func (x *Context) NewQueue() *queue.Ring[Package] {
 	return newPackageQueue(contextConfig{queueSize: x.queueSize, queueBytes: x.queueBytes, discard: x.discard})
 }
@@ -174,6 +180,7 @@ func packageBytes(p Package) int { return len(p.Data) }
 // Register attaches a channel at a sending slot, a receiving slot, or
 // both (0 means none). name is the slot name used in errors. It fails
 // with ErrSlotNotFree when the context already has a channel there.
+// Safe for concurrent use.
 func (x *Context) Register(sendSlot uint64, recvSlot uint64, rx Receiver, name string) error {
 	x.regMu.Lock()
 	defer x.regMu.Unlock()
@@ -197,7 +204,8 @@ func (x *Context) Register(sendSlot uint64, recvSlot uint64, rx Receiver, name s
 	return nil
 }
 
-// Unregister detaches the channel registered at these slots.
+// Unregister detaches the channel registered at these slots. Safe for
+// concurrent use.
 func (x *Context) Unregister(sendSlot, recvSlot uint64) {
 	x.regMu.Lock()
 	defer x.regMu.Unlock()
@@ -528,10 +536,13 @@ func (x *Context) counted(s Status, n int) {
 	x.connCnt.Store(int32(x.connected))
 }
 
-// ConnectionCount returns the number of connected connections.
+// ConnectionCount returns the number of connected connections. Safe for
+// concurrent use.
 func (x *Context) ConnectionCount() int { return int(x.connCnt.Load()) }
 
-// Connections returns the connected connections (not the waiting ones).
+// Connections returns the connected connections (not the waiting ones),
+// in a new slice. Safe for concurrent use: off the loop goroutine it
+// waits for the loop to list them, on it it lists them at once.
 func (x *Context) Connections() Connections {
 	var out Connections
 	_ = x.r.Do(context.Background(), func() {
@@ -545,7 +556,9 @@ func (x *Context) Connections() Connections {
 	return out
 }
 
-// AllConnections returns every alive connection, waiting ones included.
+// AllConnections returns every alive connection, waiting ones included,
+// in a new slice. Safe for concurrent use, on the loop goroutine too, as
+// Connections.
 func (x *Context) AllConnections() Connections {
 	var out Connections
 	_ = x.r.Do(context.Background(), func() {
@@ -561,7 +574,8 @@ func (x *Context) AllConnections() Connections {
 // Connections is a list of connections that can be searched by name.
 type Connections []*Connection
 
-// ByName returns the first connection with the given name, or nil.
+// ByName returns the first connection with the given name, or nil. Safe
+// for concurrent use: it only reads cs.
 func (cs Connections) ByName(name string) *Connection {
 	if name == "" {
 		return nil
@@ -575,7 +589,8 @@ func (cs Connections) ByName(name string) *Connection {
 }
 
 // Flush waits until every package queued so far on every connected
-// connection has been handed to the kernel, or ctx ends.
+// connection has been handed to the kernel, or ctx ends. Safe for
+// concurrent use; on the loop goroutine it returns ErrBlockingCall.
 func (x *Context) Flush(ctx context.Context) error {
 	if x.r.OnLoop() {
 		return ErrBlockingCall
@@ -598,8 +613,9 @@ func (x *Context) Flush(ctx context.Context) error {
 // context can be used again afterwards: Bind, Listen, Connect and Send
 // reopen it, and new channels can be attached (the closed ones stay
 // closed). Only closing its reactor ends a context for good (ErrClosed).
-// Idempotent; safe for concurrent use (not on the loop goroutine, where
-// it returns ErrBlockingCall).
+// Idempotent and safe for concurrent use: off the loop goroutine it waits
+// until the loop has closed everything; on the loop goroutine it closes
+// everything at once.
 func (x *Context) Close() error {
 	return x.r.Do(context.Background(), func() { x.closeOnLoop(ReasonByContext) })
 }
@@ -623,6 +639,7 @@ func (x *Context) closeOnLoop(reason string) {
 }
 
 // TrackChannel registers a channel so CloseChannels and Close close it.
+// Safe for concurrent use.
 func (x *Context) TrackChannel(c interface{ Close() error }) {
 	x.regMu.Lock()
 	defer x.regMu.Unlock()
@@ -630,6 +647,7 @@ func (x *Context) TrackChannel(c interface{ Close() error }) {
 }
 
 // UntrackChannel forgets a channel given to TrackChannel (it closed).
+// Safe for concurrent use.
 func (x *Context) UntrackChannel(c interface{ Close() error }) {
 	x.regMu.Lock()
 	defer x.regMu.Unlock()
@@ -652,7 +670,8 @@ func (x *Context) closeChannelsHooks() {
 }
 
 // CloseChannels closes every channel attached to this context, leaving
-// the connections open.
+// the connections open. Safe for concurrent use, on the loop goroutine
+// too.
 func (x *Context) CloseChannels() {
 	x.closeChannelsHooks()
 }

@@ -3,6 +3,7 @@ package reactor
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -557,4 +558,29 @@ func TestVerboseLog(t *testing.T) {
 		}
 	}
 	assert.ElementsMatch(t, want, got)
+}
+
+// TestFlushAfterPeerReset: a Flush whose write meets a reset peer returns
+// an error at once instead of waiting for its ctx (the connection goes
+// down under it), and Flush never reports success for a connection that
+// is gone.
+func TestFlushAfterPeerReset(t *testing.T) {
+	for range 20 {
+		r := newReactor(t)
+		x := newContext(t, r)
+		bound, addr := bindLocal(t, x)
+		p, _ := connectRaw(t, addr, false)
+		waitEstablished(t, bound)
+		require.NoError(t, p.nc.(*net.TCPConn).SetLinger(0))
+		require.NoError(t, p.nc.Close()) // a reset
+		send(t, x, "into the reset")
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		err := bound.Flush(ctx)
+		cancel()
+		require.NotErrorIs(t, err, context.DeadlineExceeded, "Flush waited for its ctx")
+		if err == nil {
+			continue // written before the reset arrived
+		}
+		assert.True(t, errors.Is(err, ErrNotConnected) || errors.Is(err, ErrClosed), "Flush: %v", err)
+	}
 }

@@ -24,7 +24,9 @@ import (
 // silent clients hold up nobody; accept errors such as running out of
 // file descriptors are logged and retried with backoff, never fatal.
 //
-// Methods are safe for concurrent use.
+// Its methods are safe for concurrent use, on the loop goroutine too
+// (Close there closes it at once). Joined runs its handlers on the loop
+// goroutine.
 type Listener struct {
 	x    *Context
 	acc  *acceptor
@@ -63,6 +65,7 @@ func (f listenOptionFunc) applyListen(c *listenConfig) error { return f(c) }
 // is refused during its handshake with "ERROR: too many connections.",
 // which yoton peers report as a failed handshake; Connect returns
 // ErrConnect wrapping ErrHandshake. 0 (the default) means no limit.
+// Safe for concurrent use.
 func WithMaxConnections(n int) ListenOption {
 	return listenOptionFunc(func(c *listenConfig) error {
 		if n < 0 {
@@ -76,7 +79,8 @@ func WithMaxConnections(n int) ListenOption {
 // WithJoinHandler binds fn to the listener's Joined signal before it
 // starts accepting, so that no join can happen before the handler is
 // there (binding after Listen returns may miss the first peers). fn runs
-// on the loop goroutine and must not block.
+// on the loop goroutine and must not block. WithJoinHandler itself is
+// safe for concurrent use.
 func WithJoinHandler(fn func(c *Connection)) ListenOption {
 	return listenOptionFunc(func(c *listenConfig) error {
 		if fn == nil {
@@ -90,7 +94,8 @@ func WithJoinHandler(fn func(c *Connection)) ListenOption {
 // WithAcceptFilter calls allow with each accepted peer's address before
 // the handshake; a peer it returns false for is closed at once. allow
 // runs on the accepting goroutine, not the loop: it must be safe for
-// concurrent use and quick.
+// concurrent use and quick. WithAcceptFilter itself is safe for
+// concurrent use.
 func WithAcceptFilter(allow func(remote net.Addr) bool) ListenOption {
 	return listenOptionFunc(func(c *listenConfig) error {
 		c.filter = allow
@@ -100,7 +105,7 @@ func WithAcceptFilter(allow func(remote net.Addr) bool) ListenOption {
 
 // WithHandshakeTimeout sets how long a peer has to send its handshake
 // line, and again to send its first package after our answer (default
-// HandshakeTimeout, yoton's 2 s).
+// HandshakeTimeout, yoton's 2 s). Safe for concurrent use.
 func WithHandshakeTimeout(d time.Duration) ListenOption {
 	return listenOptionFunc(func(c *listenConfig) error {
 		if d <= 0 {
@@ -113,7 +118,7 @@ func WithHandshakeTimeout(d time.Duration) ListenOption {
 
 // WithMaxHandshakes sets how many handshakes run at once (default
 // DefaultMaxHandshakes); one more drops the oldest, so that idle sockets
-// held open cannot keep honest peers out.
+// held open cannot keep honest peers out. Safe for concurrent use.
 func WithMaxHandshakes(n int) ListenOption {
 	return listenOptionFunc(func(c *listenConfig) error {
 		if n < 1 {
@@ -175,21 +180,25 @@ func (x *Context) Listen(address string, opts ...ListenOption) (*Listener, error
 }
 
 // Addr returns the host and port the listener listens at (the real port
-// when Listen was given port 0).
+// when Listen was given port 0). Safe for concurrent use.
 func (l *Listener) Addr() (host string, port int) { return l.host, l.port }
 
-// String describes the listener for logs.
+// String describes the listener for logs. Safe for concurrent use.
 func (l *Listener) String() string {
 	return fmt.Sprintf("yoton listener at %s:%d", l.host, l.port)
 }
 
 // Context returns the context the listener adds its connections to.
+// Safe for concurrent use.
 func (l *Listener) Context() *Context { return l.x }
 
-// ConnectionCount returns how many of its connections are open.
+// ConnectionCount returns how many of its connections are open. Safe for
+// concurrent use.
 func (l *Listener) ConnectionCount() int { return int(l.count.Load()) }
 
-// Connections returns the listener's open connections.
+// Connections returns the listener's open connections, in a new slice.
+// Safe for concurrent use: off the loop goroutine it waits for the loop
+// to list them, on it it lists them at once.
 func (l *Listener) Connections() Connections {
 	var out Connections
 	_ = l.x.r.Do(context.Background(), func() { out = slices.Clone(Connections(l.conns)) })
@@ -197,10 +206,13 @@ func (l *Listener) Connections() Connections {
 }
 
 // Done returns a channel closed once the listener has stopped accepting.
+// Safe for concurrent use.
 func (l *Listener) Done() <-chan struct{} { return l.done }
 
 // Close stops accepting and drops the handshakes in progress; the
-// connections already made live on. Idempotent.
+// connections already made live on. Idempotent and safe for concurrent
+// use: off the loop goroutine it waits until the loop has closed the
+// listener; on the loop goroutine it closes it at once.
 func (l *Listener) Close() error {
 	err := l.x.r.Do(context.Background(), l.closeOnLoop)
 	if errors.Is(err, ErrClosed) {

@@ -158,7 +158,8 @@ func (r *Reactor) OnQueued(hook func()) {
 // closest Go form of yoton's process_events, which Go programs do not
 // need: the loop processes events by itself. Useful in tests. Returns
 // ctx's error when ctx ends first and ErrClosed when the reactor closes
-// first; on the loop goroutine it returns ErrBlockingCall.
+// first. Safe for concurrent use; on the loop goroutine it returns
+// ErrBlockingCall.
 func (r *Reactor) Sync(ctx context.Context) error {
 	if r.OnLoop() {
 		return ErrBlockingCall

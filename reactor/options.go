@@ -38,6 +38,9 @@ const (
 )
 
 // Logger receives the reactor's diagnostics. The default discards them.
+// Printf may be called from several goroutines at once (the loop, the
+// goroutines that accept and hand over sockets or run TLS handshakes, the
+// callers of Bind and Listen), so it must be safe for concurrent use.
 type Logger interface {
 	Printf(format string, args ...any)
 }
@@ -63,15 +66,17 @@ func (f optionFunc) apply(c *config) error { return f(c) }
 // waiting at host:port." after Bind, "Yoton: hosting at host:port." when a
 // peer joins it, "Yoton: connected at host:port." after Connect, and
 // "Yoton: <status> connection closed: <reason>" when a connection closes.
-// Without it the reactor is silent. l is called on the loop goroutine
-// (and, for accept errors, on the accepting goroutine): keep it quick.
+// Without it the reactor is silent. l is called mostly on the loop
+// goroutine, and also on the reactor's other goroutines and in Bind and
+// Listen (see Logger): it must be safe for concurrent use and quick.
+// WithLogger itself is safe for concurrent use.
 func WithLogger(l Logger) Option {
 	return optionFunc(func(c *config) error { c.logger = l; return nil })
 }
 
 // WithMaxPackageSize sets the largest payload accepted from a peer; a
 // package header announcing more closes that connection without
-// allocating. Default 256 MiB.
+// allocating. Default 256 MiB. Safe for concurrent use.
 func WithMaxPackageSize(n int) Option {
 	return optionFunc(func(c *config) error {
 		if n < 1 {
@@ -87,6 +92,7 @@ func WithMaxPackageSize(n int) Option {
 // sends nothing more is closed after d (default DefaultBodyTimeout). The
 // buffer of a package grows as its bytes arrive (at most 1 MiB is
 // reserved from the header alone), so such a peer costs little meanwhile.
+// Safe for concurrent use.
 func WithBodyTimeout(d time.Duration) Option {
 	return optionFunc(func(c *config) error {
 		if d <= 0 {
@@ -102,7 +108,7 @@ func WithBodyTimeout(d time.Duration) Option {
 // outbound buffer stays past the high-water mark, or its queue past
 // yoton's tiny length) for d is closed with ReasonSlowConsumer, and what
 // it had queued is dropped (and counted). Off by default: yoton waits
-// for slow peers (bounded) and never drops them.
+// for slow peers (bounded) and never drops them. Safe for concurrent use.
 func WithWriteDeadline(d time.Duration) Option {
 	return optionFunc(func(c *config) error {
 		if d <= 0 {
@@ -115,7 +121,7 @@ func WithWriteDeadline(d time.Duration) Option {
 
 // WithHighWaterMark sets how many bytes may wait in a connection's
 // outbound buffer before further packages stay in its bounded queue (and
-// senders wait). Default 4 MiB.
+// senders wait). Default 4 MiB. Safe for concurrent use.
 func WithHighWaterMark(n int) Option {
 	return optionFunc(func(c *config) error {
 		if n < 1 {
@@ -145,7 +151,7 @@ const DefaultQueueBytes = 256 << 20
 // does not fit, the queue's discard rule applies (the oldest go until it
 // fits, or the new one goes), and the drops count where the queue's other
 // drops count. A lone package larger than the budget still goes in.
-// Default DefaultQueueBytes (256 MiB).
+// Default DefaultQueueBytes (256 MiB). Safe for concurrent use.
 func WithQueueBytes(n int) ContextOption {
 	return contextOptionFunc(func(c *contextConfig) error {
 		if n < 1 {
@@ -173,7 +179,7 @@ const (
 
 // WithBacklog chooses what the context does with packages while a
 // connection has no peer (see Backlog). Senders never wait for such a
-// connection either way.
+// connection either way. Safe for concurrent use.
 func WithBacklog(b Backlog) ContextOption {
 	return contextOptionFunc(func(c *contextConfig) error {
 		if b != KeepBacklog && b != DropBacklog {
@@ -194,7 +200,7 @@ func (f contextOptionFunc) applyContext(c *contextConfig) error { return f(c) }
 // WithQueue sets yoton's queue_params: every queue of the context (the
 // startup queue, each connection's outgoing queue, each channel's incoming
 // queue) holds at most size packages and, when full, discards by rule.
-// Default (10000, DiscardOld).
+// Default (10000, DiscardOld). Safe for concurrent use.
 func WithQueue(size int, rule Discard) ContextOption {
 	return contextOptionFunc(func(c *contextConfig) error {
 		if size < 1 {

@@ -21,8 +21,12 @@ import (
 // runs every callback and timer on one goroutine (the loop goroutine).
 //
 // Create one with New, add contexts with NewContext, and Close it when
-// done: Close ends every goroutine the reactor started. All methods are
-// safe for concurrent use unless their doc says "loop goroutine only".
+// done: Close ends every goroutine the reactor started. All its methods
+// are safe for concurrent use except AfterFunc and CancelTimer, which are
+// loop goroutine only. On the loop goroutine, the ones that wait (Close,
+// Run, Sync, Adopt) return ErrBlockingCall instead, and Do runs its
+// function at once; WaitSignal does not check, and must not be called
+// there.
 type Reactor struct {
 	cfg    config
 	client *gnet.Client
@@ -74,6 +78,7 @@ type Reactor struct {
 }
 
 // New starts a reactor: one gnet client engine with exactly one event loop.
+// It returns once the loop runs. Safe for concurrent use.
 func New(opts ...Option) (*Reactor, error) {
 	r := &Reactor{
 		cfg: config{
@@ -90,7 +95,7 @@ func New(opts ...Option) (*Reactor, error) {
 			return nil, err
 		}
 	}
-	client, err := gnet.NewClient(&handler{r: r},
+	client, err := newGnetClient(&handler{r: r},
 		gnet.WithNumEventLoop(1),
 		gnet.WithMulticore(false),
 		gnet.WithReadBufferCap(r.cfg.readBuffer),
@@ -99,9 +104,6 @@ func New(opts ...Option) (*Reactor, error) {
 		gnet.WithLogLevel(logging.ErrorLevel),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("yoton: start gnet client: %w", err)
-	}
-	if err := client.Start(); err != nil {
 		return nil, fmt.Errorf("yoton: start gnet client: %w", err)
 	}
 	r.client = client
@@ -157,7 +159,8 @@ func (r *Reactor) enrollAnchor() error {
 	return nil
 }
 
-// OnLoop reports whether the caller runs on the loop goroutine.
+// OnLoop reports whether the caller runs on the loop goroutine. Safe for
+// concurrent use.
 func (r *Reactor) OnLoop() bool {
 	id := r.loopID.Load()
 	return id != 0 && id == uintptr(goid.Current())
@@ -200,7 +203,8 @@ func (r *Reactor) runGuarded(fn func()) {
 
 // Do runs fn on the loop goroutine and waits for it. Called on the loop
 // goroutine it runs fn at once. If ctx ends first, Do returns ctx's error
-// (fn may still run later).
+// (fn may still run later); once the reactor is closing it returns
+// ErrClosed. Safe for concurrent use.
 func (r *Reactor) Do(ctx context.Context, fn func()) error {
 	if r.OnLoop() {
 		fn()
@@ -228,8 +232,12 @@ func (r *Reactor) Do(ctx context.Context, fn func()) error {
 // WaitSignal waits until ch is closed or at most d, and returns nil then.
 // It returns ctx's error if ctx ends first and ErrClosed if the reactor
 // stops. It is the bounded wait of yoton's senders (a full queue, a
-// subscriber that said "full"). Not on the loop goroutine.
+// subscriber that said "full"). Safe for concurrent use; on the loop
+// goroutine it returns ErrBlockingCall at once.
 func (r *Reactor) WaitSignal(ctx context.Context, ch <-chan struct{}, d time.Duration) error {
+	if r.OnLoop() {
+		return ErrBlockingCall
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -409,7 +417,8 @@ func (r *Reactor) housekeeping() {
 
 // Close closes every context (each peer gets yoton's close signal), stops
 // the loop and waits for every goroutine the reactor started. It is
-// idempotent. Called on the loop goroutine it returns ErrBlockingCall.
+// idempotent and safe for concurrent use (a second call waits for the
+// first to finish); on the loop goroutine it returns ErrBlockingCall.
 func (r *Reactor) Close() error {
 	if r.OnLoop() {
 		return ErrBlockingCall
@@ -464,7 +473,8 @@ func (r *Reactor) Close() error {
 	return r.closeErr
 }
 
-// Done returns a channel closed once the reactor has stopped.
+// Done returns a channel closed once the reactor has stopped. Safe for
+// concurrent use.
 func (r *Reactor) Done() <-chan struct{} { return r.stopped }
 
 func (r *Reactor) logf(format string, args ...any) {
@@ -479,6 +489,9 @@ type handler struct {
 	r *Reactor
 }
 
+// OnOpen hands a socket gnet has registered to its owner (a Connection,
+// a handshake in progress or a Stream). gnet calls it on the loop
+// goroutine only.
 func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	switch c := gc.Context().(type) {
 	case *Connection:
@@ -491,6 +504,8 @@ func (h *handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	return nil, gnet.None
 }
 
+// OnTraffic hands what gnet read from a socket to its owner. gnet calls
+// it on the loop goroutine only.
 func (h *handler) OnTraffic(gc gnet.Conn) gnet.Action {
 	action := gnet.None
 	switch c := gc.Context().(type) {
@@ -506,6 +521,8 @@ func (h *handler) OnTraffic(gc gnet.Conn) gnet.Action {
 	return action
 }
 
+// OnClose tells a socket's owner that gnet closed it. gnet calls it on
+// the loop goroutine only.
 func (h *handler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	switch c := gc.Context().(type) {
 	case *Connection:
@@ -518,6 +535,8 @@ func (h *handler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	return gnet.None
 }
 
+// silentLogger is gnet's logger: it discards everything. Its methods do
+// nothing and are safe for concurrent use.
 type silentLogger struct{}
 
 func (silentLogger) Debugf(string, ...any) {}
@@ -525,3 +544,28 @@ func (silentLogger) Infof(string, ...any)  {}
 func (silentLogger) Warnf(string, ...any)  {}
 func (silentLogger) Errorf(string, ...any) {}
 func (silentLogger) Fatalf(string, ...any) {}
+
+// gnetLoggerMu serialises the creation of gnet clients, see newGnetClient.
+var gnetLoggerMu sync.Mutex
+
+// newGnetClient makes and starts a gnet client without gnet's side effect
+// on the process: NewClient makes the logger it is given gnet's default
+// logger, for every other gnet engine in the process too. Ours (silent)
+// stays the default while the client starts, so that gnet's start-up
+// lines stay quiet, and the previous default is put back then. Other code
+// creating gnet engines at the very same moment could still see ours for
+// that instant; gnet offers no way around it.
+func newGnetClient(h gnet.EventHandler, opts ...gnet.Option) (*gnet.Client, error) {
+	gnetLoggerMu.Lock()
+	defer gnetLoggerMu.Unlock()
+	logger, flusher := logging.GetDefaultLogger(), logging.GetDefaultFlusher()
+	defer logging.SetDefaultLoggerAndFlusher(logger, flusher)
+	client, err := gnet.NewClient(h, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if err := client.Start(); err != nil {
+		return nil, err
+	}
+	return client, nil
+}

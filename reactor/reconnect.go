@@ -70,8 +70,12 @@ func (f connectOptionFunc) applyConnect(c *connectConfig) error { return f(c) }
 // dropped may be lost. Senders never wait for a connection that is down.
 // Close ends it for good. The first connect still fails as Connect
 // always does when the peer cannot be reached before ctx's deadline.
+//
+// WithReconnect and the option it returns are safe for concurrent use:
+// one option may serve several Connect calls at once.
 func WithReconnect(p Reconnect) ConnectOption {
 	return connectOptionFunc(func(c *connectConfig) error {
+		p := p // each Connect fills in its own copy's defaults
 		if p.MinDelay < 0 || p.MaxDelay < 0 || p.MaxAttempts < 0 {
 			return fmt.Errorf("%w: negative reconnect setting %+v", ErrBadOption, p)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -211,4 +212,24 @@ func TestConnectOptionsRejectBadValues(t *testing.T) {
 		_, err := x.Connect(context.Background(), "127.0.0.1:1", "", WithReconnect(p))
 		assert.ErrorIs(t, err, ErrBadOption, "%+v", p)
 	}
+}
+
+// TestReconnectOptionShared: one WithReconnect option may serve several
+// Connect calls at once (each fills in its own copy's defaults; the race
+// detector would catch a shared write).
+func TestReconnectOptionShared(t *testing.T) {
+	x := newContext(t, newReactor(t))
+	opt := WithReconnect(Reconnect{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			defer cancel()
+			_, err := x.Connect(ctx, "127.0.0.1:1", "", opt)
+			assert.ErrorIs(t, err, ErrConnect)
+		}()
+	}
+	wg.Wait()
 }

@@ -29,7 +29,8 @@ var ErrTLS = errors.New("yoton: TLS handshake failed")
 // address is the certificate's). Both ends must be Go contexts made
 // WithTLS; a Python peer's plain handshake fails. Each TLS connection
 // costs two goroutines and copies every byte twice more (see the package
-// documentation). cfg is not copied: do not change it afterwards.
+// documentation). cfg is not copied: do not change it afterwards. Safe
+// for concurrent use.
 func WithTLS(cfg *tls.Config) ContextOption {
 	return contextOptionFunc(func(c *contextConfig) error {
 		if cfg == nil {

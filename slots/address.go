@@ -36,6 +36,7 @@ type Address struct {
 
 // String returns "host:port" (for "ipc://path", the path), suitable for
 // net.Dial and net.Listen with a.Network(). The protocol is not part of it.
+// Safe for concurrent use.
 func (a Address) String() string {
 	if a.Protocol == "ipc" {
 		return a.Host
@@ -45,7 +46,8 @@ func (a Address) String() string {
 
 // Network returns the network to give net.Dial and net.Listen for a:
 // "unix" for "ipc://path", "tcp6" for an IPv6 address (written
-// "[addr]:port"), "tcp4" otherwise, as yoton addresses are IPv4.
+// "[addr]:port"), "tcp4" otherwise, as yoton addresses are IPv4. Safe
+// for concurrent use.
 func (a Address) Network() string {
 	if a.Protocol == "ipc" {
 		return "unix"

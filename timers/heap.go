@@ -6,7 +6,8 @@ import (
 )
 
 // Entry is one scheduled call in a Heap. Its fields are owned by the heap;
-// keep the pointer only to Cancel it.
+// keep the pointer only to Cancel it. When is safe for concurrent use;
+// Scheduled, like the heap, belongs to the heap's owner goroutine.
 type Entry struct {
 	when  time.Time
 	seq   int64
@@ -16,15 +17,19 @@ type Entry struct {
 	inBatch bool
 }
 
-// When returns the time the entry is due.
+// When returns the time the entry is due. It is fixed once Add or
+// AddFront has returned the entry, so When is safe for concurrent use.
 func (e *Entry) When() time.Time { return e.when }
 
-// Scheduled reports whether the entry is still waiting in its heap.
+// Scheduled reports whether the entry is still waiting in its heap. The
+// heap's owner goroutine only (the loop goroutine, for an entry of
+// Reactor.AfterFunc): the heap changes what it reads.
 func (e *Entry) Scheduled() bool { return e.index >= 0 || e.inBatch }
 
 // Heap is a min-heap of deadlines. Entries due at the same time run in the
 // order they were added. It is not safe for concurrent use: one goroutine
-// (the loop) owns it. The zero value is an empty heap.
+// (the loop) owns it, and every method is for that owner goroutine only.
+// The zero value is an empty heap.
 type Heap struct {
 	items    entries
 	batch    []*Entry
@@ -32,7 +37,7 @@ type Heap struct {
 	frontSeq int64
 }
 
-// Add schedules fn at when and returns its entry.
+// Add schedules fn at when and returns its entry. Owner goroutine only.
 func (h *Heap) Add(when time.Time, fn func()) *Entry {
 	h.seq++
 	e := &Entry{when: when, seq: h.seq, fn: fn}
@@ -42,6 +47,7 @@ func (h *Heap) Add(when time.Time, fn func()) *Entry {
 
 // AddFront schedules fn before every entry already due at or before when
 // (yoton's call_later with a negative delay puts a call at the front).
+// Owner goroutine only.
 func (h *Heap) AddFront(when time.Time, fn func()) *Entry {
 	h.frontSeq--
 	e := &Entry{when: when, seq: h.frontSeq, fn: fn}
@@ -53,6 +59,7 @@ func (h *Heap) AddFront(when time.Time, fn func()) *Entry {
 }
 
 // Cancel removes e if it is still scheduled and reports whether it was.
+// Owner goroutine only.
 func (h *Heap) Cancel(e *Entry) bool {
 	if e != nil && e.inBatch {
 		e.inBatch = false
@@ -65,10 +72,11 @@ func (h *Heap) Cancel(e *Entry) bool {
 	return true
 }
 
-// Len returns the number of scheduled entries.
+// Len returns the number of scheduled entries. Owner goroutine only.
 func (h *Heap) Len() int { return len(h.items) }
 
 // Next returns the earliest deadline; ok is false when the heap is empty.
+// Owner goroutine only.
 func (h *Heap) Next() (when time.Time, ok bool) {
 	if len(h.items) == 0 {
 		return time.Time{}, false
@@ -81,7 +89,8 @@ func (h *Heap) Next() (when time.Time, ok bool) {
 // Entries added by those calls wait for the next RunDue, even when they
 // are already due, so a callback that reschedules itself at 0 delay
 // cannot starve the loop; an entry cancelled by an earlier call of the
-// same run does not run. It returns how many entries ran.
+// same run does not run. It returns how many entries ran. Owner
+// goroutine only: the calls run on it.
 func (h *Heap) RunDue(now time.Time) int {
 	due := h.batch[:0]
 	for len(h.items) > 0 && !h.items[0].when.After(now) {
@@ -103,6 +112,8 @@ func (h *Heap) RunDue(now time.Time) int {
 	return n
 }
 
+// entries is the heap.Interface under Heap; its methods, called by
+// container/heap, are for the heap's owner goroutine only.
 type entries []*Entry
 
 func (s entries) Len() int { return len(s) }

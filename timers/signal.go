@@ -92,7 +92,8 @@ type boundHandler[T any] struct {
 	fn  func(T)
 }
 
-// NewSignal returns a signal whose handlers run on loop's goroutine.
+// NewSignal returns a signal whose handlers run on loop's goroutine. Safe
+// for concurrent use.
 func NewSignal[T any](loop Loop) *Signal[T] {
 	return &Signal[T]{loop: loop}
 }

@@ -26,7 +26,7 @@ const (
 	Repeating             // fire every interval until Stop
 )
 
-// String returns "one-shot" or "repeating".
+// String returns "one-shot" or "repeating". Safe for concurrent use.
 func (m Mode) String() string {
 	switch m {
 	case OneShot:
@@ -50,7 +50,8 @@ func (m Mode) String() string {
 // drifts). At timeout each handler call is queued behind the work already
 // queued on the loop, as yoton's timer emits its signal.
 //
-// All methods are safe for concurrent use. Started off the loop, a timer
+// All methods are safe for concurrent use except EmitNow of the embedded
+// Signal, which is loop goroutine only. Started off the loop, a timer
 // counts from the Start call; started on the loop, from the moment its
 // heap entry is added (so timers started in order in one loop callback
 // with growing intervals fire in that order).
@@ -70,7 +71,8 @@ type Timer struct {
 }
 
 // NewTimer returns a stopped timer that, once started, runs out after
-// interval (which must be positive) once or repeatedly, on loop.
+// interval (which must be positive) once or repeatedly, on loop. Safe
+// for concurrent use.
 func NewTimer(loop Loop, interval time.Duration, mode Mode) (*Timer, error) {
 	if err := checkTimer(interval, mode); err != nil {
 		return nil, err

@@ -23,7 +23,9 @@ import (
 //
 // The zero Dict is an empty dict ready to use; a nil *Dict reads as an empty
 // dict (Len, Get, Keys, Values, All) but Set on it panics, like a nil map. A
-// Dict is not safe for concurrent use when one goroutine modifies it.
+// Dict is not safe for concurrent use when one goroutine modifies it: like
+// a Go map, it may be read from many goroutines at once (Len, Get, Keys,
+// Values, All, String), but Set and Delete need it to themselves.
 type Dict struct {
 	entries []dictEntry
 	// index maps canonical keys to positions in entries; it is built only
@@ -51,7 +53,7 @@ type dictKey struct {
 // tupleKey is the canonical form of a Tuple key: its canonical encoding.
 type tupleKey string
 
-// NewDict returns an empty Dict.
+// NewDict returns an empty Dict. Safe for concurrent use.
 func NewDict() *Dict { return &Dict{} }
 
 // DictOf returns a new Dict of the given key, value pairs, in order,
@@ -93,7 +95,8 @@ func MustDictOf(pairs ...any) *Dict {
 	return d
 }
 
-// Len returns the number of keys in d.
+// Len returns the number of keys in d. Safe for concurrent use with other
+// reads of d, not with Set or Delete.
 func (d *Dict) Len() int {
 	if d == nil {
 		return 0
@@ -109,6 +112,7 @@ func (d *Dict) Len() int {
 // holding one) gives ErrUnhashable; a key of a type with no yoton encoding
 // gives ErrUnsupportedType, a uint above math.MaxInt64 ErrIntOverflow.
 // The value is not checked: EncodeObject reports values it can not encode.
+// Not safe for concurrent use: no other goroutine may use d meanwhile.
 func (d *Dict) Set(key, value any) error {
 	k, bad, err := makeKey(key, true)
 	if err != nil {
@@ -121,7 +125,8 @@ func (d *Dict) Set(key, value any) error {
 	return nil
 }
 
-// Get returns the value of key and whether key is in d.
+// Get returns the value of key and whether key is in d. Safe for
+// concurrent use with other reads of d, not with Set or Delete.
 func (d *Dict) Get(key any) (any, bool) {
 	i := d.find(key)
 	if i < 0 {
@@ -131,7 +136,8 @@ func (d *Dict) Get(key any) (any, bool) {
 }
 
 // Delete removes key from d and reports whether it was there. It takes time
-// proportional to the number of keys after it.
+// proportional to the number of keys after it. Not safe for concurrent
+// use: no other goroutine may use d meanwhile.
 func (d *Dict) Delete(key any) bool {
 	i := d.find(key)
 	if i < 0 {
@@ -144,7 +150,8 @@ func (d *Dict) Delete(key any) bool {
 	return true
 }
 
-// Keys returns the keys of d in insertion order, in a new slice.
+// Keys returns the keys of d in insertion order, in a new slice. Safe for
+// concurrent use with other reads of d, not with Set or Delete.
 func (d *Dict) Keys() []any {
 	if d.Len() == 0 {
 		return nil
@@ -157,6 +164,7 @@ func (d *Dict) Keys() []any {
 }
 
 // Values returns the values of d in insertion order, in a new slice.
+// Safe for concurrent use with other reads of d, not with Set or Delete.
 func (d *Dict) Values() []any {
 	if d.Len() == 0 {
 		return nil
@@ -170,6 +178,8 @@ func (d *Dict) Values() []any {
 
 // All yields the keys and values of d in insertion order. Keys set during
 // the iteration are yielded too; deleting during the iteration may skip keys.
+// Iterating is safe for concurrent use with other reads of d, not with
+// Set or Delete on another goroutine.
 func (d *Dict) All() iter.Seq2[any, any] {
 	return func(yield func(any, any) bool) {
 		if d == nil {
@@ -183,7 +193,8 @@ func (d *Dict) All() iter.Seq2[any, any] {
 	}
 }
 
-// String returns Repr(d), the dict as Python prints it.
+// String returns Repr(d), the dict as Python prints it. Safe for
+// concurrent use with other reads of d, not with Set or Delete.
 func (d *Dict) String() string { return Repr(d) }
 
 // set stores value under the (already normalised) key k.

@@ -39,7 +39,7 @@ var ErrBadHandshakeID = errors.New("yoton: could not parse handshake id")
 // HandshakeLine returns the handshake line a context with the given id and
 // process id sends: "YOTON!" + the id as 16 lowercase hex digits + "." +
 // the pid in decimal + "\r\n". The returned slice is newly allocated and
-// owned by the caller.
+// owned by the caller. Pure function; safe for concurrent use.
 //
 // The id is zero-padded on the left. Python's UID.get_hex pads on the right
 // (str.ljust), which sends a different number for ids whose top hex digit is
@@ -58,7 +58,7 @@ func HandshakeLine(id uint64, pid int) []byte {
 
 // ParseHandshakeLine parses a handshake line as Python's HandShaker does;
 // the trailing CRLF may be present or not. line is only read, never
-// retained. It never panics.
+// retained. It never panics. Pure function; safe for concurrent use.
 //
 // Mirroring Python: bytes that are not valid UTF-8 are dropped (Python
 // decodes with errors="ignore"); the text must start with "YOTON!", else

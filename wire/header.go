@@ -67,20 +67,24 @@ func CloseHeader() Header { return Header{Slot: connectionSlot, SourceSeq: seqCl
 // IsSignal reports whether h is a connection-level signal rather than a
 // package to deliver: one with no payload (Length 0). Python yoton reads
 // such a package's SourceSeq (see IsHeartbeat, IsClose), ignores every
-// other field, slot included, and ignores signals it does not know.
+// other field, slot included, and ignores signals it does not know. Safe
+// for concurrent use.
 func (h Header) IsSignal() bool { return h.Length == 0 }
 
 // IsHeartbeat reports whether h is a heartbeat as Python yoton reads one:
-// no payload and SourceSeq 0, whatever its other fields.
+// no payload and SourceSeq 0, whatever its other fields. Safe for
+// concurrent use.
 func (h Header) IsHeartbeat() bool { return h.IsSignal() && h.SourceSeq == seqHeartbeat }
 
 // IsClose reports whether h is the close signal as Python yoton reads
-// one: no payload and SourceSeq 1, whatever its other fields.
+// one: no payload and SourceSeq 1, whatever its other fields. Safe for
+// concurrent use.
 func (h Header) IsClose() bool { return h.IsSignal() && h.SourceSeq == seqClose }
 
 // AppendHeader appends the HeaderSize bytes of h, control word first, to
 // dst and returns the extended slice. It does not allocate when dst has
-// room for HeaderSize more bytes.
+// room for HeaderSize more bytes. Pure function; safe for concurrent use
+// on a dst no other goroutine uses.
 func AppendHeader(dst []byte, h Header) []byte {
 	dst = binary.LittleEndian.AppendUint64(dst, Control)
 	dst = binary.LittleEndian.AppendUint64(dst, h.Slot)
@@ -93,7 +97,8 @@ func AppendHeader(dst []byte, h Header) []byte {
 
 // PutHeader writes the HeaderSize bytes of h, control word first, into
 // dst[:HeaderSize]. It panics if len(dst) < HeaderSize, like the
-// encoding/binary Put functions.
+// encoding/binary Put functions. Safe for concurrent use on a dst no
+// other goroutine uses.
 func PutHeader(dst []byte, h Header) {
 	_ = dst[HeaderSize-1] // one bounds check, panics early if short
 	binary.LittleEndian.PutUint64(dst[0:], Control)
@@ -109,7 +114,7 @@ func PutHeader(dst []byte, h Header) {
 // beyond them are not looked at. It returns ErrShortHeader if b is shorter
 // than HeaderSize and ErrLostTrack if b does not start with Control (the
 // returned Header is then zero). b is only read, never retained. It does not
-// allocate.
+// allocate. Pure function; safe for concurrent use.
 func DecodeHeader(b []byte) (Header, error) {
 	if len(b) < HeaderSize {
 		return Header{}, ErrShortHeader

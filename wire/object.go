@@ -66,10 +66,14 @@ type objectError struct {
 	msg      string
 }
 
+// Error gives the sentinel, the byte position and what is wrong there.
+// Safe for concurrent use.
 func (e *objectError) Error() string {
 	return fmt.Sprintf("%v at byte %d: %s", e.sentinel, e.pos, e.msg)
 }
 
+// Unwrap returns the sentinels the error matches. Safe for concurrent
+// use.
 func (e *objectError) Unwrap() []error {
 	if e.also != nil {
 		return []error{e.sentinel, e.also}
@@ -87,6 +91,8 @@ func (e *objectError) Unwrap() []error {
 // (encoded as a dict with its keys in sorted order, so the output is
 // deterministic), []string, []int64 and []float64 (encoded as lists). Any
 // other type, []byte included, gives ErrUnsupportedType.
+//
+// Pure function; safe for concurrent use while no goroutine modifies v.
 func EncodeObject(v any) ([]byte, error) {
 	return AppendObject(make([]byte, 0, sizeHint(v)), v)
 }
@@ -94,6 +100,8 @@ func EncodeObject(v any) ([]byte, error) {
 // AppendObject appends the yoton object encoding of v (see EncodeObject) to
 // dst and returns the extended slice. On error it returns dst unchanged,
 // though the bytes between len(dst) and cap(dst) may have been written.
+// Safe for concurrent use on a dst no other goroutine uses, while no
+// goroutine modifies v.
 func AppendObject(dst []byte, v any) ([]byte, error) {
 	out, err := appendObject(dst, v, 0)
 	if err != nil {
@@ -286,7 +294,8 @@ func appendObject(dst []byte, v any, depth int) ([]byte, error) {
 // memory use stays proportional to len(b), and it stops at MaxObjectDepth
 // nested containers (ErrTooDeep). Other failures wrap ErrMalformedObject,
 // or both ErrMalformedObject and ErrUnhashable for a list or dict used as a
-// dict key; their message gives the byte offset at fault.
+// dict key; their message gives the byte offset at fault. Pure function;
+// safe for concurrent use.
 func DecodeObject(b []byte) (any, error) {
 	if len(b) == 0 {
 		return nil, nil

@@ -24,7 +24,8 @@ import (
 // and []byte as a Python bytes literal. Bytes in a string that are not
 // valid UTF-8 print as \xNN (Python strings can not hold them). Containers
 // nested deeper than MaxObjectDepth print as "...", and other types as
-// <unsupported T>.
+// <unsupported T>. Pure function; safe for concurrent use while no
+// goroutine modifies v.
 func Repr(v any) string {
 	return string(appendRepr(nil, v, 0))
 }
