@@ -217,6 +217,8 @@ func TestSlowConsumerDisconnected(t *testing.T) {
 		select {
 		case ev := <-closed:
 			assert.True(t, strings.HasPrefix(ev.Reason, ReasonSlowConsumer), "reason %q", ev.Reason)
+			assert.ErrorIs(t, ev.Err(), ErrSlowConsumer)
+			assert.NotErrorIs(t, ev.Err(), ErrPeerClosed)
 			done = true
 		case <-limit.Done():
 			t.Fatal("the slow consumer was never closed")

@@ -170,6 +170,8 @@ func TestPackageTooLarge(t *testing.T) {
 			waitChan(t, bound.Done(), "Done")
 			runtime.ReadMemStats(&after)
 			assert.True(t, strings.HasPrefix(bound.CloseReason(), ReasonTooLarge), "reason %q", bound.CloseReason())
+			assert.ErrorIs(t, bound.Err(), ErrProtocol)
+			assert.ErrorIs(t, bound.Err(), ErrClosed)
 			assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(64<<20), "allocated for the claimed size")
 			assert.Empty(t, rx.snapshot())
 		})

@@ -584,3 +584,25 @@ func TestFlushAfterPeerReset(t *testing.T) {
 		assert.True(t, errors.Is(err, ErrNotConnected) || errors.Is(err, ErrClosed), "Flush: %v", err)
 	}
 }
+
+// TestCloseErrorKinds: a closed connection's Err (and its Closed event's)
+// matches ErrClosed and the kind of close; an open one has none.
+func TestCloseErrorKinds(t *testing.T) {
+	r := newReactor(t)
+	x, y := newContext(t, r), newContext(t, r)
+	bound, connected := connectPair(t, x, y)
+	assert.NoError(t, connected.Err(), "open: no error")
+	events := closedEvents(connected)
+	bound.Close("")
+	ev := waitChan(t, events, "closed from the other end")
+	for _, err := range []error{ev.Err(), connected.Err()} {
+		assert.ErrorIs(t, err, ErrClosed)
+		assert.ErrorIs(t, err, ErrPeerClosed)
+		assert.NotErrorIs(t, err, ErrProtocol)
+		var ce *CloseError
+		require.ErrorAs(t, err, &ce)
+		assert.Equal(t, ReasonClosedFromThere, ce.Reason)
+	}
+	assert.ErrorIs(t, bound.Err(), ErrClosed)
+	assert.NotErrorIs(t, bound.Err(), ErrPeerClosed, "closed here, not by the peer")
+}
