@@ -37,7 +37,9 @@ var (
 // channelClosed is ErrClosed: "channel closed", matching reactor.ErrClosed.
 type channelClosed struct{}
 
+// Error returns the error's text. Safe for concurrent use.
 func (channelClosed) Error() string { return "yoton: channel closed" }
 
-// Unwrap makes ErrClosed match reactor.ErrClosed.
+// Unwrap makes ErrClosed match reactor.ErrClosed. Safe for concurrent
+// use.
 func (channelClosed) Unwrap() error { return reactor.ErrClosed }

@@ -13,14 +13,17 @@ import (
 // This file is yoton's FileWrapper (channels_file.py), split in two: a
 // Writer around a text PubChannel and a Reader around a text SubChannel.
 
-// WriterOption configures a Writer (NewWriter).
+// WriterOption configures a Writer (NewWriter). Options are immutable
+// values, safe for concurrent use.
 type WriterOption interface{ applyWriter(*Writer) }
 
-// ReaderOption configures a Reader (NewReader).
+// ReaderOption configures a Reader (NewReader). Options are immutable
+// values, safe for concurrent use.
 type ReaderOption interface{ applyReader(*Reader) }
 
 // FileOption configures a Writer or a Reader: it is both a WriterOption
-// and a ReaderOption.
+// and a ReaderOption. Options are immutable values, safe for concurrent
+// use.
 type FileOption interface {
 	WriterOption
 	ReaderOption
@@ -44,7 +47,7 @@ func (o isattyOption) applyReader(r *Reader) { r.isatty = bool(o) }
 // isatty=...); false by default, as in yoton). Pyzo's kernel wraps its
 // stdin, stdout and stderr with isatty=True, so that the code it runs
 // behaves as in a terminal (prompts, colours). The Writer or Reader does
-// nothing else with it.
+// nothing else with it. Safe for concurrent use.
 func WithIsatty(isatty bool) FileOption { return isattyOption(isatty) }
 
 // Writer is yoton's FileWrapper around a text PubChannel: an io.Writer
@@ -61,7 +64,10 @@ func WithIsatty(isatty bool) FileOption { return isattyOption(isatty) }
 //
 // Safe for concurrent use: Writes are serialised, so the messages of one
 // Write are never interleaved with another's. Write may wait like
-// PubChannel.Send.
+// PubChannel.Send. On the loop goroutine Send never waits, but Write,
+// WriteString, WriteLines and Close first take the Writer's lock, which
+// another goroutine holds while its Send waits (at most SendLockWait
+// plus reactor.SendWait): the loop stalls meanwhile.
 type Writer struct {
 	pub    *PubChannel[string]
 	ctx    context.Context
@@ -74,13 +80,15 @@ type Writer struct {
 
 // WithChunkSize splits writes longer than n bytes into messages of at
 // most n bytes, cut at UTF-8 character boundaries (yoton's chunksize,
-// which counts characters; 0, the default, never splits).
+// which counts characters; 0, the default, never splits). Safe for
+// concurrent use.
 func WithChunkSize(n int) WriterOption {
 	return writerOptionFunc(func(w *Writer) { w.chunk = max(n, 0) })
 }
 
 // WithWriteContext sets the context that bounds Write's waits for room
-// (io.Writer has no ctx argument); the default never ends.
+// (io.Writer has no ctx argument); the default never ends. Safe for
+// concurrent use.
 func WithWriteContext(ctx context.Context) WriterOption {
 	return writerOptionFunc(func(w *Writer) { w.ctx = ctx })
 }
@@ -204,7 +212,7 @@ func (w *Writer) Isatty() bool { return w.isatty }
 // Flush waits until everything written so far has been handed to the
 // kernel on every connection (Context.Flush); an incomplete character
 // held back by Write is not text yet and stays held. Safe for
-// concurrent use.
+// concurrent use; on the loop goroutine it returns ErrBlockingCall.
 func (w *Writer) Flush(ctx context.Context) error { return w.pub.Context().Flush(ctx) }
 
 // Close closes the underlying channel. When the last Write ended inside
@@ -232,6 +240,13 @@ func (w *Writer) Close() error {
 // read and readline raise UnicodeDecodeError), and is gone; the next
 // read goes on with the next message. Safe for concurrent use (reads are
 // serialised).
+//
+// On the loop goroutine use ReadNow (a Received handler may). The
+// waiting reads (Read, ReadContext, ReadMessage, ReadLine, ReadLineN)
+// return ErrBlockingCall there when nothing is queued, but first take
+// the Reader's lock: while another goroutine waits in one of them, the
+// loop blocks on that lock until the other read's ctx ends, and the
+// message it waits for cannot arrive meanwhile.
 type Reader struct {
 	sub    *SubChannel[string]
 	ctx    context.Context
@@ -243,13 +258,14 @@ type Reader struct {
 }
 
 // WithEcho republishes every message read on echo (yoton's echo, used to
-// show a kernel's stdin on its stdout).
+// show a kernel's stdin on its stdout). Safe for concurrent use.
 func WithEcho(echo *PubChannel[string]) ReaderOption {
 	return readerOptionFunc(func(r *Reader) { r.echo = echo })
 }
 
 // WithReadContext sets the context that bounds Read (io.Reader has no
-// ctx argument) and the echo of ReadNow; the default never ends.
+// ctx argument) and the echo of ReadNow; the default never ends. Safe
+// for concurrent use.
 func WithReadContext(ctx context.Context) ReaderOption {
 	return readerOptionFunc(func(r *Reader) { r.ctx = ctx })
 }
@@ -288,10 +304,11 @@ func (r *Reader) echoMessage(ctx context.Context, m string) error {
 
 // Read copies received text into p, waiting for a message when nothing
 // is buffered. A message longer than p is returned over several Reads.
-// Safe for concurrent use.
+// Safe for concurrent use, but see Reader on the loop goroutine.
 func (r *Reader) Read(p []byte) (int, error) { return r.ReadContext(r.ctx, p) }
 
-// ReadContext is Read bounded by ctx. Safe for concurrent use.
+// ReadContext is Read bounded by ctx. Safe for concurrent use, but see
+// Reader on the loop goroutine.
 func (r *Reader) ReadContext(ctx context.Context, p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
@@ -347,7 +364,7 @@ func (r *Reader) ReadNow() (string, error) {
 // read(True), or read(timeout) with a ctx deadline. On a closed channel
 // it returns the queued messages, then io.EOF (yoton's blocking read
 // returns "" at once on a closed channel, queued messages or not). Safe
-// for concurrent use.
+// for concurrent use, but see Reader on the loop goroutine.
 func (r *Reader) ReadMessage(ctx context.Context) (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -360,7 +377,7 @@ func (r *Reader) ReadMessage(ctx context.Context) (string, error) {
 }
 
 // ReadLine is yoton's readline(): ReadLineN(ctx, 0). Safe for concurrent
-// use.
+// use, but see Reader on the loop goroutine.
 func (r *Reader) ReadLine(ctx context.Context) (string, error) { return r.ReadLineN(ctx, 0) }
 
 // ReadLineN is yoton's readline(size): the next message (waiting for one
@@ -376,7 +393,8 @@ func (r *Reader) ReadLine(ctx context.Context) (string, error) { return r.ReadLi
 // yoton sends one line per message, so a line is a message: it does not
 // search the stream for newlines. On a closed channel it returns the
 // queued messages, then io.EOF, where yoton's readline returns "\n"
-// forever. Safe for concurrent use.
+// forever. Safe for concurrent use, but see Reader on the loop
+// goroutine.
 func (r *Reader) ReadLineN(ctx context.Context, size int) (string, error) {
 	m, err := r.ReadMessage(ctx)
 	if err != nil {

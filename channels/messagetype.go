@@ -34,12 +34,14 @@ var (
 
 type textType struct{}
 
+// Name returns "txt". Safe for concurrent use.
 func (textType) Name() string { return "txt" }
 
 // Encode refuses a string that is not valid UTF-8 (Go strings may hold
 // any bytes; Python's str cannot, and its str.encode("utf-8") refuses
 // lone surrogates): such a message would fail to decode at every
-// receiver, Go or Python, so the sender hears of it instead.
+// receiver, Go or Python, so the sender hears of it instead. Safe for
+// concurrent use.
 func (textType) Encode(m string) ([]byte, error) {
 	if !utf8.ValidString(m) {
 		start, _, _ := invalidUTF8(m)
@@ -51,6 +53,7 @@ func (textType) Encode(m string) ([]byte, error) {
 // Decode returns the payload as a string without copying it (the bytes
 // are never written again), or, for bytes that are not valid UTF-8, an
 // error wrapping ErrDecode that reads as Python's UnicodeDecodeError.
+// Safe for concurrent use.
 func (textType) Decode(b []byte) (string, error) {
 	if len(b) == 0 {
 		return "", nil
@@ -125,13 +128,22 @@ func invalidUTF8(s string) (start, end int, reason string) {
 
 type binaryType struct{}
 
-func (binaryType) Name() string                    { return "bin" }
+// Name returns "bin". Safe for concurrent use.
+func (binaryType) Name() string { return "bin" }
+
+// Encode returns m itself (the channel takes ownership). Safe for
+// concurrent use.
 func (binaryType) Encode(m []byte) ([]byte, error) { return m, nil }
+
+// Decode returns b itself, not copied. Safe for concurrent use.
 func (binaryType) Decode(b []byte) ([]byte, error) { return b, nil }
 
 type objectType struct{}
 
+// Name returns "obj". Safe for concurrent use.
 func (objectType) Name() string { return "obj" }
+
+// Encode encodes m with the wire object codec. Safe for concurrent use.
 func (objectType) Encode(m any) ([]byte, error) {
 	b, err := wire.EncodeObject(m)
 	if err != nil {
@@ -139,6 +151,8 @@ func (objectType) Encode(m any) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// Decode decodes b with the wire object codec. Safe for concurrent use.
 func (objectType) Decode(b []byte) (any, error) {
 	v, err := wire.DecodeObject(b)
 	if err != nil {
@@ -167,10 +181,11 @@ var (
 	// the slice: do not modify it after sending. A received slice is the
 	// package's own payload, not copied; the context may still be
 	// forwarding it to other peers, so treat it as read-only (copy it
-	// before modifying).
+	// before modifying). Safe for concurrent use.
 	Binary MessageType[[]byte] = binaryType{}
 	// Object carries the values of the wire object codec: nil, bool,
 	// int64, float64, string, []any, wire.Tuple, *wire.Dict (type name "obj").
+	// Safe for concurrent use.
 	Object MessageType[any] = objectType{}
 )
 
@@ -180,7 +195,11 @@ type customType[T any] struct {
 	decode func([]byte) (T, error)
 }
 
+// Name returns the name given to NewMessageType. Safe for concurrent use.
 func (c customType[T]) Name() string { return c.name }
+
+// Encode calls the encode function given to NewMessageType: safe for
+// concurrent use when that function is.
 func (c customType[T]) Encode(m T) ([]byte, error) {
 	b, err := c.encode(m)
 	if err != nil {
@@ -188,6 +207,9 @@ func (c customType[T]) Encode(m T) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// Decode calls the decode function given to NewMessageType: safe for
+// concurrent use when that function is.
 func (c customType[T]) Decode(b []byte) (T, error) {
 	v, err := c.decode(b)
 	if err != nil {
@@ -198,7 +220,10 @@ func (c customType[T]) Decode(b []byte) (T, error) {
 
 // NewMessageType returns a user-defined message type: name goes into
 // slot names (a Python peer's MessageType must return the same
-// message_type_name), encode and decode convert messages.
+// message_type_name), encode and decode convert messages. Channels call
+// encode and decode from any goroutine, the loop's included, so they
+// must be safe for concurrent use (and quick, as they may run on the
+// loop). NewMessageType itself is safe for concurrent use.
 func NewMessageType[T any](name string, encode func(T) ([]byte, error), decode func([]byte) (T, error)) MessageType[T] {
 	return customType[T]{name: name, encode: encode, decode: decode}
 }

@@ -200,6 +200,7 @@ func (p *PubChannel[T]) Deposit(pk reactor.Package) {
 }
 
 // EndBatch does nothing: a PubChannel never emits Received.
+// Loop goroutine (reactor.Receiver).
 func (p *PubChannel[T]) EndBatch() {}
 
 // Close detaches the channel; Send returns ErrClosed afterwards.

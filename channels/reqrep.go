@@ -55,5 +55,7 @@ var (
 )
 
 // Kwargs holds the keyword arguments of a call. Keys are argument names;
-// values are anything Call accepts as an argument.
+// values are anything Call accepts as an argument. It is a plain map,
+// not safe for concurrent use while one goroutine modifies it; Call and
+// ReqChannel.Call encode it before they return and do not keep it.
 type Kwargs map[string]any

@@ -16,7 +16,8 @@ import (
 	"github.com/goyoton/yoton/wire"
 )
 
-// RepMode is how a RepChannel handles requests (yoton's set_mode).
+// RepMode is how a RepChannel handles requests (yoton's set_mode). A
+// RepMode is a plain value, safe for concurrent use.
 type RepMode int
 
 // The modes of a RepChannel.
@@ -60,7 +61,8 @@ var ErrBadHandler = errors.New("yoton: invalid request handler")
 // modify args and kwargs after returning.
 type Handler func(args []any, kwargs *wire.Dict) (any, error)
 
-// RepOption configures a RepChannel.
+// RepOption configures a RepChannel. Options are immutable values, safe
+// for concurrent use.
 type RepOption interface{ applyRep(*repConfig) error }
 
 type repConfig struct {
@@ -75,7 +77,7 @@ type repConfig struct {
 // answers with an error), and a handler that returns later than d is
 // counted in Overran. A handler that ignores its context still runs to
 // its end: in RepEvent mode the loop waits for it, so keep event-mode
-// handlers short. Default: no bound, as yoton.
+// handlers short. Default: no bound, as yoton. Safe for concurrent use.
 func WithHandlerTimeout(d time.Duration) RepOption {
 	return repOptionFunc(func(c *repConfig) error {
 		if d <= 0 {
@@ -96,7 +98,7 @@ func (f repOptionFunc) applyRep(c *repConfig) error { return f(c) }
 // at a time). Handlers still run one after another on the loop; a window
 // lets the requests of many callers flow without a round trip between
 // them. In RepWorkers mode the window is the worker count. n must be at
-// least 1.
+// least 1. Safe for concurrent use.
 func WithWindow(n int) RepOption {
 	return repOptionFunc(func(c *repConfig) error {
 		if n < 1 {
@@ -110,7 +112,8 @@ func WithWindow(n int) RepOption {
 // WithWorkers sets how many requests a RepChannel in RepWorkers mode
 // handles at once, each on a worker goroutine of its own (default 1, as
 // yoton's one thread). n must be at least 1. The workers start with
-// SetMode(RepWorkers) and end on Close (Shutdown waits for them).
+// SetMode(RepWorkers) and end on Close (Shutdown waits for them). Safe
+// for concurrent use.
 func WithWorkers(n int) RepOption {
 	return repOptionFunc(func(c *repConfig) error {
 		if n < 1 {
@@ -300,7 +303,9 @@ func (c *RepChannel) Overran() uint64 { return c.overran.Load() }
 func (c *RepChannel) Discarded() uint64 { return c.dropped.Load() }
 
 // Mode returns the mode the channel was last set to. Safe for concurrent
-// use.
+// use; off the loop it waits for the loop to read the mode (while a
+// RepEvent handler runs, that is until it returns), and it returns
+// RepOff once the reactor is closed.
 func (c *RepChannel) Mode() RepMode {
 	var m RepMode
 	if c.loop.OnLoop() {
