@@ -243,10 +243,9 @@ func (w *Writer) Close() error {
 //
 // On the loop goroutine use ReadNow (a Received handler may). The
 // waiting reads (Read, ReadContext, ReadMessage, ReadLine, ReadLineN)
-// return ErrBlockingCall there when nothing is queued, but first take
-// the Reader's lock: while another goroutine waits in one of them, the
-// loop blocks on that lock until the other read's ctx ends, and the
-// message it waits for cannot arrive meanwhile.
+// return ErrBlockingCall there when nothing is queued, and also when
+// another goroutine is in one of them (it may be waiting for a message
+// only the loop can deliver): they never hold the loop up.
 type Reader struct {
 	sub    *SubChannel[string]
 	ctx    context.Context
@@ -313,7 +312,9 @@ func (r *Reader) ReadContext(ctx context.Context, p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	r.mu.Lock()
+	if err := r.lock(); err != nil {
+		return 0, err
+	}
 	defer r.mu.Unlock()
 	if r.rest == "" {
 		m, err := r.recv(ctx)
@@ -325,6 +326,20 @@ func (r *Reader) ReadContext(ctx context.Context, p []byte) (int, error) {
 	n := copy(p, r.rest)
 	r.rest = r.rest[n:]
 	return n, nil
+}
+
+// lock takes r.mu for a read that may wait. On the loop goroutine it
+// does not wait for another reader (who may be waiting for a message only
+// the loop can deliver): it returns ErrBlockingCall when r.mu is taken.
+func (r *Reader) lock() error {
+	if r.sub.Context().Reactor().OnLoop() {
+		if !r.mu.TryLock() {
+			return ErrBlockingCall
+		}
+		return nil
+	}
+	r.mu.Lock()
+	return nil
 }
 
 // ReadNow is yoton's read(), which does not wait: it returns the next
@@ -366,7 +381,9 @@ func (r *Reader) ReadNow() (string, error) {
 // returns "" at once on a closed channel, queued messages or not). Safe
 // for concurrent use, but see Reader on the loop goroutine.
 func (r *Reader) ReadMessage(ctx context.Context) (string, error) {
-	r.mu.Lock()
+	if err := r.lock(); err != nil {
+		return "", err
+	}
 	defer r.mu.Unlock()
 	if r.rest != "" {
 		m := r.rest

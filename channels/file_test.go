@@ -8,8 +8,10 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 	"unicode/utf8"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/goyoton/yoton/channels"
@@ -308,4 +310,43 @@ func TestFileReaderInvalidText(t *testing.T) {
 	line, err := rd.ReadLine(ctx)
 	require.NoError(t, err)
 	require.Equal(t, "line\n", line)
+}
+
+// TestReaderOnLoopNeverWaits: while another goroutine waits in a read, a
+// read on the loop goroutine returns ErrBlockingCall at once instead of
+// waiting for the Reader's lock (which would stop the loop, and with it
+// the message the other read waits for).
+func TestReaderOnLoopNeverWaits(t *testing.T) {
+	r := newReactor(t)
+	a, b := pair(t, r)
+	pub, err := channels.NewPubChannel(a, "loopread", channels.Text)
+	require.NoError(t, err)
+	sub, err := channels.NewSubChannel(b, "loopread", channels.Text)
+	require.NoError(t, err)
+	rd := channels.NewReader(sub)
+	got := make(chan string, 1)
+	go func() {
+		m, err := rd.ReadMessage(testCtx(t))
+		if err == nil {
+			got <- m
+		}
+	}()
+	// Read from the loop, again and again, while the other read holds the
+	// Reader's lock (it takes it at once and waits): each returns at once.
+	// A read that waited for the lock would stop the loop, and this Do
+	// would time out.
+	for range 200 {
+		var loopErr error
+		ctx, cancel := context.WithTimeout(testCtx(t), 2*time.Second)
+		require.NoError(t, r.Do(ctx, func() { _, loopErr = rd.ReadMessage(ctx) }), "the loop was held up")
+		cancel()
+		require.ErrorIs(t, loopErr, channels.ErrBlockingCall)
+	}
+	require.NoError(t, pub.Send(testCtx(t), "through"))
+	select {
+	case m := <-got:
+		assert.Equal(t, "through", m)
+	case <-testCtx(t).Done():
+		t.Fatal("the waiting read never got its message")
+	}
 }
