@@ -83,6 +83,7 @@ type Connection struct {
 
 	mu          sync.Mutex
 	name        string
+	stats       ConnectionStats // loop-owned counters (Stats copies them)
 	host1       string
 	port1       int
 	liveStatus  Status // the status before closing began, for the log
@@ -490,6 +491,8 @@ func (c *Connection) write(budget int) {
 		if !ok {
 			break
 		}
+		c.stats.PackagesOut++
+		c.stats.BytesOut += uint64(wire.HeaderSize + len(p.Data))
 		buf = wire.AppendHeader(buf, p.header())
 		if len(p.Data) <= inlinePayload {
 			buf = append(buf, p.Data...)
@@ -643,6 +646,7 @@ func (c *Connection) opened(gc gnet.Conn) {
 		// state: our own state channels resend too (Go only; after a
 		// first connect the startup queue carries it, as in yoton).
 		c.x.newConnection()
+		c.stats.Reconnects++
 		_ = c.Reconnected.Emit(c)
 	}
 }
@@ -799,6 +803,8 @@ func (c *Connection) consume(gc gnet.Conn, buf []byte) {
 			p := c.cur
 			c.cur = Package{}
 			c.inBody = false
+			c.stats.PackagesIn++
+			c.stats.BytesIn += uint64(wire.HeaderSize + len(p.Data))
 			c.x.receive(p, c)
 		}
 	}
@@ -845,5 +851,7 @@ func (c *Connection) readBodyDirect(gc gnet.Conn) {
 	p := c.cur
 	c.cur = Package{}
 	c.inBody = false
+	c.stats.PackagesIn++
+	c.stats.BytesIn += uint64(wire.HeaderSize + len(p.Data))
 	c.x.receive(p, c)
 }
