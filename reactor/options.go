@@ -3,6 +3,7 @@ package reactor
 import (
 	"crypto/tls"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/goyoton/yoton/internal/queue"
@@ -212,4 +213,21 @@ func WithQueue(size int, rule Discard) ContextOption {
 		c.queueSize, c.discard = size, rule
 		return nil
 	})
+}
+
+// WithSlog sends the reactor's diagnostics and verbose lines (see
+// WithLogger) to l, each as one Info record with the attribute
+// component=yoton. The messages are the same text as WithLogger's (not
+// yet broken into structured fields). Safe for concurrent use; l must be
+// too.
+func WithSlog(l *slog.Logger) Option {
+	return WithLogger(slogLogger{l.With(slog.String("component", "yoton"))})
+}
+
+// slogLogger adapts a *slog.Logger to Logger.
+type slogLogger struct{ l *slog.Logger }
+
+// Printf logs one Info record. Safe for concurrent use.
+func (s slogLogger) Printf(format string, args ...any) {
+	s.l.Info(fmt.Sprintf(format, args...))
 }

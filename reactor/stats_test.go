@@ -1,8 +1,13 @@
 package reactor
 
 import (
+	"bytes"
 	"encoding/json"
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -35,4 +40,32 @@ func TestStats(t *testing.T) {
 	b, err := json.Marshal(xs)
 	require.NoError(t, err)
 	assert.Contains(t, string(b), `"packages_out":`)
+}
+
+// TestWithSlog: WithSlog sends the verbose lines to a slog.Logger.
+func TestWithSlog(t *testing.T) {
+	var buf syncWriter
+	r := newReactor(t, WithSlog(slog.New(slog.NewTextHandler(&buf, nil))))
+	x := newContext(t, r)
+	bindLocal(t, x)
+	require.Eventually(t, func() bool { return strings.Contains(buf.String(), "Yoton: waiting at") }, waitTimeout, time.Millisecond)
+	assert.Contains(t, buf.String(), "component=yoton")
+}
+
+// syncWriter is a bytes.Buffer safe for concurrent writes and reads.
+type syncWriter struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
 }
