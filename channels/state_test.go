@@ -270,8 +270,10 @@ func TestStateNext(t *testing.T) {
 	// goroutine cannot see: set new states until the waiter wakes.
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
+	last := ""
 	for i, woke := 0, false; !woke; i++ {
-		require.NoError(t, sa.Send(ctx, fmt.Sprintf("state %d", i)))
+		last = fmt.Sprintf("state %d", i)
+		require.NoError(t, sa.Send(ctx, last))
 		select {
 		case m := <-got:
 			require.NoError(t, <-errs)
@@ -280,6 +282,8 @@ func TestStateNext(t *testing.T) {
 		case <-tick.C:
 		}
 	}
+	// Once the last state sent is in, nothing changes any more.
+	require.Eventually(t, func() bool { m, _ := sb.Recv(); return m == last }, 5*time.Second, time.Millisecond)
 	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 	defer cancel()
 	_, err = sb.Next(short)

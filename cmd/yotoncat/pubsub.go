@@ -220,15 +220,18 @@ func subscribe[T any](ctx context.Context, e *env, f *netFlags, k kind[T], o sub
 	for o.count == 0 || got < o.count {
 		m, err := sub.TryRecv()
 		if errors.Is(err, channels.ErrNoMessage) {
+			if rctx.Err() != nil {
+				break // the end came and nothing is left queued
+			}
 			m, err = sub.Recv(rctx)
+			if err != nil && rctx.Err() != nil {
+				continue // look at the queue once more: the end may have come with a last message
+			}
 		}
 		if err != nil {
 			if errors.Is(err, channels.ErrDecode) {
 				e.logf("%v", err)
 				continue
-			}
-			if rctx.Err() != nil {
-				break
 			}
 			return err
 		}
