@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"os"
+	"os/exec"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -80,7 +81,15 @@ func goYotonVersion() string {
 		}
 	}
 	if rev == "" {
-		return "working tree (no VCS stamp)"
+		// go run stamps no revision: ask git about the checkout.
+		out, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output()
+		if err != nil {
+			return "working tree (no VCS stamp)"
+		}
+		rev = strings.TrimSpace(string(out))
+		if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(strings.TrimSpace(string(st))) > 0 {
+			dirty = true
+		}
 	}
 	if len(rev) > 12 {
 		rev = rev[:12]
