@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"runtime"
 	"slices"
@@ -38,18 +39,21 @@ type systemInfo struct {
 
 // row is one figure of a table: the medians of a cell's good runs.
 type row struct {
-	Group    string `json:"group"`
-	Scenario string `json:"scenario"`
-	System   string `json:"system"`
-	Size     int    `json:"size,omitempty"`
-	Subs     int    `json:"subs,omitempty"`
-	Conns    int    `json:"conns,omitempty"`
-	InFlight int    `json:"in_flight,omitempty"`        // req/rep: calls the requester kept in flight
-	Expected int64  `json:"expected_per_run,omitempty"` // messages (deliveries) per run
-	Runs     int    `json:"runs"`                       // runs in the medians
-	LostRuns int    `json:"lost_runs,omitempty"`        // runs that lost messages
-	Error    string `json:"error,omitempty"`            // a run failed
-	Pending  string `json:"pending,omitempty"`          // not available yet
+	// Spread is (max − min) ÷ median of the row's headline figure over
+	// its runs (0 with one run).
+	Spread   float64 `json:"spread,omitempty"`
+	Group    string  `json:"group"`
+	Scenario string  `json:"scenario"`
+	System   string  `json:"system"`
+	Size     int     `json:"size,omitempty"`
+	Subs     int     `json:"subs,omitempty"`
+	Conns    int     `json:"conns,omitempty"`
+	InFlight int     `json:"in_flight,omitempty"`        // req/rep: calls the requester kept in flight
+	Expected int64   `json:"expected_per_run,omitempty"` // messages (deliveries) per run
+	Runs     int     `json:"runs"`                       // runs in the medians
+	LostRuns int     `json:"lost_runs,omitempty"`        // runs that lost messages
+	Error    string  `json:"error,omitempty"`            // a run failed
+	Pending  string  `json:"pending,omitempty"`          // not available yet
 
 	MsgsPerSec    float64 `json:"msgs_per_sec,omitempty"`
 	MBPerSec      float64 `json:"mb_per_sec,omitempty"`
@@ -148,6 +152,15 @@ func (rep *report) summarize() {
 		w.Setup = m(func(r record) float64 { return r.Setup })
 		w.BytesPerConn = m(func(r record) float64 { return r.BytesPerConn })
 		w.FanoutMs = m(func(r record) float64 { return r.FanoutMs })
+		if mid, _ := w.headline(); mid > 0 && len(rs) > 1 {
+			lo, hi := math.Inf(1), math.Inf(-1)
+			for _, r := range rs {
+				v, _ := (&row{Group: r.Group, MsgsPerSec: r.MsgsPerSec, CallsPerSec: r.CallsPerSec,
+					P50us: r.P50us, FanoutMs: r.FanoutMs}).headline()
+				lo, hi = min(lo, v), max(hi, v)
+			}
+			w.Spread = (hi - lo) / mid
+		}
 	}
 	rep.ratios()
 }
@@ -310,6 +323,7 @@ func (rep *report) markdown() string {
 	rep.reqrepTable(&b)
 	rep.scaleTable(&b)
 	rep.interopTable(&b)
+	rep.spreadTable(&b)
 	rep.plotLinks(&b)
 	rep.targets(&b)
 	b.WriteString("\n## Systems\n\n")
@@ -563,4 +577,25 @@ func sortedKeys(m map[string]string) []string {
 	}
 	slices.Sort(k)
 	return k
+}
+
+// spreadTable shows how far apart each figure's runs were: the spread of
+// its headline figure (msgs/s, p50, calls/s, fan-out time) over its runs.
+func (rep *report) spreadTable(b *strings.Builder) {
+	var rows []row
+	for _, w := range rep.Rows {
+		if w.usable() && w.Runs > 1 {
+			rows = append(rows, w)
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	b.WriteString("\n## Spread over runs\n\n")
+	b.WriteString("(max − min) ÷ median of each figure's headline number (msgs/s, p50, calls/s, fan-out time) over its runs; " +
+		"the tables above show the medians.\n\n")
+	b.WriteString("| scenario | system | runs | spread |\n|---|---|--:|--:|\n")
+	for _, w := range rows {
+		fmt.Fprintf(b, "| %s | %s | %d | %.0f %% |\n", w.Scenario, w.System, w.Runs, 100*w.Spread)
+	}
 }
