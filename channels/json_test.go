@@ -2,6 +2,7 @@ package channels_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -42,4 +43,22 @@ func TestJSONMessageType(t *testing.T) {
 	bad, err := channels.NewPubChannel(a, "bad", channels.JSON[func()]())
 	require.NoError(t, err)
 	require.ErrorIs(t, bad.Send(testCtx(t), func() {}), channels.ErrEncode)
+}
+
+// TestPubSubStats: a publisher counts what it sent and a subscriber what
+// arrived and what is still queued.
+func TestPubSubStats(t *testing.T) {
+	r := newReactor(t)
+	a, b := pair(t, r)
+	pub, err := channels.NewPubChannel(a, "stats", channels.Text)
+	require.NoError(t, err)
+	sub, err := channels.NewSubChannel(b, "stats", channels.Text)
+	require.NoError(t, err)
+	for _, m := range []string{"one", "two", "three"} {
+		require.NoError(t, pub.Send(testCtx(t), m))
+	}
+	assert.Equal(t, channels.PubStats{Sent: 3, SentBytes: 11}, pub.Stats())
+	assert.Equal(t, "one", recvOne(t, sub))
+	require.Eventually(t, func() bool { return sub.Stats().Received == 3 }, 5*time.Second, time.Millisecond)
+	assert.Equal(t, channels.SubStats{Received: 3, ReceivedBytes: 11, Pending: 2}, sub.Stats())
 }

@@ -59,6 +59,8 @@ type PubChannel[T any] struct {
 	lockUntil time.Time
 	unlocked  chan struct{}
 	lockWait  atomic.Int64 // the longest a Send waits while locked, in ns
+
+	sent, sentBytes atomic.Uint64 // messages Send handed to the context
 }
 
 // NewPubChannel attaches a publishing channel to x at slotBase: it sends
@@ -105,6 +107,10 @@ func (p *PubChannel[T]) Send(ctx context.Context, m T) error {
 	if err == nil {
 		err = p.x.Send(ctx, p.slotOutID, b, 0, 0)
 	}
+	if err == nil {
+		p.sent.Add(1)
+		p.sentBytes.Add(uint64(len(b)))
+	}
 	if err != nil {
 		if errors.Is(err, reactor.ErrClosed) {
 			// The context (or its reactor) closed under us: report it
@@ -138,6 +144,18 @@ func (p *PubChannel[T]) waitUnlocked(ctx context.Context) error {
 // concurrent use.
 func (p *PubChannel[T]) SetLockWait(d time.Duration) {
 	p.lockWait.Store(int64(max(d, 0)))
+}
+
+// PubStats counts what a PubChannel sent. JSON-tagged for expvar.
+type PubStats struct {
+	Sent      uint64 `json:"sent"`       // messages handed to the context (its queues may still drop them)
+	SentBytes uint64 `json:"sent_bytes"` // their payload bytes
+	Throttled bool   `json:"throttled"`  // a subscriber in sync mode says it is full
+}
+
+// Stats returns the channel's counters. Safe for concurrent use.
+func (p *PubChannel[T]) Stats() PubStats {
+	return PubStats{Sent: p.sent.Load(), SentBytes: p.sentBytes.Load(), Throttled: p.Throttled()}
 }
 
 // Pending returns 0: a PubChannel queues nothing it receives (the
@@ -240,6 +258,8 @@ type SubChannel[T any] struct {
 	checkPosted bool      // a checkStatus is queued on the loop
 
 	ref uint64 // RecvSelected takes the messages up to this RecvSeq
+
+	received, receivedBytes uint64 // under mu: messages deposited
 }
 
 // NewSubChannel attaches a subscribing channel to x at slotBase: it
@@ -270,8 +290,25 @@ func (s *SubChannel[T]) Deposit(p reactor.Package) {
 	s.mu.Lock()
 	if !s.closed.Load() {
 		s.q.Push(p)
+		s.received++
+		s.receivedBytes += uint64(len(p.Data))
 	}
 	s.mu.Unlock()
+}
+
+// SubStats counts what a SubChannel received. JSON-tagged for expvar.
+type SubStats struct {
+	Received      uint64 `json:"received"`       // messages that arrived (discarded ones included)
+	ReceivedBytes uint64 `json:"received_bytes"` // their payload bytes
+	Pending       int    `json:"pending"`        // queued now
+	Discarded     uint64 `json:"discarded"`      // dropped by the full queue
+}
+
+// Stats returns the channel's counters. Safe for concurrent use.
+func (s *SubChannel[T]) Stats() SubStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return SubStats{Received: s.received, ReceivedBytes: s.receivedBytes, Pending: s.q.Len(), Discarded: s.q.Discarded()}
 }
 
 // EndBatch wakes waiting receivers, checks the queue in sync mode and
