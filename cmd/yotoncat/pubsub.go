@@ -143,34 +143,45 @@ func publish[T any](ctx context.Context, e *env, f *netFlags, k kind[T], msgs []
 	return nil
 }
 
-func runSub(ctx context.Context, e *env) error {
-	fs := flag.NewFlagSet("sub", flag.ContinueOnError)
-	var f netFlags
+// readerFlags parses the flags sub and state share (the network flags,
+// -type, -json, -count, -timeout); what names what they print ("message",
+// "state").
+func readerFlags(e *env, name, what string) (*flag.FlagSet, *netFlags, string, subOptions, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	f := &netFlags{}
 	f.register(fs)
 	typ := fs.String("type", "text", "message type: text, json or object")
 	var o subOptions
-	fs.BoolVar(&o.json, "json", false, `print one JSON object per message: {"time", "slot", "message"}`)
-	fs.IntVar(&o.count, "count", 0, "stop after this many messages (0: no limit)")
+	fs.BoolVar(&o.json, "json", false, `print one JSON object per `+what+`: {"time", "slot", "message"}`)
+	fs.IntVar(&o.count, "count", 0, "stop after printing this many "+what+"s (0: no limit)")
 	fs.DurationVar(&o.timeout, "timeout", 0, "stop after this long (0: no limit)")
 	if err := parse(fs, e); err != nil {
-		return err
+		return nil, nil, "", o, err
 	}
 	if err := f.check(); err != nil {
-		return err
+		return nil, nil, "", o, err
 	}
 	if err := checkType(*typ); err != nil {
+		return nil, nil, "", o, err
+	}
+	return fs, f, *typ, o, nil
+}
+
+func runSub(ctx context.Context, e *env) error {
+	fs, f, typ, o, err := readerFlags(e, "sub", "message")
+	if err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: sub takes no arguments", errUsage)
 	}
-	switch *typ {
+	switch typ {
 	case "json":
-		return subscribe(ctx, e, &f, jsonKind, o)
+		return subscribe(ctx, e, f, jsonKind, o)
 	case "object":
-		return subscribe(ctx, e, &f, objectKind, o)
+		return subscribe(ctx, e, f, objectKind, o)
 	}
-	return subscribe(ctx, e, &f, textKind, o)
+	return subscribe(ctx, e, f, textKind, o)
 }
 
 type subOptions struct {

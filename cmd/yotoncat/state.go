@@ -13,30 +13,17 @@ import (
 )
 
 func runState(ctx context.Context, e *env) error {
-	fs := flag.NewFlagSet("state", flag.ContinueOnError)
-	var f netFlags
-	f.register(fs)
-	typ := fs.String("type", "text", "message type: text, json or object")
-	var o subOptions
-	fs.BoolVar(&o.json, "json", false, `print one JSON object per state: {"time", "slot", "message"}`)
-	fs.IntVar(&o.count, "count", 0, "stop after printing this many states (0: no limit)")
-	fs.DurationVar(&o.timeout, "timeout", 0, "stop after this long (0: no limit)")
-	if err := parse(fs, e); err != nil {
+	_, f, typ, o, err := readerFlags(e, "state", "state")
+	if err != nil {
 		return err
 	}
-	if err := f.check(); err != nil {
-		return err
-	}
-	if err := checkType(*typ); err != nil {
-		return err
-	}
-	switch *typ {
+	switch typ {
 	case "json":
-		return watch(ctx, e, &f, jsonKind, o)
+		return watch(ctx, e, f, jsonKind, o)
 	case "object":
-		return watch(ctx, e, &f, objectKind, o)
+		return watch(ctx, e, f, objectKind, o)
 	}
-	return watch(ctx, e, &f, textKind, o)
+	return watch(ctx, e, f, textKind, o)
 }
 
 // watch prints the state when there is one, then every change. The
