@@ -5,8 +5,9 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/goyoton/yoton/internal/loop"
+	"github.com/goyoton/yoton/internal/queue"
 	"github.com/goyoton/yoton/reactor"
-	"github.com/goyoton/yoton/slots"
 )
 
 // Messaging patterns: the last part of a slot name, as (outgoing, incoming).
@@ -15,38 +16,42 @@ const (
 	patternSubPub = "sub-pub"
 )
 
-// base is what every channel has: its context and its two slots.
+// base is what every channel has: its context, its endpoint there and
+// its two slot names.
 type base struct {
-	x         *reactor.Context
-	slotOut   string
-	slotIn    string
-	slotOutID uint64
-	slotInID  uint64
-	closed    atomic.Bool
-	self      interface{ Close() error } // the channel, as tracked by the context
+	x       *reactor.Context
+	ep      *reactor.Endpoint
+	ops     loop.Loop // the reactor's loop operations (timers, waits)
+	slotOut string
+	slotIn  string
+	closed  atomic.Bool
 }
 
-func (b *base) init(x *reactor.Context, slotBase, typeName, outPattern, inPattern string, rx reactor.Receiver) error {
+// attach attaches the channel to x through the reactor's one seam,
+// Context.Attach: rx (an unexported adapter of the channel) takes its
+// packages, and closeFn (the channel's Close) runs when the context
+// closes.
+func (b *base) attach(x *reactor.Context, slotBase, typeName, outPattern, inPattern string, rx reactor.Receiver, closeFn func() error) error {
 	if x == nil {
 		return ErrNilContext
 	}
 	if strings.TrimSpace(slotBase) == "" {
-		return fmt.Errorf("%w: %q", ErrInvalidSlot, slotBase)
+		return fmt.Errorf("%w: %q", reactor.ErrInvalidSlot, slotBase)
 	}
 	b.x = x
+	b.ops = loop.Of(x.Reactor())
 	if outPattern != "" {
 		b.slotOut = slotBase + "." + typeName + "." + outPattern
-		b.slotOutID = slots.Hash(slots.Normalize(b.slotOut))
 	}
 	if inPattern != "" {
 		b.slotIn = slotBase + "." + typeName + "." + inPattern
-		b.slotInID = slots.Hash(slots.Normalize(b.slotIn))
 	}
-	name := b.slotOut
-	if name == "" {
-		name = b.slotIn
+	ep, err := x.Attach(reactor.Attachment{SendSlot: b.slotOut, RecvSlot: b.slotIn, Receiver: rx, Close: closeFn})
+	if err != nil {
+		return err
 	}
-	return x.Register(b.slotOutID, b.slotInID, rx, name)
+	b.ep = ep
+	return nil
 }
 
 // SlotOutgoing returns the full name of the slot the channel sends on
@@ -67,20 +72,50 @@ func (b *base) Context() *reactor.Context { return b.x }
 // context's Close or CloseChannels). Safe for concurrent use.
 func (b *base) IsClosed() bool { return b.closed.Load() }
 
+// close marks the channel closed and detaches its endpoint; it reports
+// whether this call closed it.
 func (b *base) close() bool {
 	if b.closed.Swap(true) {
 		return false
 	}
-	b.x.Unregister(b.slotOutID, b.slotInID)
-	if b.self != nil {
-		b.x.UntrackChannel(b.self)
-	}
+	b.ep.Detach()
 	return true
 }
 
-// track registers the channel (its outer value) with the context so that
-// Context.Close and CloseChannels close it.
-func (b *base) track(self interface{ Close() error }) {
-	b.self = self
-	b.x.TrackChannel(self)
+// to addresses a package to context id, about number seq.
+func to(id, seq uint64) reactor.Destination { return reactor.Destination{ID: id, Seq: seq} }
+
+// everyone addresses a package to every channel at the slot.
+var everyone = reactor.Destination{}
+
+// newQueue returns a queue bounded by x's queue limits, for a channel's
+// incoming packages.
+func newQueue(x *reactor.Context) *queue.Ring[reactor.Package] {
+	l := x.QueueLimits()
+	return queue.New[reactor.Package](l.Size, queue.Discard(l.Discard)).WithBytes(l.Bytes, packageBytes)
 }
+
+func packageBytes(p reactor.Package) int { return len(p.Data) }
+
+// The receiving side of each channel kind: reactor.Receiver adapters,
+// unexported so that Deposit and EndBatch stay out of the channels' API.
+// Each is the channel's own struct under another name (a free
+// conversion); their methods run on the loop goroutine.
+type (
+	pubReceiver[T any]   PubChannel[T]
+	subReceiver[T any]   SubChannel[T]
+	stateReceiver[T any] StateChannel[T]
+	reqReceiver          ReqChannel
+	repReceiver          RepChannel
+)
+
+func (r *pubReceiver[T]) Deposit(p reactor.Package)   { (*PubChannel[T])(r).deposit(p) }
+func (r *pubReceiver[T]) EndBatch()                   {}
+func (r *subReceiver[T]) Deposit(p reactor.Package)   { (*SubChannel[T])(r).deposit(p) }
+func (r *subReceiver[T]) EndBatch()                   { (*SubChannel[T])(r).endBatch() }
+func (r *stateReceiver[T]) Deposit(p reactor.Package) { (*StateChannel[T])(r).deposit(p) }
+func (r *stateReceiver[T]) EndBatch()                 { (*StateChannel[T])(r).endBatch() }
+func (r *reqReceiver) Deposit(p reactor.Package)      { (*ReqChannel)(r).deposit(p) }
+func (r *reqReceiver) EndBatch()                      { (*ReqChannel)(r).endBatch() }
+func (r *repReceiver) Deposit(p reactor.Package)      { (*RepChannel)(r).deposit(p) }
+func (r *repReceiver) EndBatch()                      { (*RepChannel)(r).endBatch() }

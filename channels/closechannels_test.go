@@ -26,7 +26,7 @@ func TestCloseChannels(t *testing.T) {
 	for _, c := range []interface{ IsClosed() bool }{pub, st, req} {
 		assert.True(t, c.IsClosed())
 	}
-	require.ErrorIs(t, pub.Send(testCtx(t), "late"), channels.ErrClosed)
+	require.ErrorIs(t, pub.Send(testCtx(t), "late"), reactor.ErrClosed)
 	require.ErrorIs(t, pub.Send(testCtx(t), "late"), reactor.ErrClosed, "one closed error for channels, contexts and reactors")
 	assert.Equal(t, 1, b.ConnectionCount(), "the connection stays")
 	assert.Len(t, a.AllConnections(), 1)

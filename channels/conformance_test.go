@@ -16,7 +16,6 @@ import (
 
 	"github.com/goyoton/yoton/channels"
 	"github.com/goyoton/yoton/reactor"
-	"github.com/goyoton/yoton/slots"
 	"github.com/goyoton/yoton/wire"
 )
 
@@ -289,14 +288,14 @@ func runConformance[T any](t *testing.T, k kind[T]) {
 		require.False(t, e.pub.IsClosed())
 		require.NoError(t, e.pub.Close())
 		require.True(t, e.pub.IsClosed())
-		require.ErrorIs(t, e.pub.Send(testCtx(t), k.msg(0)), channels.ErrClosed)
+		require.ErrorIs(t, e.pub.Send(testCtx(t), k.msg(0)), reactor.ErrClosed)
 		require.NoError(t, e.pub.Close(), "Close is idempotent")
 	})
 
 	t.Run("SendAfterContextClose", func(t *testing.T) {
 		e := newEnv(t, k)
 		require.NoError(t, e.a.Close())
-		require.ErrorIs(t, e.pub.Send(testCtx(t), k.msg(0)), channels.ErrClosed)
+		require.ErrorIs(t, e.pub.Send(testCtx(t), k.msg(0)), reactor.ErrClosed)
 	})
 
 	t.Run("SubCloseKeepsQueued", func(t *testing.T) {
@@ -314,9 +313,9 @@ func runConformance[T any](t *testing.T, k kind[T]) {
 			k.equal(t, k.msg(i), recvOne(t, e.sub))
 		}
 		_, err := e.sub.Recv(testCtx(t))
-		require.ErrorIs(t, err, channels.ErrClosed)
+		require.ErrorIs(t, err, reactor.ErrClosed)
 		_, err = e.sub.TryRecv()
-		require.ErrorIs(t, err, channels.ErrClosed)
+		require.ErrorIs(t, err, reactor.ErrClosed)
 	})
 
 	t.Run("SubCloseWakesRecv", func(t *testing.T) {
@@ -330,7 +329,7 @@ func runConformance[T any](t *testing.T, k kind[T]) {
 		require.NoError(t, e.sub.Close())
 		select {
 		case err := <-got:
-			require.ErrorIs(t, err, channels.ErrClosed)
+			require.ErrorIs(t, err, reactor.ErrClosed)
 		case <-ctx.Done():
 			t.Fatal("Recv did not return after Close")
 		}
@@ -347,7 +346,7 @@ func runConformance[T any](t *testing.T, k kind[T]) {
 		require.NoError(t, e.r.Close())
 		select {
 		case err := <-got:
-			require.ErrorIs(t, err, channels.ErrClosed)
+			require.ErrorIs(t, err, reactor.ErrClosed)
 		case <-ctx.Done():
 			t.Fatal("Recv did not return after the reactor closed")
 		}
@@ -372,13 +371,13 @@ func runConformance[T any](t *testing.T, k kind[T]) {
 	t.Run("SlotNotFree", func(t *testing.T) {
 		e := newEnv(t, k)
 		_, err := channels.NewSubChannel(e.b, e.base, k.mt)
-		require.ErrorIs(t, err, channels.ErrSlotNotFree)
+		require.ErrorIs(t, err, reactor.ErrSlotNotFree)
 		_, err = channels.NewPubChannel(e.a, e.base, k.mt)
-		require.ErrorIs(t, err, channels.ErrSlotNotFree)
+		require.ErrorIs(t, err, reactor.ErrSlotNotFree)
 		// Full slot names are stripped and lower-cased before hashing, so
 		// case and leading spaces in the base do not make another slot.
 		_, err = channels.NewSubChannel(e.b, " \t"+strings.ToUpper(e.base), k.mt)
-		require.ErrorIs(t, err, channels.ErrSlotNotFree)
+		require.ErrorIs(t, err, reactor.ErrSlotNotFree)
 
 		// Another type at the same base is another slot.
 		if k.mt.Name() == channels.Text.Name() {
@@ -474,7 +473,7 @@ func runConformance[T any](t *testing.T, k kind[T]) {
 		e.sendRange(t, 0, 1)
 		select {
 		case err := <-errs:
-			require.ErrorIs(t, err, channels.ErrBlockingCall)
+			require.ErrorIs(t, err, reactor.ErrBlockingCall)
 		case <-ctx.Done():
 			t.Fatal("the Received handler did not run")
 		}
@@ -484,10 +483,10 @@ func runConformance[T any](t *testing.T, k kind[T]) {
 		e := newEnv(t, k)
 		back := newMarker(t, e.b, e.a) // b -> a, on the same connection
 		ctx := testCtx(t)
-		subPub := slots.Hash(slots.Normalize(e.base + "." + k.mt.Name() + ".sub-pub"))
+		subPub := channels.EndpointOf(e.sub) // as if the subscriber said it
 		status := func(s string) {
 			t.Helper()
-			require.NoError(t, e.b.Send(ctx, subPub, []byte(s), 0, 0))
+			require.NoError(t, subPub.Send(ctx, []byte(s), reactor.Destination{}))
 			back.sync(t) // the status has reached the PubChannel
 		}
 
@@ -510,7 +509,7 @@ func runConformance[T any](t *testing.T, k kind[T]) {
 		sent := make(chan error, 1)
 		start = time.Now()
 		go func() { sent <- e.pub.Send(ctx, k.msg(2)) }()
-		require.NoError(t, e.b.Send(ctx, subPub, []byte("ok"), 0, 0))
+		require.NoError(t, subPub.Send(ctx, []byte("ok"), reactor.Destination{}))
 		select {
 		case err := <-sent:
 			require.NoError(t, err)

@@ -8,7 +8,7 @@
 // kind meet: a PubChannel[string] at "news" sends on "news.txt.pub-sub",
 // where every SubChannel[string] at "news" in the network receives. A
 // context holds at most one sending and one receiving channel per slot;
-// a second one fails with ErrSlotNotFree.
+// a second one fails with reactor.ErrSlotNotFree.
 //
 // Message types convert messages to bytes and back. Text (Python's
 // yoton.TEXT, type name "txt"), Binary ("bin") and Object ("obj", the
@@ -29,7 +29,7 @@
 //     SendLockWait) or while the context's connections are congested.
 //   - Recv waits for a message until its ctx ends; TryRecv, RecvAll and
 //     Messages never wait. Called on the loop goroutine, Recv never waits
-//     either: with nothing queued it returns ErrBlockingCall.
+//     either: with nothing queued it returns reactor.ErrBlockingCall.
 //   - A SubChannel's Received signal is emitted on the loop goroutine,
 //     once per batch of arrived messages, not once per message. Handlers
 //     must not block; reading the queue with TryRecv or Messages is fine.
@@ -38,7 +38,7 @@
 // discard rule (reactor.WithQueue); Discarded counts what it dropped.
 // Close detaches a channel: a closed PubChannel refuses to send, a closed
 // SubChannel keeps its queued messages for reading and then returns
-// ErrClosed. Closing the context or the reactor closes its channels.
+// reactor.ErrClosed. Closing the context or the reactor closes its channels.
 //
 // # Example
 //

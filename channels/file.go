@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/goyoton/yoton/reactor"
 )
 
 // This file is yoton's FileWrapper (channels_file.py), split in two: a
@@ -112,7 +114,7 @@ func NewWriter(pub *PubChannel[string], opts ...WriterOption) *Writer {
 // before anything is sent, as Python's FileWrapper (errors "strict")
 // refuses what it cannot encode; the incomplete character held from the
 // previous Write is then dropped too. After Close it returns an error
-// wrapping ErrClosed. Safe for concurrent use.
+// wrapping reactor.ErrClosed. Safe for concurrent use.
 func (w *Writer) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
@@ -212,7 +214,7 @@ func (w *Writer) Isatty() bool { return w.isatty }
 // Flush waits until everything written so far has been handed to the
 // kernel on every connection (Context.Flush); an incomplete character
 // held back by Write is not text yet and stays held. Safe for
-// concurrent use; on the loop goroutine it returns ErrBlockingCall.
+// concurrent use; on the loop goroutine it returns reactor.ErrBlockingCall.
 func (w *Writer) Flush(ctx context.Context) error { return w.pub.Context().Flush(ctx) }
 
 // Close closes the underlying channel. When the last Write ended inside
@@ -243,7 +245,7 @@ func (w *Writer) Close() error {
 //
 // On the loop goroutine use ReadNow (a Received handler may). The
 // waiting reads (Read, ReadContext, ReadMessage, ReadLine, ReadLineN)
-// return ErrBlockingCall there when nothing is queued, and also when
+// return reactor.ErrBlockingCall there when nothing is queued, and also when
 // another goroutine is in one of them (it may be waiting for a message
 // only the loop can deliver): they never hold the loop up.
 type Reader struct {
@@ -283,7 +285,7 @@ func NewReader(sub *SubChannel[string], opts ...ReaderOption) *Reader {
 // gives io.EOF. Under mu.
 func (r *Reader) recv(ctx context.Context) (string, error) {
 	m, err := r.sub.Recv(ctx)
-	if errors.Is(err, ErrClosed) {
+	if errors.Is(err, errClosed) {
 		return "", io.EOF
 	}
 	if err != nil {
@@ -330,11 +332,11 @@ func (r *Reader) ReadContext(ctx context.Context, p []byte) (int, error) {
 
 // lock takes r.mu for a read that may wait. On the loop goroutine it
 // does not wait for another reader (who may be waiting for a message only
-// the loop can deliver): it returns ErrBlockingCall when r.mu is taken.
+// the loop can deliver): it returns reactor.ErrBlockingCall when r.mu is taken.
 func (r *Reader) lock() error {
 	if r.sub.Context().Reactor().OnLoop() {
 		if !r.mu.TryLock() {
-			return ErrBlockingCall
+			return reactor.ErrBlockingCall
 		}
 		return nil
 	}
@@ -366,7 +368,7 @@ func (r *Reader) ReadNow() (string, error) {
 	switch {
 	case errors.Is(err, ErrNoMessage):
 		return "", nil
-	case errors.Is(err, ErrClosed):
+	case errors.Is(err, errClosed):
 		return "", io.EOF
 	case err != nil:
 		return "", err

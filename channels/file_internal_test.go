@@ -26,8 +26,8 @@ func TestReadNowDoesNotWaitForAnotherRead(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	require.NoError(t, r.Do(ctx, func() {
-		sub.Deposit(reactor.Package{SourceID: 1, Data: []byte("queued")})
-		sub.EndBatch()
+		sub.deposit(reactor.Package{SourceID: 1, Data: []byte("queued")})
+		sub.endBatch()
 	}))
 
 	rd.mu.Lock() // a read under way

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/goyoton/yoton/channels"
+	"github.com/goyoton/yoton/reactor"
 )
 
 func TestFileWrapperStream(t *testing.T) {
@@ -84,7 +85,7 @@ func TestFileWriterAfterClose(t *testing.T) {
 	w := channels.NewWriter(mustPub(t, a, "out"))
 	require.NoError(t, w.Close())
 	_, err := w.Write([]byte("x"))
-	require.ErrorIs(t, err, channels.ErrClosed)
+	require.ErrorIs(t, err, reactor.ErrClosed)
 	require.NoError(t, w.Close())
 }
 
@@ -340,7 +341,7 @@ func TestReaderOnLoopNeverWaits(t *testing.T) {
 		ctx, cancel := context.WithTimeout(testCtx(t), 2*time.Second)
 		require.NoError(t, r.Do(ctx, func() { _, loopErr = rd.ReadMessage(ctx) }), "the loop was held up")
 		cancel()
-		require.ErrorIs(t, loopErr, channels.ErrBlockingCall)
+		require.ErrorIs(t, loopErr, reactor.ErrBlockingCall)
 	}
 	require.NoError(t, pub.Send(testCtx(t), "through"))
 	select {

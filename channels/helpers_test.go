@@ -75,3 +75,12 @@ func (m *marker) sync(t testing.TB) {
 	require.NoError(t, err)
 	require.Equal(t, "mark", got)
 }
+
+// attachSender attaches a raw sender at the full slot name on x, through
+// the seam every channel uses.
+func attachSender(t testing.TB, x *reactor.Context, slot string) *reactor.Endpoint {
+	t.Helper()
+	ep, err := x.Attach(reactor.Attachment{SendSlot: slot})
+	require.NoError(t, err)
+	return ep
+}

@@ -65,8 +65,8 @@ type PubChannel[T any] struct {
 
 // NewPubChannel attaches a publishing channel to x at slotBase: it sends
 // on slot slotBase.<type>.pub-sub and hears subscribers' flow-control
-// messages on slotBase.<type>.sub-pub. It fails with ErrSlotNotFree when
-// x already has a channel sending on that slot, with ErrInvalidSlot for
+// messages on slotBase.<type>.sub-pub. It fails with reactor.ErrSlotNotFree when
+// x already has a channel sending on that slot, with reactor.ErrInvalidSlot for
 // a blank slotBase, and with ErrNilContext or ErrNilMessageType for a nil
 // x or mt. Safe for concurrent use.
 func NewPubChannel[T any](x *reactor.Context, slotBase string, mt MessageType[T]) (*PubChannel[T], error) {
@@ -75,10 +75,9 @@ func NewPubChannel[T any](x *reactor.Context, slotBase string, mt MessageType[T]
 	}
 	p := &PubChannel[T]{mt: mt, fullFrom: map[uint64]time.Time{}, unlocked: make(chan struct{})}
 	p.lockWait.Store(int64(SendLockWait))
-	if err := p.init(x, slotBase, mt.Name(), patternPubSub, patternSubPub, p); err != nil {
+	if err := p.attach(x, slotBase, mt.Name(), patternPubSub, patternSubPub, (*pubReceiver[T])(p), p.Close); err != nil {
 		return nil, err
 	}
-	p.track(p)
 	return p, nil
 }
 
@@ -86,12 +85,12 @@ func NewPubChannel[T any](x *reactor.Context, slotBase string, mt MessageType[T]
 // nothing, as in yoton. While a subscriber in sync mode reports it is
 // full, Send first waits up to SendLockWait (see SetLockWait); it also waits (bounded)
 // while the context's connections are congested. ctx bounds both waits.
-// Send returns ErrClosed once the channel, its context or its reactor is
+// Send returns reactor.ErrClosed once the channel, its context or its reactor is
 // closed, and wraps ErrEncode when mt cannot encode m. On the loop
 // goroutine (in a callback) it never waits. Safe for concurrent use.
 func (p *PubChannel[T]) Send(ctx context.Context, m T) error {
 	if p.closed.Load() {
-		return ErrClosed
+		return errClosed
 	}
 	b, err := p.mt.Encode(m)
 	if err != nil {
@@ -105,7 +104,7 @@ func (p *PubChannel[T]) Send(ctx context.Context, m T) error {
 	}
 	err = p.waitUnlocked(ctx)
 	if err == nil {
-		err = p.x.Send(ctx, p.slotOutID, b, 0, 0)
+		err = p.ep.Send(ctx, b, everyone)
 	}
 	if err == nil {
 		p.sent.Add(1)
@@ -114,8 +113,8 @@ func (p *PubChannel[T]) Send(ctx context.Context, m T) error {
 	if err != nil {
 		if errors.Is(err, reactor.ErrClosed) {
 			// The context (or its reactor) closed under us: report it
-			// as the channel's ErrClosed, keeping the cause.
-			return fmt.Errorf("%w: %w", ErrClosed, err)
+			// as the channel's reactor.ErrClosed, keeping the cause.
+			return fmt.Errorf("%w: %w", errClosed, err)
 		}
 		return err
 	}
@@ -131,7 +130,7 @@ func (p *PubChannel[T]) waitUnlocked(ctx context.Context) error {
 	if !locked || wait <= 0 || p.x.Reactor().OnLoop() {
 		return nil
 	}
-	return p.x.Reactor().WaitSignal(ctx, ch, wait)
+	return p.ops.WaitSignal(ctx, ch, wait)
 }
 
 // SetLockWait sets the longest a Send waits while a subscriber in sync
@@ -186,9 +185,9 @@ func (p *PubChannel[T]) lockedLocked(now time.Time) bool {
 	return len(p.fullFrom) > 0 && now.Before(p.lockUntil)
 }
 
-// Deposit takes a flow-control message ("full" or "ok") from a
-// subscriber. Loop goroutine (reactor.Receiver).
-func (p *PubChannel[T]) Deposit(pk reactor.Package) {
+// deposit takes a flow-control message ("full" or "ok") from a
+// subscriber. Loop goroutine (through its receiver adapter).
+func (p *PubChannel[T]) deposit(pk reactor.Package) {
 	p.lockMu.Lock()
 	defer p.lockMu.Unlock()
 	now := time.Now()
@@ -217,11 +216,7 @@ func (p *PubChannel[T]) Deposit(pk reactor.Package) {
 	p.unlocked = make(chan struct{})
 }
 
-// EndBatch does nothing: a PubChannel never emits Received.
-// Loop goroutine (reactor.Receiver).
-func (p *PubChannel[T]) EndBatch() {}
-
-// Close detaches the channel; Send returns ErrClosed afterwards.
+// Close detaches the channel; Send returns reactor.ErrClosed afterwards.
 // Idempotent; safe for concurrent use.
 func (p *PubChannel[T]) Close() error {
 	p.close()
@@ -265,8 +260,8 @@ type SubChannel[T any] struct {
 // NewSubChannel attaches a subscribing channel to x at slotBase: it
 // receives on slot slotBase.<type>.pub-sub and sends its sync-mode
 // messages on slotBase.<type>.sub-pub. Its queue takes the context's
-// queue size and discard rule. It fails with ErrSlotNotFree when x
-// already has a channel receiving on that slot, with ErrInvalidSlot for
+// queue size and discard rule. It fails with reactor.ErrSlotNotFree when x
+// already has a channel receiving on that slot, with reactor.ErrInvalidSlot for
 // a blank slotBase, and with ErrNilContext or ErrNilMessageType for a nil
 // x or mt. Safe for concurrent use.
 func NewSubChannel[T any](x *reactor.Context, slotBase string, mt MessageType[T]) (*SubChannel[T], error) {
@@ -276,17 +271,16 @@ func NewSubChannel[T any](x *reactor.Context, slotBase string, mt MessageType[T]
 	if x == nil {
 		return nil, ErrNilContext
 	}
-	s := &SubChannel[T]{mt: mt, q: x.NewQueue(), arrived: make(chan struct{})}
+	s := &SubChannel[T]{mt: mt, q: newQueue(x), arrived: make(chan struct{})}
 	s.Received = timers.NewSignal[*SubChannel[T]](x.Reactor())
-	if err := s.init(x, slotBase, mt.Name(), patternSubPub, patternPubSub, s); err != nil {
+	if err := s.attach(x, slotBase, mt.Name(), patternSubPub, patternPubSub, (*subReceiver[T])(s), s.Close); err != nil {
 		return nil, err
 	}
-	s.track(s)
 	return s, nil
 }
 
-// Deposit queues one arrived package. Loop goroutine (reactor.Receiver).
-func (s *SubChannel[T]) Deposit(p reactor.Package) {
+// deposit queues one arrived package. Loop goroutine (through its receiver adapter).
+func (s *SubChannel[T]) deposit(p reactor.Package) {
 	s.mu.Lock()
 	if !s.closed.Load() {
 		s.q.Push(p)
@@ -311,9 +305,9 @@ func (s *SubChannel[T]) Stats() SubStats {
 	return SubStats{Received: s.received, ReceivedBytes: s.receivedBytes, Pending: s.q.Len(), Discarded: s.q.Discarded()}
 }
 
-// EndBatch wakes waiting receivers, checks the queue in sync mode and
-// queues one Received emit. Loop goroutine (reactor.Receiver).
-func (s *SubChannel[T]) EndBatch() {
+// endBatch wakes waiting receivers, checks the queue in sync mode and
+// queues one Received emit. Loop goroutine (through its receiver adapter).
+func (s *SubChannel[T]) endBatch() {
 	s.mu.Lock()
 	if s.waiters > 0 {
 		close(s.arrived)
@@ -420,7 +414,7 @@ func (s *SubChannel[T]) sendStatus(msg string) {
 	if s.x.ConnectionCount() == 0 {
 		return
 	}
-	_ = s.x.Send(context.Background(), s.slotOutID, []byte(msg), 0, 0)
+	_ = s.ep.Send(context.Background(), []byte(msg), everyone)
 }
 
 // afterRead runs the sync-mode check after a read when one is due: at
@@ -480,7 +474,7 @@ func (s *SubChannel[T]) Discarded() uint64 {
 	return s.q.Discarded()
 }
 
-// TryRecv returns the oldest queued message, or ErrNoMessage (ErrClosed
+// TryRecv returns the oldest queued message, or ErrNoMessage (reactor.ErrClosed
 // once the channel is closed and empty) when there is none. It never
 // blocks. A message that fails to decode is taken from the queue and
 // its error (wrapping ErrDecode) returned. Safe for concurrent use.
@@ -493,7 +487,7 @@ func (s *SubChannel[T]) TryRecv() (T, error) {
 	if !ok {
 		var zero T
 		if s.closed.Load() {
-			return zero, ErrClosed
+			return zero, errClosed
 		}
 		return zero, ErrNoMessage
 	}
@@ -501,9 +495,9 @@ func (s *SubChannel[T]) TryRecv() (T, error) {
 }
 
 // Recv returns the oldest queued message, waiting for one until ctx ends.
-// On a closed channel it returns queued messages, then ErrClosed. On the
+// On a closed channel it returns queued messages, then reactor.ErrClosed. On the
 // loop goroutine it never waits: with nothing queued it returns
-// ErrBlockingCall. A message that fails to decode is taken from the
+// reactor.ErrBlockingCall. A message that fails to decode is taken from the
 // queue and its error (wrapping ErrDecode) returned; the next call
 // returns the next message. Safe for concurrent use.
 func (s *SubChannel[T]) Recv(ctx context.Context) (T, error) {
@@ -521,7 +515,7 @@ func (s *SubChannel[T]) Recv(ctx context.Context) (T, error) {
 		}
 		if s.closed.Load() {
 			s.mu.Unlock()
-			return zero, ErrClosed
+			return zero, errClosed
 		}
 		if !checked {
 			checked = true
@@ -529,7 +523,7 @@ func (s *SubChannel[T]) Recv(ctx context.Context) (T, error) {
 			s.afterRead(due)
 			onLoop = s.x.Reactor().OnLoop()
 			if onLoop {
-				return zero, ErrBlockingCall
+				return zero, reactor.ErrBlockingCall
 			}
 			continue
 		}
@@ -541,7 +535,7 @@ func (s *SubChannel[T]) Recv(ctx context.Context) (T, error) {
 		case <-ctx.Done():
 			return zero, ctx.Err()
 		case <-s.x.Reactor().Done():
-			return zero, ErrClosed
+			return zero, errClosed
 		}
 	}
 }
@@ -603,7 +597,7 @@ func (s *SubChannel[T]) Messages() iter.Seq2[T, error] {
 }
 
 // Close detaches the channel: no new message is queued, the queued ones
-// can still be read, and waiting receivers return ErrClosed once it is
+// can still be read, and waiting receivers return reactor.ErrClosed once it is
 // empty. A channel in sync mode that said "full" says "ok" first, so its
 // publishers do not stay held back. Idempotent; safe for concurrent use.
 func (s *SubChannel[T]) Close() error {

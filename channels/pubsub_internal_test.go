@@ -22,7 +22,7 @@ func TestPubFullSetBoundedAndExpiring(t *testing.T) {
 	pub, err := NewPubChannel(x, "forged-full", Text)
 	require.NoError(t, err)
 	for i := 0; i < 2*MaxFullSubscribers; i++ {
-		pub.Deposit(reactor.Package{SourceID: uint64(100 + i), Data: []byte("full")})
+		pub.deposit(reactor.Package{SourceID: uint64(100 + i), Data: []byte("full")})
 	}
 	pub.lockMu.Lock()
 	n := len(pub.fullFrom)
@@ -41,6 +41,6 @@ func TestPubFullSetBoundedAndExpiring(t *testing.T) {
 		pub.fullFrom[src] = time.Now().Add(-SendLockExpiry)
 	}
 	pub.lockMu.Unlock()
-	pub.Deposit(reactor.Package{SourceID: 1, Data: []byte("ok")}) // renews lockUntil
+	pub.deposit(reactor.Package{SourceID: 1, Data: []byte("ok")}) // renews lockUntil
 	assert.False(t, pub.Throttled())
 }

@@ -68,14 +68,22 @@ func TestSlotIDsMatchPython(t *testing.T) {
 	require.Equal(t, "test.obj.pub-sub", obj.SlotIncoming())
 
 	// python3 -c 'from yoton.misc import slot_hash; print(slot_hash("test.txt.pub-sub"))'
-	const (
-		txtPubSub = 18125440073807
-		binPubSub = 17659257639722
-		objPubSub = 17706003516928
-	)
-	require.NoError(t, a.Send(ctx, txtPubSub, []byte("tëxt"), 0, 0))
-	require.NoError(t, a.Send(ctx, binPubSub, []byte{0, 1, 2}, 0, 0))
-	require.NoError(t, a.Send(ctx, objPubSub, []byte("i\x2a\x00\x00\x00\x00\x00\x00\x00"), 0, 0))
+	for name, hash := range map[string]uint64{
+		"test.txt.pub-sub": 18125440073807,
+		"test.bin.pub-sub": 17659257639722,
+		"test.obj.pub-sub": 17706003516928,
+	} {
+		require.Equal(t, hash, slots.Hash(slots.Normalize(name)), name)
+	}
+	for slot, payload := range map[string][]byte{
+		"test.txt.pub-sub": []byte("tëxt"),
+		"test.bin.pub-sub": {0, 1, 2},
+		"test.obj.pub-sub": []byte("i\x2a\x00\x00\x00\x00\x00\x00\x00"),
+	} {
+		raw := attachSender(t, a, slot)
+		require.NoError(t, raw.Send(ctx, payload, reactor.Destination{}))
+		raw.Detach() // the slot is free again for the PubChannel below
+	}
 	require.Equal(t, "tëxt", recvOne(t, txt))
 	require.Equal(t, []byte{0, 1, 2}, recvOne(t, bin))
 	require.Equal(t, any(int64(42)), recvOne(t, obj))
@@ -95,8 +103,8 @@ func TestConstructorsValidate(t *testing.T) {
 		make func() error
 		want error
 	}{
-		{"empty base", func() error { _, err := channels.NewSubChannel(x, "", channels.Text); return err }, channels.ErrInvalidSlot},
-		{"blank base", func() error { _, err := channels.NewPubChannel(x, " \t", channels.Text); return err }, channels.ErrInvalidSlot},
+		{"empty base", func() error { _, err := channels.NewSubChannel(x, "", channels.Text); return err }, reactor.ErrInvalidSlot},
+		{"blank base", func() error { _, err := channels.NewPubChannel(x, " \t", channels.Text); return err }, reactor.ErrInvalidSlot},
 		{"nil context sub", func() error { _, err := channels.NewSubChannel(nil, "a", channels.Text); return err }, channels.ErrNilContext},
 		{"nil context pub", func() error { _, err := channels.NewPubChannel(nil, "a", channels.Text); return err }, channels.ErrNilContext},
 		{"nil type sub", func() error { _, err := channels.NewSubChannel[string](x, "a", nil); return err }, channels.ErrNilMessageType},
@@ -311,9 +319,9 @@ func TestDecodeError(t *testing.T) {
 	// The built-in object type reports malformed payloads the same way.
 	obj, err := channels.NewSubChannel(b, "strict", channels.Object)
 	require.NoError(t, err)
-	objSlot := slots.Hash(slots.Normalize("strict.obj.pub-sub"))
-	require.NoError(t, a.Send(ctx, objSlot, []byte{'?'}, 0, 0))
-	require.NoError(t, a.Send(ctx, objSlot, []byte{'n'}, 0, 0))
+	objSlot := attachSender(t, a, "strict.obj.pub-sub")
+	require.NoError(t, objSlot.Send(ctx, []byte{'?'}, reactor.Destination{}))
+	require.NoError(t, objSlot.Send(ctx, []byte{'n'}, reactor.Destination{}))
 	_, err = obj.Recv(ctx)
 	require.ErrorIs(t, err, channels.ErrDecode)
 	require.ErrorIs(t, err, wire.ErrMalformedObject)
@@ -345,10 +353,16 @@ func TestFlowControlSources(t *testing.T) {
 	fromB := newMarker(t, b, a)
 	fromC := &marker{pub: mustPub(t, c, "test-marker-c"), sub: mustSub(t, a, "test-marker-c")}
 
-	subPub := slots.Hash(slots.Normalize("flow.txt.sub-pub"))
+	// Raw senders of flow-control messages at the subscribers' slot,
+	// attached through the seam every channel uses.
+	// On b, the subscriber's own endpoint (b has a channel sending there).
+	raw := map[*reactor.Context]*reactor.Endpoint{
+		b: channels.EndpointOf(sub),
+		c: attachSender(t, c, "flow.txt.sub-pub"),
+	}
 	status := func(x *reactor.Context, m *marker, s string) {
 		t.Helper()
-		require.NoError(t, x.Send(ctx, subPub, []byte(s), 0, 0))
+		require.NoError(t, raw[x].Send(ctx, []byte(s), reactor.Destination{}))
 		m.sync(t)
 	}
 	locked := func() bool {

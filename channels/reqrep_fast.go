@@ -85,7 +85,7 @@ func (c *ReqChannel) pickReplierLocked(now time.Time) (uint64, bool) {
 
 // sendDirect sends request id's payload straight to replier. Any goroutine.
 func (c *ReqChannel) sendDirect(replier, id uint64, payload []byte) error {
-	return c.x.Send(context.Background(), c.slotOutID, payload, replier, id)
+	return c.ep.Send(context.Background(), payload, to(replier, id))
 }
 
 // fastReplierSeen notes that replier speaks the fast path (its "req!"
@@ -108,7 +108,7 @@ func (c *ReqChannel) fastReplierSeen(replier uint64, now time.Time) {
 	}
 	c.mu.Unlock()
 	if ask {
-		_ = c.x.Send(context.Background(), c.slotOutID, msgCreditAsk, replier, seqRef)
+		_ = c.ep.Send(context.Background(), msgCreditAsk, to(replier, seqRef))
 	}
 }
 
@@ -194,7 +194,7 @@ func (c *ReqChannel) announceHeld() {
 		_ = c.onLoop(c.startTick)
 	}
 	for _, id := range ids {
-		_ = c.x.Send(context.Background(), c.slotOutID, msgAsk, 0, id+seqRef)
+		_ = c.ep.Send(context.Background(), msgAsk, to(0, id+seqRef))
 	}
 }
 
@@ -251,7 +251,7 @@ func (c *ReqChannel) moveWaiting(replier uint64) {
 		c.fastCalls.Add(1)
 		_ = c.sendDirect(replier, id, payload)
 		if !wasHeld {
-			_ = c.x.Send(context.Background(), c.slotOutID, msgCancel, 0, id+seqRef)
+			_ = c.ep.Send(context.Background(), msgCancel, to(0, id+seqRef))
 		}
 	}
 }
@@ -303,7 +303,7 @@ func (c *RepChannel) othersWait(requester uint64) bool {
 
 // sendGrant tells requester its window. Loop goroutine.
 func (c *RepChannel) sendGrant(requester uint64, n int) {
-	_ = c.x.Send(context.Background(), c.slotOutID, []byte(creditPrefix+strconv.Itoa(n)), requester, seqRef)
+	_ = c.ep.Send(context.Background(), []byte(creditPrefix+strconv.Itoa(n)), to(requester, seqRef))
 }
 
 // directRequest reports whether request p came straight from a Go
@@ -344,7 +344,7 @@ func (c *RepChannel) answered(p reactor.Package) {
 // Loop goroutine.
 func (c *RepChannel) scheduleGrantCheck() {
 	if c.grantCheck == nil || !c.grantCheck.Scheduled() {
-		c.grantCheck = c.loop.AfterFunc(grantIdle, c.checkGrants)
+		c.grantCheck = c.ops.AfterFunc(grantIdle, c.checkGrants)
 	}
 }
 

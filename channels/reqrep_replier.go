@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/goyoton/yoton/internal/loop"
 	"github.com/goyoton/yoton/internal/queue"
 	"github.com/goyoton/yoton/reactor"
 	"github.com/goyoton/yoton/timers"
@@ -155,9 +156,11 @@ type RepChannel struct {
 	window  int           // WithWindow: requests taken at once in RepEvent mode
 	timeout time.Duration // WithHandlerTimeout; 0 for none
 	overran atomic.Uint64 // handlers that took longer than timeout
-	hexID   string
-	ctx     context.Context // given to handlers; ends on Close
-	stop    context.CancelFunc
+	// Stats counters: requests run, and those answered with an error.
+	handled, failed atomic.Uint64
+	hexID           string
+	ctx             context.Context // given to handlers; ends on Close
+	stop            context.CancelFunc
 
 	hmu      sync.RWMutex
 	handlers map[string]*handler
@@ -176,7 +179,7 @@ type RepChannel struct {
 	preReqs []preRequest             // announcements waiting, oldest first
 	preFrom map[uint64]int           // how many of preReqs each requester made
 	offers  map[preRequest]time.Time // open offers ("req!"): when made
-	expiry  *timers.Entry
+	expiry  *loop.Entry
 	busy    int               // requests being handled
 	backlog []reactor.Package // requests waiting for a free handler
 	pool    chan reactor.Package
@@ -184,7 +187,7 @@ type RepChannel struct {
 	// The fast path's grants to Go requesters (reqrep_fast.go).
 	grants     map[uint64]*grant
 	direct     map[preRequest]struct{} // direct requests not answered: requester, id
-	grantCheck *timers.Entry
+	grantCheck *loop.Entry
 
 	dropped atomic.Uint64 // requests the full backlog discarded
 }
@@ -200,8 +203,8 @@ type handler struct {
 
 // NewRepChannel attaches a replying channel to x at slotBase: it
 // receives on slotBase.obj.req-rep and sends on slotBase.obj.rep-req. It
-// starts in RepOff mode. It fails with ErrSlotNotFree when x already has
-// a channel on either slot, with ErrInvalidSlot for a blank slotBase,
+// starts in RepOff mode. It fails with reactor.ErrSlotNotFree when x already has
+// a channel on either slot, with reactor.ErrInvalidSlot for a blank slotBase,
 // with ErrNilContext for a nil x, and with reactor.ErrBadOption for an
 // invalid option. Safe for concurrent use.
 func NewRepChannel(x *reactor.Context, slotBase string, opts ...RepOption) (*RepChannel, error) {
@@ -226,16 +229,15 @@ func NewRepChannel(x *reactor.Context, slotBase string, opts ...RepOption) (*Rep
 		hexID:    fmt.Sprintf("0x%x", x.ID()),
 		handlers: map[string]*handler{},
 		exited:   make(chan struct{}),
-		in:       x.NewQueue(),
+		in:       newQueue(x),
 	}
 	c.Received = timers.NewSignal[*RepChannel](x.Reactor())
 	c.ctx, c.stop = context.WithCancel(context.Background())
 	c.handlers["echo"] = &handler{call: c.echo, echo: true}
-	if err := c.init(x, slotBase, Object.Name(), patternRepReq, patternReqRep, c); err != nil {
+	if err := c.attach(x, slotBase, Object.Name(), patternRepReq, patternReqRep, (*repReceiver)(c), c.Close); err != nil {
 		c.stop()
 		return nil, err
 	}
-	c.track(c)
 	return c, nil
 }
 
@@ -302,6 +304,26 @@ func (c *RepChannel) Overran() uint64 { return c.overran.Load() }
 // concurrent use.
 func (c *RepChannel) Discarded() uint64 { return c.dropped.Load() }
 
+// RepStats counts what a RepChannel did. JSON-tagged for expvar.
+type RepStats struct {
+	Handled   uint64 `json:"handled"`   // requests run (or refused as undecodable)
+	Errors    uint64 `json:"errors"`    // of those, answered with an error
+	Overran   uint64 `json:"overran"`   // ran past WithHandlerTimeout (Overran)
+	Discarded uint64 `json:"discarded"` // dropped by the full backlog (Discarded)
+	Pending   int    `json:"pending"`   // waiting to be handled now (Pending)
+}
+
+// Stats returns the channel's counters. Safe for concurrent use.
+func (c *RepChannel) Stats() RepStats {
+	return RepStats{
+		Handled:   c.handled.Load(),
+		Errors:    c.failed.Load(),
+		Overran:   c.overran.Load(),
+		Discarded: c.dropped.Load(),
+		Pending:   c.Pending(),
+	}
+}
+
 // Mode returns the mode the channel was last set to. Safe for concurrent
 // use; off the loop it waits for the loop to read the mode (while a
 // RepEvent handler runs, that is until it returns), and it returns
@@ -322,14 +344,14 @@ func (c *RepChannel) Mode() RepMode {
 // the loop goroutine, RepWorkers on worker goroutines. Leaving
 // RepWorkers lets the workers finish the requests they hold, then they
 // end. The change is made on the loop goroutine (at once when called
-// there). It fails with ErrClosed on a closed channel and with
+// there). It fails with reactor.ErrClosed on a closed channel and with
 // ErrBadMode for an unknown mode. Safe for concurrent use.
 func (c *RepChannel) SetMode(m RepMode) error {
 	if m < RepOff || m > RepWorkers {
 		return fmt.Errorf("%w: %d", ErrBadMode, int(m))
 	}
 	if c.closed.Load() {
-		return ErrClosed
+		return errClosed
 	}
 	apply := func() { c.applyMode(m) }
 	if c.loop.OnLoop() {
@@ -337,7 +359,7 @@ func (c *RepChannel) SetMode(m RepMode) error {
 		return nil
 	}
 	if err := c.loop.Post(apply); err != nil {
-		return fmt.Errorf("%w: %w", ErrClosed, err)
+		return fmt.Errorf("%w: %w", errClosed, err)
 	}
 	return nil
 }
@@ -416,8 +438,8 @@ func (c *RepChannel) finished() {
 	c.countPending()
 }
 
-// Deposit queues an arrived package. Loop goroutine (reactor.Receiver).
-func (c *RepChannel) Deposit(p reactor.Package) {
+// deposit queues an arrived package. Loop goroutine (through its receiver adapter).
+func (c *RepChannel) deposit(p reactor.Package) {
 	if !c.closed.Load() {
 		before := c.in.Discarded()
 		if !c.in.Push(p) {
@@ -426,9 +448,9 @@ func (c *RepChannel) Deposit(p reactor.Package) {
 	}
 }
 
-// EndBatch queues the handling of the batch. Loop goroutine
-// (reactor.Receiver).
-func (c *RepChannel) EndBatch() {
+// endBatch queues the handling of the batch. Loop goroutine
+// (through its receiver adapter).
+func (c *RepChannel) endBatch() {
 	if c.mode != RepOff {
 		c.schedule()
 	}
@@ -512,11 +534,11 @@ func (c *RepChannel) iterate(p reactor.Package) {
 	} else {
 		delete(c.offers, offer)
 	}
-	if size, rule := c.x.QueueParams(); len(c.backlog) >= size {
+	if limits := c.x.QueueLimits(); len(c.backlog) >= limits.Size {
 		// Requests sent to us without an offer (a peer flooding us)
 		// meet a full backlog: it obeys the queue size and rule too.
 		c.dropped.Add(1)
-		if rule == reactor.DiscardNew {
+		if limits.Discard == reactor.DiscardNew {
 			c.answered(p) // never answered: settle its grant
 			return
 		}
@@ -589,7 +611,7 @@ func (c *RepChannel) handleOnLoop(p reactor.Package) {
 				reply = errorReply(fmt.Sprintf("echo: sleep of %v cut to the handler time-out %v", sleep, c.timeout))
 				sleep = c.timeout
 			}
-			c.loop.AfterFunc(sleep, func() {
+			c.ops.AfterFunc(sleep, func() {
 				c.sendReply(p, reply)
 				c.answered(p)
 				c.finished()
@@ -626,13 +648,13 @@ func (c *RepChannel) offer() {
 			now = time.Now()
 		}
 		c.offers[pr] = now
-		_ = c.x.Send(context.Background(), c.slotOutID, msgTakeFast, pr.source, pr.seq)
+		_ = c.ep.Send(context.Background(), msgTakeFast, to(pr.source, pr.seq))
 	}
 	for _, id := range grown {
 		c.sendGrant(id, c.grants[id].window)
 	}
 	if len(c.offers) > 0 && (c.expiry == nil || !c.expiry.Scheduled()) {
-		c.expiry = c.loop.AfterFunc(PreRequestExpiry+resendCheck, c.expire)
+		c.expiry = c.ops.AfterFunc(PreRequestExpiry+resendCheck, c.expire)
 	}
 }
 
@@ -662,7 +684,7 @@ func (c *RepChannel) expire() {
 	c.offer()
 	if len(c.offers) > 0 && (c.expiry == nil || !c.expiry.Scheduled()) {
 		left := PreRequestExpiry - now.Sub(oldest)
-		c.expiry = c.loop.AfterFunc(max(left, 0)+resendCheck, c.expire)
+		c.expiry = c.ops.AfterFunc(max(left, 0)+resendCheck, c.expire)
 	}
 }
 
@@ -677,6 +699,8 @@ func (c *RepChannel) lookup(name string) *handler {
 func (c *RepChannel) handle(ctx context.Context, p reactor.Package) any {
 	name, args, kwargs, err := decodeRequest(p.Data)
 	if err != nil {
+		c.handled.Add(1)
+		c.failed.Add(1)
 		return errorReply(err.Error())
 	}
 	return c.run(ctx, name, args, kwargs)
@@ -685,6 +709,12 @@ func (c *RepChannel) handle(ctx context.Context, p reactor.Package) any {
 // run runs the handler of method name and returns the reply: the
 // handler's value, or the error tuple. It never panics. Any goroutine.
 func (c *RepChannel) run(ctx context.Context, name string, args []any, kwargs *wire.Dict) (reply any) {
+	c.handled.Add(1)
+	defer func() {
+		if t, ok := reply.(wire.Tuple); ok && len(t) == 2 && t[0] == ErrorObject {
+			c.failed.Add(1)
+		}
+	}()
 	h := c.lookup(name)
 	if h == nil {
 		return errorReply(fmt.Sprintf("Method '%s' not implemented.", name))
@@ -726,7 +756,7 @@ func (c *RepChannel) sendReply(p reactor.Package, reply any) {
 	if err != nil {
 		b, _ = wire.EncodeObject(errorReply(fmt.Sprintf("cannot send the reply: %v", err)))
 	}
-	_ = c.x.Send(c.ctx, c.slotOutID, b, p.SourceID, p.DestSeq)
+	_ = c.ep.Send(c.ctx, b, to(p.SourceID, p.DestSeq))
 }
 
 // echo is yoton's default method: echo(arg1, sleep=0.0) returns
@@ -776,11 +806,11 @@ func (c *RepChannel) Close() error {
 		clear(c.offers)
 		c.revokeGrants()
 		if c.grantCheck != nil {
-			c.loop.CancelTimer(c.grantCheck)
+			c.ops.CancelTimer(c.grantCheck)
 			c.grantCheck = nil
 		}
 		if c.expiry != nil {
-			c.loop.CancelTimer(c.expiry)
+			c.ops.CancelTimer(c.expiry)
 			c.expiry = nil
 		}
 	}
@@ -796,12 +826,12 @@ func (c *RepChannel) Close() error {
 // Shutdown closes the channel and waits until its worker goroutines have
 // returned, or ctx ends (then it returns ctx's error). Handlers get a
 // context that ends on Close; one that ignores it delays Shutdown. Safe
-// for concurrent use; on the loop goroutine it returns ErrBlockingCall
+// for concurrent use; on the loop goroutine it returns reactor.ErrBlockingCall
 // (after closing).
 func (c *RepChannel) Shutdown(ctx context.Context) error {
 	_ = c.Close()
 	if c.loop.OnLoop() {
-		return ErrBlockingCall
+		return reactor.ErrBlockingCall
 	}
 	select {
 	case <-c.exited:

@@ -46,6 +46,8 @@ type ReqChannel struct {
 	// a Go replier's grant serves us (reqrep_fast.go).
 	announced, held int
 	fastCalls       atomic.Uint64
+	// Stats counters.
+	calls, replies, remoteErrors atomic.Uint64
 }
 
 // request is one outstanding call.
@@ -60,8 +62,8 @@ type request struct {
 
 // NewReqChannel attaches a requesting channel to x at slotBase: it sends
 // on slotBase.obj.req-rep and receives on slotBase.obj.rep-req (request/
-// reply always carries objects). It fails with ErrSlotNotFree when x
-// already has a channel on either slot, with ErrInvalidSlot for a
+// reply always carries objects). It fails with reactor.ErrSlotNotFree when x
+// already has a channel on either slot, with reactor.ErrInvalidSlot for a
 // blank slotBase, and with ErrNilContext for a nil x. Safe for concurrent use.
 func NewReqChannel(x *reactor.Context, slotBase string) (*ReqChannel, error) {
 	if x == nil {
@@ -70,10 +72,9 @@ func NewReqChannel(x *reactor.Context, slotBase string) (*ReqChannel, error) {
 	c := &ReqChannel{loop: x.Reactor(), items: map[uint64]*request{}, credits: map[uint64]*credit{}}
 	c.Received = timers.NewSignal[*ReqChannel](x.Reactor())
 	c.timeout.Store(int64(DefaultRequestTimeout))
-	if err := c.init(x, slotBase, Object.Name(), patternReqRep, patternRepReq, c); err != nil {
+	if err := c.attach(x, slotBase, Object.Name(), patternReqRep, patternRepReq, (*reqReceiver)(c), c.Close); err != nil {
 		return nil, err
 	}
-	c.track(c)
 	return c, nil
 }
 
@@ -92,6 +93,28 @@ func (c *ReqChannel) Timeout() time.Duration { return time.Duration(c.timeout.Lo
 // instead of through yoton's announce-and-offer exchange. Safe for
 // concurrent use.
 func (c *ReqChannel) FastCalls() uint64 { return c.fastCalls.Load() }
+
+// ReqStats counts what a ReqChannel did. JSON-tagged for expvar.
+type ReqStats struct {
+	Calls        uint64 `json:"calls"`         // calls made (Call, Call[T], Method)
+	Replies      uint64 `json:"replies"`       // results that arrived
+	RemoteErrors uint64 `json:"remote_errors"` // errors the repliers raised
+	Outstanding  int    `json:"outstanding"`   // calls waiting for their reply now
+	FastCalls    uint64 `json:"fast_calls"`    // calls sent straight to a Go replier
+}
+
+// Stats returns the channel's counters. Calls that are neither replied
+// to, failed remotely nor outstanding were cancelled, timed out or lost
+// with the channel. Safe for concurrent use.
+func (c *ReqChannel) Stats() ReqStats {
+	return ReqStats{
+		Calls:        c.calls.Load(),
+		Replies:      c.replies.Load(),
+		RemoteErrors: c.remoteErrors.Load(),
+		Outstanding:  c.Outstanding(),
+		FastCalls:    c.fastCalls.Load(),
+	}
+}
 
 // Outstanding returns how many calls are not done yet. Safe for
 // concurrent use.
@@ -119,7 +142,7 @@ func (c *ReqChannel) Outstanding() int {
 // the reply however long that takes, and forever if the replier died:
 // bound the wait with Call[T]'s ctx, which also makes the channel forget
 // the call. Cancelling a pending future sends yoton's "req-". Closing
-// the channel ends every outstanding future with ErrClosed.
+// the channel ends every outstanding future with reactor.ErrClosed.
 //
 // Call does not wait for the reply; it waits for room only while the
 // context's connections are congested (at most reactor.SendWait, as
@@ -132,13 +155,14 @@ func (c *ReqChannel) Call(method string, args []any, kwargs Kwargs) (*futures.Fu
 // call is Call, also returning the call's id.
 func (c *ReqChannel) call(method string, args []any, kwargs Kwargs) (*futures.Future[any], uint64, error) {
 	if c.closed.Load() {
-		return nil, 0, ErrClosed
+		return nil, 0, errClosed
 	}
 	payload, err := encodeRequest(method, args, kwargs)
 	if err != nil {
 		return nil, 0, err
 	}
 	id := c.counter.Add(1)
+	c.calls.Add(1)
 	fut, err := futures.New[any](c.loop, futures.OnCancel(func() { c.cancelled(id) }))
 	if err != nil {
 		return nil, 0, err
@@ -147,7 +171,7 @@ func (c *ReqChannel) call(method string, args []any, kwargs Kwargs) (*futures.Fu
 	c.mu.Lock()
 	if c.closed.Load() {
 		c.mu.Unlock()
-		return nil, 0, ErrClosed
+		return nil, 0, errClosed
 	}
 	if replier, ok := c.pickReplierLocked(now); ok {
 		// A Go replier has room for us: straight to it (reqrep_fast.go).
@@ -194,7 +218,7 @@ func (c *ReqChannel) call(method string, args []any, kwargs Kwargs) (*futures.Fu
 		}
 	}
 	if !held {
-		if err := c.x.Send(context.Background(), c.slotOutID, msgAsk, 0, id+seqRef); err != nil {
+		if err := c.ep.Send(context.Background(), msgAsk, to(0, id+seqRef)); err != nil {
 			c.abandon(id, err)
 			return nil, 0, c.sendErr(err)
 		}
@@ -202,10 +226,10 @@ func (c *ReqChannel) call(method string, args []any, kwargs Kwargs) (*futures.Fu
 	return fut, id, nil
 }
 
-// sendErr reports a closed context or reactor as the channel's ErrClosed.
+// sendErr reports a closed context or reactor as the channel's reactor.ErrClosed.
 func (c *ReqChannel) sendErr(err error) error {
 	if errors.Is(err, reactor.ErrClosed) {
-		return fmt.Errorf("%w: %w", ErrClosed, err)
+		return fmt.Errorf("%w: %w", errClosed, err)
 	}
 	return err
 }
@@ -235,7 +259,7 @@ func (c *ReqChannel) onLoop(fn func()) error {
 
 // startTick schedules the resend check. Loop goroutine.
 func (c *ReqChannel) startTick() {
-	c.loop.AfterFunc(resendCheck, c.resend)
+	c.ops.AfterFunc(resendCheck, c.resend)
 }
 
 // resend announces again every request nobody took within
@@ -264,9 +288,9 @@ func (c *ReqChannel) resend() {
 	c.mu.Unlock()
 	slices.Sort(due)
 	for _, id := range due {
-		_ = c.x.Send(context.Background(), c.slotOutID, msgAsk, 0, id+seqRef)
+		_ = c.ep.Send(context.Background(), msgAsk, to(0, id+seqRef))
 	}
-	c.loop.AfterFunc(resendCheck, c.resend)
+	c.ops.AfterFunc(resendCheck, c.resend)
 }
 
 // forget drops call id, which a replier runs but whose caller gave up:
@@ -297,15 +321,15 @@ func (c *ReqChannel) cancelled(id uint64) {
 	}
 	c.mu.Unlock()
 	if it != nil && !wasHeld && !c.closed.Load() {
-		_ = c.x.Send(context.Background(), c.slotOutID, msgCancel, 0, id+seqRef)
+		_ = c.ep.Send(context.Background(), msgCancel, to(0, id+seqRef))
 		c.announceHeld()
 	}
 }
 
-// Deposit handles a package from a replier: a "req!" offering to take a
+// deposit handles a package from a replier: a "req!" offering to take a
 // request, or a reply. Packages not addressed to this context are
-// ignored. Loop goroutine (reactor.Receiver).
-func (c *ReqChannel) Deposit(p reactor.Package) {
+// ignored. Loop goroutine (through its receiver adapter).
+func (c *ReqChannel) deposit(p reactor.Package) {
 	if p.DestID == 0 || p.DestID != c.x.ID() || c.closed.Load() {
 		return
 	}
@@ -343,11 +367,11 @@ func (c *ReqChannel) taken(id, replier uint64) {
 	}
 	c.mu.Unlock()
 	if payload == nil {
-		_ = c.x.Send(context.Background(), c.slotOutID, msgCancel, replier, id+seqRef)
+		_ = c.ep.Send(context.Background(), msgCancel, to(replier, id+seqRef))
 		return
 	}
-	_ = c.x.Send(context.Background(), c.slotOutID, payload, replier, id)
-	_ = c.x.Send(context.Background(), c.slotOutID, msgCancel, 0, id+seqRef)
+	_ = c.ep.Send(context.Background(), payload, to(replier, id))
+	_ = c.ep.Send(context.Background(), msgCancel, to(0, id+seqRef))
 	c.announceHeld()
 }
 
@@ -376,15 +400,17 @@ func (c *ReqChannel) replied(p reactor.Package) {
 		if !ok {
 			msg = wire.Repr(t[1])
 		}
+		c.remoteErrors.Add(1)
 		_ = it.fut.SetException(&futures.RemoteError{Message: msg})
 		return
 	}
+	c.replies.Add(1)
 	_ = it.fut.SetResult(v)
 }
 
-// EndBatch queues one Received emit: replies are handled as they are
-// deposited. Loop goroutine (reactor.Receiver).
-func (c *ReqChannel) EndBatch() { emitOnce(c.loop, &c.posted, c.Received, c) }
+// endBatch queues one Received emit: replies are handled as they are
+// deposited. Loop goroutine (through its receiver adapter).
+func (c *ReqChannel) endBatch() { emitOnce(c.loop, &c.posted, c.Received, c) }
 
 // Pending returns 0: a ReqChannel handles offers and replies as they
 // arrive, on the loop, and queues none (yoton's queues them until its
@@ -392,8 +418,8 @@ func (c *ReqChannel) EndBatch() { emitOnce(c.loop, &c.posted, c.Received, c) }
 // reply). Safe for concurrent use.
 func (c *ReqChannel) Pending() int { return 0 }
 
-// Close detaches the channel: Call returns ErrClosed afterwards and
-// every outstanding future fails with ErrClosed (running ones too: no
+// Close detaches the channel: Call returns reactor.ErrClosed afterwards and
+// every outstanding future fails with reactor.ErrClosed (running ones too: no
 // reply can reach a closed channel). Idempotent; safe for concurrent use.
 func (c *ReqChannel) Close() error {
 	if !c.close() {
@@ -407,7 +433,7 @@ func (c *ReqChannel) Close() error {
 	c.announced, c.held = 0, 0
 	c.mu.Unlock()
 	for _, id := range slices.Sorted(maps.Keys(items)) {
-		_ = items[id].fut.SetException(ErrClosed)
+		_ = items[id].fut.SetException(errClosed)
 	}
 	return nil
 }
@@ -428,11 +454,11 @@ func (c *ReqChannel) Close() error {
 // catches both. A replier's failure is a *futures.RemoteError. A reply
 // that does not convert to T (see Register for the conversions) gives an
 // error wrapping ErrDecode. Safe for concurrent use; on the loop
-// goroutine it returns ErrBlockingCall.
+// goroutine it returns reactor.ErrBlockingCall.
 func Call[T any](ctx context.Context, req *ReqChannel, method string, args ...any) (T, error) {
 	var zero T
 	if req.loop.OnLoop() {
-		return zero, ErrBlockingCall
+		return zero, reactor.ErrBlockingCall
 	}
 	var kwargs Kwargs
 	if n := len(args); n > 0 {

@@ -16,7 +16,6 @@ import (
 	"github.com/goyoton/yoton/channels"
 	"github.com/goyoton/yoton/futures"
 	"github.com/goyoton/yoton/reactor"
-	"github.com/goyoton/yoton/slots"
 	"github.com/goyoton/yoton/wire"
 )
 
@@ -84,9 +83,9 @@ func TestReqRepSlots(t *testing.T) {
 	assert.Equal(t, "Calc.obj.rep-req", rep.SlotOutgoing())
 	assert.Equal(t, "Calc.obj.req-rep", rep.SlotIncoming())
 	_, err = channels.NewReqChannel(x, "Calc")
-	assert.ErrorIs(t, err, channels.ErrSlotNotFree)
+	assert.ErrorIs(t, err, reactor.ErrSlotNotFree)
 	_, err = channels.NewRepChannel(x, " ")
-	assert.ErrorIs(t, err, channels.ErrInvalidSlot)
+	assert.ErrorIs(t, err, reactor.ErrInvalidSlot)
 	_, err = channels.NewRepChannel(x, "w", channels.WithWorkers(0))
 	assert.ErrorIs(t, err, reactor.ErrBadOption)
 	assert.ErrorIs(t, rep.SetMode(channels.RepMode(7)), channels.ErrBadMode)
@@ -306,17 +305,17 @@ func TestReqCloseEndsFutures(t *testing.T) {
 	require.NoError(t, req.Close())
 	require.NoError(t, req.Close())
 	_, err = f.Result(testCtx(t))
-	require.ErrorIs(t, err, channels.ErrClosed)
+	require.ErrorIs(t, err, reactor.ErrClosed)
 	_, err = req.Call("echo", []any{1}, nil)
-	require.ErrorIs(t, err, channels.ErrClosed)
+	require.ErrorIs(t, err, reactor.ErrClosed)
 }
 
-// fakeEnd is a scripted peer: a context that sends raw packages on one
-// slot and records what arrives on another.
+// fakeEnd is a scripted peer: a channel kind of the test's own, attached
+// through Context.Attach as every channel is, that sends raw packages on
+// one slot and records what arrives on another.
 type fakeEnd struct {
-	x       *reactor.Context
-	slotOut uint64
-	got     chan reactor.Package
+	ep  *reactor.Endpoint
+	got chan reactor.Package
 }
 
 func (f *fakeEnd) Deposit(p reactor.Package) {
@@ -331,16 +330,16 @@ func (f *fakeEnd) EndBatch() {}
 // receiving on base.obj.<in>.
 func newFake(t testing.TB, x *reactor.Context, base, out, in string) *fakeEnd {
 	t.Helper()
-	f := &fakeEnd{x: x, slotOut: slotID(base + ".obj." + out), got: make(chan reactor.Package, 64)}
-	require.NoError(t, x.Register(f.slotOut, slotID(base+".obj."+in), f, base))
+	f := &fakeEnd{got: make(chan reactor.Package, 64)}
+	ep, err := x.Attach(reactor.Attachment{SendSlot: base + ".obj." + out, RecvSlot: base + ".obj." + in, Receiver: f})
+	require.NoError(t, err)
+	f.ep = ep
 	return f
 }
 
-func slotID(name string) uint64 { return slots.Hash(slots.Normalize(name)) }
-
 func (f *fakeEnd) send(t testing.TB, data []byte, destID, destSeq uint64) {
 	t.Helper()
-	require.NoError(t, f.x.Send(testCtx(t), f.slotOut, data, destID, destSeq))
+	require.NoError(t, f.ep.Send(testCtx(t), data, reactor.Destination{ID: destID, Seq: destSeq}))
 }
 
 // next returns the next package that arrived.

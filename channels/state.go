@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/goyoton/yoton/reactor"
 	"github.com/goyoton/yoton/timers"
@@ -35,7 +36,8 @@ type StateChannel[T any] struct {
 	msg     T             // the current state
 	changed chan struct{} // closed (and replaced) when the state changes; nil until Next asks
 	posted  bool          // loop-owned: a Received emit is queued
-	unhook  func()        // unregisters the NEW_CONNECTION hook
+	// Stats counters: states sent (resends included) and arrived.
+	sent, received atomic.Uint64
 
 	// How Send decides "unchanged", as Python's != does (see Send).
 	same     func(a, b T, ea, eb []byte) bool
@@ -44,8 +46,8 @@ type StateChannel[T any] struct {
 
 // NewStateChannel attaches a state channel to x at slotBase: it sends
 // and receives on slot slotBase.<type>.state. It fails with
-// ErrSlotNotFree when x already has a channel sending or receiving on
-// that slot, with ErrInvalidSlot for a blank slotBase, and with
+// reactor.ErrSlotNotFree when x already has a channel sending or receiving on
+// that slot, with reactor.ErrInvalidSlot for a blank slotBase, and with
 // ErrNilContext or ErrNilMessageType for a nil x or mt. Safe for
 // concurrent use.
 func NewStateChannel[T any](x *reactor.Context, slotBase string, mt MessageType[T]) (*StateChannel[T], error) {
@@ -63,11 +65,10 @@ func NewStateChannel[T any](x *reactor.Context, slotBase string, mt MessageType[
 		s.isObject = true
 	}
 	s.Received = timers.NewSignal[*StateChannel[T]](x.Reactor())
-	if err := s.init(x, slotBase, mt.Name(), patternState, patternState, s); err != nil {
+	if err := s.attach(x, slotBase, mt.Name(), patternState, patternState, (*stateReceiver[T])(s), s.Close); err != nil {
 		return nil, err
 	}
-	s.unhook = x.OnNewConnection(s.resend)
-	s.track(s)
+	s.ep.OnNewConnection(s.resend) // removed by Close (Detach)
 	return s, nil
 }
 
@@ -84,12 +85,12 @@ func NewStateChannel[T any](x *reactor.Context, slotBase string, mt MessageType[
 // changed the state. Off the loop, Send waits until the loop has taken
 // the package (ctx bounds that wait; the state is set regardless); on
 // the loop it returns at once. A state send never waits for congested
-// connections. Send returns ErrClosed once the channel, its context or
+// connections. Send returns reactor.ErrClosed once the channel, its context or
 // its reactor is closed, and wraps ErrEncode when mt cannot encode m.
 // Safe for concurrent use.
 func (s *StateChannel[T]) Send(ctx context.Context, m T) error {
 	if s.closed.Load() {
-		return ErrClosed
+		return errClosed
 	}
 	b, err := s.mt.Encode(m)
 	if err != nil {
@@ -127,7 +128,7 @@ func (s *StateChannel[T]) Send(ctx context.Context, m T) error {
 // a newcomer connects. Waits and errors as Send. Safe for concurrent use.
 func (s *StateChannel[T]) SendLast(ctx context.Context) error {
 	if s.closed.Load() {
-		return ErrClosed
+		return errClosed
 	}
 	s.mu.Lock()
 	if s.cur == nil {
@@ -158,14 +159,17 @@ func (s *StateChannel[T]) queueSendLocked() (<-chan error, error) {
 	b := s.cur // never modified: the same slice may go out more than once
 	done := make(chan error, 1)
 	err := s.x.Reactor().Post(func() {
-		err := s.x.Send(context.Background(), s.slotOutID, b, 0, 0) // never waits on the loop
+		err := s.ep.Send(context.Background(), b, everyone) // never waits on the loop
+		if err == nil {
+			s.sent.Add(1)
+		}
 		if errors.Is(err, reactor.ErrClosed) {
-			err = fmt.Errorf("%w: %w", ErrClosed, err)
+			err = fmt.Errorf("%w: %w", errClosed, err)
 		}
 		done <- err
 	})
 	if err != nil {
-		err = fmt.Errorf("%w: %w", ErrClosed, err)
+		err = fmt.Errorf("%w: %w", errClosed, err)
 	}
 	return done, err
 }
@@ -185,7 +189,7 @@ func (s *StateChannel[T]) wait(ctx context.Context, done <-chan error, err error
 		case err := <-done:
 			return err
 		default:
-			return ErrClosed
+			return errClosed
 		}
 	}
 }
@@ -206,12 +210,24 @@ func (s *StateChannel[T]) Recv() (T, bool) {
 // Safe for concurrent use.
 func (s *StateChannel[T]) Pending() int { return 0 }
 
-// Deposit makes an arrived state the current one; a payload that does
-// not decode is ignored. Loop goroutine (reactor.Receiver).
-func (s *StateChannel[T]) Deposit(p reactor.Package) {
+// StateStats counts what a StateChannel did. JSON-tagged for expvar.
+type StateStats struct {
+	Sent     uint64 `json:"sent"`     // states sent: changes, and resends to newcomers
+	Received uint64 `json:"received"` // states that arrived (undecodable ones included)
+}
+
+// Stats returns the channel's counters. Safe for concurrent use.
+func (s *StateChannel[T]) Stats() StateStats {
+	return StateStats{Sent: s.sent.Load(), Received: s.received.Load()}
+}
+
+// deposit makes an arrived state the current one; a payload that does
+// not decode is ignored. Loop goroutine (through its receiver adapter).
+func (s *StateChannel[T]) deposit(p reactor.Package) {
 	if s.closed.Load() || len(p.Data) == 0 {
 		return
 	}
+	s.received.Add(1)
 	m, err := s.mt.Decode(p.Data)
 	if err != nil {
 		return
@@ -233,17 +249,17 @@ func (s *StateChannel[T]) setLocked(b []byte, m T) {
 // Next waits until the state changes after the call (set by Send here,
 // or arrived from the network) and returns the new state. It is the
 // waiting form of Recv, for a caller that must react to the next state
-// rather than poll. It returns ctx's error when ctx ends first, ErrClosed
-// when the channel closes, and ErrBlockingCall on the loop goroutine
+// rather than poll. It returns ctx's error when ctx ends first, reactor.ErrClosed
+// when the channel closes, and reactor.ErrBlockingCall on the loop goroutine
 // (where waiting would stop the loop: bind Received there). Safe for
 // concurrent use.
 func (s *StateChannel[T]) Next(ctx context.Context) (T, error) {
 	var zero T
 	if s.closed.Load() {
-		return zero, ErrClosed
+		return zero, errClosed
 	}
 	if s.x.Reactor().OnLoop() {
-		return zero, ErrBlockingCall
+		return zero, reactor.ErrBlockingCall
 	}
 	s.mu.Lock()
 	if s.changed == nil {
@@ -254,7 +270,7 @@ func (s *StateChannel[T]) Next(ctx context.Context) (T, error) {
 	select {
 	case <-ch:
 		if s.closed.Load() {
-			return zero, ErrClosed
+			return zero, errClosed
 		}
 		m, _ := s.Recv()
 		return m, nil
@@ -263,8 +279,8 @@ func (s *StateChannel[T]) Next(ctx context.Context) (T, error) {
 	}
 }
 
-// EndBatch queues one Received emit. Loop goroutine (reactor.Receiver).
-func (s *StateChannel[T]) EndBatch() { emitOnce(s.x.Reactor(), &s.posted, s.Received, s) }
+// endBatch queues one Received emit. Loop goroutine (through its receiver adapter).
+func (s *StateChannel[T]) endBatch() { emitOnce(s.x.Reactor(), &s.posted, s.Received, s) }
 
 // Close detaches the channel: it no longer sends, receives or resends
 // its state; Recv still returns the last state. Idempotent; safe for
@@ -273,11 +289,8 @@ func (s *StateChannel[T]) Close() error {
 	if !s.close() {
 		return nil
 	}
-	if s.unhook != nil {
-		s.unhook()
-	}
 	s.mu.Lock()
-	if s.changed != nil { // wakes Next, which reports ErrClosed
+	if s.changed != nil { // wakes Next, which reports errClosed
 		close(s.changed)
 		s.changed = nil
 	}

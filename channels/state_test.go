@@ -12,7 +12,6 @@ import (
 
 	"github.com/goyoton/yoton/channels"
 	"github.com/goyoton/yoton/reactor"
-	"github.com/goyoton/yoton/slots"
 	"github.com/goyoton/yoton/wire"
 )
 
@@ -36,7 +35,8 @@ func (r *rawReceiver) EndBatch() {}
 func listen(t *testing.T, x *reactor.Context, slot string) *rawReceiver {
 	t.Helper()
 	rx := &rawReceiver{got: make(chan []byte, 1024)}
-	require.NoError(t, x.Register(0, slots.Hash(slots.Normalize(slot)), rx, slot))
+	_, err := x.Attach(reactor.Attachment{RecvSlot: slot, Receiver: rx})
+	require.NoError(t, err)
 	return rx
 }
 
@@ -291,11 +291,11 @@ func TestStateNext(t *testing.T) {
 
 	var onLoop error
 	require.NoError(t, r.Do(ctx, func() { _, onLoop = sb.Next(ctx) }))
-	require.ErrorIs(t, onLoop, channels.ErrBlockingCall)
+	require.ErrorIs(t, onLoop, reactor.ErrBlockingCall)
 
 	go func() { _, err := sb.Next(ctx); errs <- err }()
 	require.NoError(t, sb.Close()) // before or after Next began: ErrClosed either way
-	require.ErrorIs(t, <-errs, channels.ErrClosed)
+	require.ErrorIs(t, <-errs, reactor.ErrClosed)
 }
 
 // TestStateClose: a closed channel refuses to send and no longer resends
@@ -307,15 +307,15 @@ func TestStateClose(t *testing.T) {
 	st, err := channels.NewStateChannel(a, "s", channels.Text)
 	require.NoError(t, err)
 	_, err = channels.NewStateChannel(a, "s", channels.Text)
-	require.ErrorIs(t, err, channels.ErrSlotNotFree)
+	require.ErrorIs(t, err, reactor.ErrSlotNotFree)
 	_, err = channels.NewStateChannel[string](a, " ", channels.Text)
-	require.ErrorIs(t, err, channels.ErrInvalidSlot)
+	require.ErrorIs(t, err, reactor.ErrInvalidSlot)
 
 	require.NoError(t, st.Send(ctx, "last"))
 	require.NoError(t, st.Close())
 	require.NoError(t, st.Close())
-	require.ErrorIs(t, st.Send(ctx, "more"), channels.ErrClosed)
-	require.ErrorIs(t, st.SendLast(ctx), channels.ErrClosed)
+	require.ErrorIs(t, st.Send(ctx, "more"), reactor.ErrClosed)
+	require.ErrorIs(t, st.SendLast(ctx), reactor.ErrClosed)
 	v, ok := st.Recv()
 	require.True(t, ok)
 	require.Equal(t, "last", v)
@@ -331,7 +331,7 @@ func TestStateClose(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, b.Close())
 	require.True(t, sb.IsClosed())
-	require.ErrorIs(t, sb.Send(context.Background(), "x"), channels.ErrClosed)
+	require.ErrorIs(t, sb.Send(context.Background(), "x"), reactor.ErrClosed)
 }
 
 // A state channel holds one value for the whole network. A context that

@@ -12,7 +12,6 @@ import (
 
 	"github.com/goyoton/yoton/channels"
 	"github.com/goyoton/yoton/reactor"
-	"github.com/goyoton/yoton/slots"
 )
 
 // waitFor waits until cond holds, checking it every millisecond, and
@@ -182,12 +181,12 @@ func TestSyncModeStatusMessages(t *testing.T) {
 	sub, err := channels.NewSubChannel(b, "st", channels.Text)
 	require.NoError(t, err)
 	status := listen(t, a, "st.txt.sub-pub") // where a PubChannel would listen
-	pubSub := slots.Hash(slots.Normalize("st.txt.pub-sub"))
+	pubSub := attachSender(t, a, "st.txt.pub-sub")
 	mark, back := newMarker(t, a, b), backMarker(t, b, a)
 	send := func(k int) {
 		t.Helper()
 		for i := range k {
-			require.NoError(t, a.Send(ctx, pubSub, []byte(fmt.Sprint(i)), 0, 0))
+			require.NoError(t, pubSub.Send(ctx, []byte(fmt.Sprint(i)), reactor.Destination{}))
 		}
 		mark.sync(t)
 	}
@@ -259,14 +258,14 @@ func TestSyncModeRepeats(t *testing.T) {
 	sub, err := channels.NewSubChannel(b, "rep", channels.Text)
 	require.NoError(t, err)
 	status := listen(t, a, "rep.txt.sub-pub")
-	pubSub := slots.Hash(slots.Normalize("rep.txt.pub-sub"))
+	pubSub := attachSender(t, a, "rep.txt.pub-sub")
 	mark, back := newMarker(t, a, b), backMarker(t, b, a)
 	sub.SetSyncMode(true)
-	require.NoError(t, a.Send(ctx, pubSub, []byte("first"), 0, 0))
+	require.NoError(t, pubSub.Send(ctx, []byte("first"), reactor.Destination{}))
 	require.Equal(t, "ok", status.next(t))
 	start := time.Now()
 
-	require.NoError(t, a.Send(ctx, pubSub, []byte("soon"), 0, 0))
+	require.NoError(t, pubSub.Send(ctx, []byte("soon"), reactor.Destination{}))
 	mark.sync(t)
 	back.sync(t)
 	if time.Since(start) < channels.SyncRepeat/2 {

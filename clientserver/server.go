@@ -13,9 +13,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/goyoton/yoton/internal/loop"
 	"github.com/goyoton/yoton/reactor"
 	"github.com/goyoton/yoton/slots"
-	"github.com/goyoton/yoton/timers"
 )
 
 // Handler turns a request into its reply. It runs on the reactor's loop
@@ -331,7 +331,7 @@ type serverConn struct {
 	s     *RequestServer
 	st    *reactor.Stream
 	buf   []byte
-	timer *timers.Entry
+	timer *loop.Entry
 	taken bool // the request is being answered, or the client dropped
 	gone  bool // the socket left the loop (Detach)
 }
@@ -346,7 +346,7 @@ func (c *serverConn) OnOpen(st *reactor.Stream) {
 		st.Close()
 		return
 	}
-	c.timer = c.s.r.AfterFunc(c.s.cfg.requestTimeout, c.expire)
+	c.timer = loop.Of(c.s.r).AfterFunc(c.s.cfg.requestTimeout, c.expire)
 }
 
 // OnData collects the request and answers it once its CRLF is in. The
@@ -402,7 +402,7 @@ func (c *serverConn) drop(why string) {
 
 func (c *serverConn) cancelTimer() {
 	if c.timer != nil {
-		c.s.r.CancelTimer(c.timer)
+		loop.Of(c.s.r).CancelTimer(c.timer)
 		c.timer = nil
 	}
 }

@@ -25,7 +25,7 @@
 //   - Done returns a channel closed at completion, so a future composes
 //     with select. Result, Err and ResultOrCancel wait on it until the
 //     caller's ctx ends; on the loop goroutine they never wait (they
-//     return ErrBlockingCall while the future is not done).
+//     return reactor.ErrBlockingCall while the future is not done).
 //   - Callbacks given to AddDoneCallback run on the loop goroutine, one
 //     queued loop call each, in the order they were added; one added
 //     after completion is queued at once. A panicking callback is logged

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/goyoton/yoton/internal/loop"
 	"github.com/goyoton/yoton/reactor"
 	"github.com/goyoton/yoton/timers"
 )
@@ -30,9 +31,6 @@ var (
 	ErrInvalidState = errors.New("yoton: future is not in a state that allows this")
 	// ErrNilLoop is returned by New without a loop.
 	ErrNilLoop = errors.New("yoton: future needs a loop")
-	// ErrBlockingCall is reactor.ErrBlockingCall: a wait on the loop
-	// goroutine returns it at once instead of deadlocking.
-	ErrBlockingCall = reactor.ErrBlockingCall
 )
 
 // RemoteError is a failure reported by the other end, for a request
@@ -90,11 +88,11 @@ func OnCancel(fn func()) Option {
 
 // Future is the result of a call that completes later (yoton's Future).
 // Every method is safe for concurrent use; on the loop goroutine the
-// waiting ones (Result, Err, ResultOrCancel) return ErrBlockingCall while
+// waiting ones (Result, Err, ResultOrCancel) return reactor.ErrBlockingCall while
 // the future is not done. Callbacks run on the loop goroutine. See the
 // package documentation.
 type Future[T any] struct {
-	loop     timers.Loop
+	loop     loop.Loop
 	onCancel func()
 	created  time.Time
 	done     chan struct{}
@@ -109,14 +107,14 @@ type Future[T any] struct {
 	autoArmed   bool          // a heap entry may exist
 	autoTimeout time.Duration // the last SetAutoCancelTimeout's d
 
-	autoEntry *timers.Entry // loop-owned
+	autoEntry *loop.Entry // loop-owned
 }
 
 // New returns a pending future whose callbacks and auto-cancel timeout
-// run on loop. It fails with ErrNilLoop when loop is nil. Safe for
+// run on l (a *reactor.Reactor). It fails with ErrNilLoop when l is nil. Safe for
 // concurrent use.
-func New[T any](loop timers.Loop, opts ...Option) (*Future[T], error) {
-	if loop == nil {
+func New[T any](l timers.Loop, opts ...Option) (*Future[T], error) {
+	if l == nil {
 		return nil, ErrNilLoop
 	}
 	var cfg config
@@ -124,7 +122,7 @@ func New[T any](loop timers.Loop, opts ...Option) (*Future[T], error) {
 		o.apply(&cfg)
 	}
 	return &Future[T]{
-		loop:     loop,
+		loop:     loop.Of(l),
 		onCancel: cfg.onCancel,
 		created:  time.Now(),
 		done:     make(chan struct{}),
@@ -283,7 +281,7 @@ func (f *Future[T]) SetResult(v T) error {
 // Unlike yoton's set_exception, which acts only on a running future, it
 // also fails a pending one: that is how the owner of a call that could
 // not start reports why (a ReqChannel fails its outstanding calls with
-// its ErrClosed when it closes, and a call whose announcement could not
+// its reactor.ErrClosed when it closes, and a call whose announcement could not
 // be sent with that error), where Python yoton can only cancel such a
 // call and the reason is lost. Safe for concurrent use.
 func (f *Future[T]) SetException(err error) error {
@@ -440,7 +438,7 @@ func (f *Future[T]) wait(ctx context.Context) error {
 	default:
 	}
 	if f.loop.OnLoop() {
-		return ErrBlockingCall
+		return reactor.ErrBlockingCall
 	}
 	select {
 	case <-f.done:
@@ -478,7 +476,7 @@ func (f *Future[T]) outcome() (T, error) {
 // first, ErrCancelled for a cancelled future, and the failure (a
 // *RemoteError for a remote one) for a failed future. On the loop
 // goroutine it never waits: a future that is not done yet gives
-// ErrBlockingCall. Safe for concurrent use.
+// reactor.ErrBlockingCall. Safe for concurrent use.
 func (f *Future[T]) Result(ctx context.Context) (T, error) {
 	if err := f.wait(ctx); err != nil {
 		var zero T
@@ -489,7 +487,7 @@ func (f *Future[T]) Result(ctx context.Context) (T, error) {
 
 // Err waits as Result does and returns only the error: nil for a future
 // that succeeded, the failure of one that failed (yoton's exception()),
-// ErrCancelled, ErrTimeout or ErrBlockingCall. Safe for concurrent use.
+// ErrCancelled, ErrTimeout or reactor.ErrBlockingCall. Safe for concurrent use.
 func (f *Future[T]) Err(ctx context.Context) error {
 	_, err := f.Result(ctx)
 	return err

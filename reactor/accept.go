@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"sync/atomic"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
 
-	"github.com/goyoton/yoton/timers"
+	"github.com/goyoton/yoton/internal/loop"
 	"github.com/goyoton/yoton/wire"
 )
 
@@ -125,7 +126,7 @@ func (a *acceptor) handOver(nc net.Conn) {
 		return
 	}
 	if _, err := a.x.r.client.EnrollContext(nc, &hostHandshake{acc: a}); err != nil {
-		a.x.r.logf("yoton: %s: the event loop did not take a socket: %v", a.addr, err)
+		a.x.r.logEvent(slog.LevelWarn, a.acceptAttrs(nc.RemoteAddr().String(), err), "yoton: %s: the event loop did not take a socket: %v", a.addr, err)
 	}
 }
 
@@ -142,7 +143,7 @@ func (a *acceptor) run() {
 				return
 			}
 			backoff = min(max(2*backoff, acceptBackoffMin), acceptBackoffMax)
-			a.x.r.logf("yoton: accept on %s: %v (retrying in %v)", a.addr, err, backoff)
+			a.x.r.logEvent(slog.LevelWarn, a.acceptAttrs("", err), "yoton: accept on %s: %v (retrying in %v)", a.addr, err, backoff)
 			t := time.NewTimer(backoff)
 			select {
 			case <-a.stop:
@@ -154,7 +155,7 @@ func (a *acceptor) run() {
 		}
 		backoff = 0
 		if a.cfg.filter != nil && !a.cfg.filter(nc.RemoteAddr()) {
-			a.x.r.logf("yoton: %s: accept filter turned %s away", a.addr, nc.RemoteAddr())
+			a.x.r.logEvent(slog.LevelInfo, a.acceptAttrs(nc.RemoteAddr().String(), nil), "yoton: %s: accept filter turned %s away", a.addr, nc.RemoteAddr())
 			_ = nc.Close()
 			continue
 		}
@@ -199,7 +200,8 @@ func (a *acceptor) acceptTLS(nc net.Conn) {
 		defer cancel()
 		plain, err := a.x.r.tlsServer(ctx, nc, a.x.tls)
 		if err != nil {
-			a.x.r.logf("yoton: %s: %s: %v", a.addr, nc.RemoteAddr(), err)
+			a.x.handshakeFailures.Add(1)
+			a.x.r.logEvent(slog.LevelWarn, a.acceptAttrs(nc.RemoteAddr().String(), err), "yoton: %s: %s: %v", a.addr, nc.RemoteAddr(), err)
 			return
 		}
 		a.handOver(plain)
@@ -242,7 +244,8 @@ func (a *acceptor) begin(h *hostHandshake) {
 		oldest := a.pending[0]
 		a.pending = a.pending[1:]
 		if !oldest.done {
-			a.x.r.logf("yoton: %s: too many handshakes at once, dropping the oldest (from %s)", a.addr, oldest.remote())
+			a.x.handshakeFailures.Add(1)
+			a.x.r.logEvent(slog.LevelWarn, a.acceptAttrs(oldest.remote(), nil), "yoton: %s: too many handshakes at once, dropping the oldest (from %s)", a.addr, oldest.remote())
 			oldest.fail(false)
 		}
 	}
@@ -273,7 +276,7 @@ type hostHandshake struct {
 	peerPID int
 	joining bool // the line was answered; waiting for the first package
 	done    bool
-	timer   *timers.Entry
+	timer   *loop.Entry
 	// WithSecret (auth.go): the challenge sent, the proof's bytes so far,
 	// and whether the proof was accepted.
 	nonce   []byte
@@ -300,7 +303,7 @@ func (h *hostHandshake) opened(gc gnet.Conn) {
 	if h.done { // evicted at once (maxHandshakes 0 is not allowed, so never)
 		return
 	}
-	h.timer = h.acc.x.r.AfterFunc(h.acc.cfg.handshakeTimeout, h.expire)
+	h.timer = h.acc.x.r.afterFunc(h.acc.cfg.handshakeTimeout, h.expire)
 }
 
 // traffic takes what the peer sent. Loop goroutine.
@@ -344,7 +347,8 @@ func (h *hostHandshake) answer(complete bool) {
 		_, _ = h.gc.Write(reply)
 	}
 	if err != nil {
-		a.x.r.logf("yoton: %s: handshake with %s: %v", a.addr, h.remote(), err)
+		a.x.handshakeFailures.Add(1)
+		a.x.r.logEvent(slog.LevelWarn, a.acceptAttrs(h.remote(), err), "yoton: %s: handshake with %s: %v", a.addr, h.remote(), err)
 		h.fail(false)
 		return
 	}
@@ -355,8 +359,8 @@ func (h *hostHandshake) answer(complete bool) {
 	h.joining = true
 	a.joining++
 	// The peer gets a fresh deadline to send its first package.
-	a.x.r.CancelTimer(h.timer)
-	h.timer = a.x.r.AfterFunc(a.cfg.handshakeTimeout, h.expire)
+	a.x.r.cancelTimer(h.timer)
+	h.timer = a.x.r.afterFunc(a.cfg.handshakeTimeout, h.expire)
 }
 
 var errRefused = errors.New("yoton: peer turned away")
@@ -393,7 +397,8 @@ func (h *hostHandshake) expire() {
 		h.answer(false) // decide on what arrived, as Python does
 		return
 	}
-	h.acc.x.r.logf("yoton: %s: %s sent nothing after the handshake", h.acc.addr, h.remote())
+	h.acc.x.handshakeFailures.Add(1)
+	h.acc.x.r.logEvent(slog.LevelWarn, h.acc.acceptAttrs(h.remote(), nil), "yoton: %s: %s sent nothing after the handshake", h.acc.addr, h.remote())
 	h.fail(true)
 }
 
@@ -408,7 +413,7 @@ func (h *hostHandshake) end() {
 		h.acc.joining--
 	}
 	if h.timer != nil {
-		h.acc.x.r.CancelTimer(h.timer)
+		h.acc.x.r.cancelTimer(h.timer)
 		h.timer = nil
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"strings"
 	"time"
@@ -142,7 +143,8 @@ func (h *hostHandshake) hostVerify(buf []byte) (rest []byte, done, ok bool) {
 		}
 	}
 	if err != nil {
-		x.r.logf("yoton: %s: %s did not authenticate: %v", h.acc.addr, h.remote(), err)
+		x.handshakeFailures.Add(1)
+		x.r.logEvent(slog.LevelWarn, h.acc.acceptAttrs(h.remote(), err), "yoton: %s: %s did not authenticate: %v", h.acc.addr, h.remote(), err)
 		_, _ = h.gc.Write(linkFrame(x.id, "auth=refused"))
 		return nil, true, false
 	}

@@ -50,7 +50,7 @@ func TestWaitingConnectionNeverStallsSenders(t *testing.T) {
 
 			n := 3 * TinyQueueLength
 			for i := 0; i < n; i++ {
-				require.NoError(t, x.Send(cancelledCtx(), testSlot, []byte(fmt.Sprintf("m%d", i)), 0, 0),
+				require.NoError(t, x.send(cancelledCtx(), testSlot, []byte(fmt.Sprintf("m%d", i)), 0, 0),
 					"send %d waited", i)
 			}
 			assert.Len(t, rxY.waitN(t, n), n, "the connected peer got everything")
@@ -79,7 +79,7 @@ func TestDropBacklogWithNobodyConnected(t *testing.T) {
 	x := newContext(t, r, WithBacklog(DropBacklog))
 	l, addr := listenLocal(t, x)
 	for i := 0; i < 5; i++ {
-		require.NoError(t, x.Send(cancelledCtx(), testSlot, []byte("stale"), 0, 0))
+		require.NoError(t, x.send(cancelledCtx(), testSlot, []byte("stale"), 0, 0))
 	}
 	barrier(t, r)
 	assert.Equal(t, uint64(5), x.Discarded())

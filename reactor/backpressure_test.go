@@ -49,7 +49,7 @@ func TestBackpressureStalledPeer(t *testing.T) {
 	waited := 0
 	for i := 0; i < 5000 && waited < 3; i++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-		err := x.Send(ctx, testSlot, data, 0, 0)
+		err := x.send(ctx, testSlot, data, 0, 0)
 		cancel()
 		if errors.Is(err, context.DeadlineExceeded) {
 			waited++
@@ -64,7 +64,7 @@ func TestBackpressureStalledPeer(t *testing.T) {
 	// 2. Without a deadline the wait is bounded (SendWait) and the
 	// package goes in anyway, under the queue's discard rule.
 	done := make(chan error, 1)
-	go func() { done <- x.Send(context.Background(), testSlot, data, 0, 0) }()
+	go func() { done <- x.send(context.Background(), testSlot, data, 0, 0) }()
 	assert.NoError(t, waitChan(t, done, "Send to return after SendWait"))
 	checkBounded(t)
 
@@ -75,7 +75,7 @@ func TestBackpressureStalledPeer(t *testing.T) {
 	var errs []error
 	require.NoError(t, r.Do(ctx, func() {
 		for i := 0; i < 20; i++ {
-			errs = append(errs, x.Send(context.Background(), testSlot, data, 0, 0))
+			errs = append(errs, x.send(context.Background(), testSlot, data, 0, 0))
 		}
 	}), "Send on the loop waited")
 	for _, err := range errs {
@@ -99,7 +99,7 @@ func TestBackpressureReleasesWhenPeerReads(t *testing.T) {
 	const n = 3 * TinyQueueLength
 	onLoop(t, r, func() {
 		for i := 0; i < n; i++ {
-			require.NoError(t, x.Send(context.Background(), testSlot, data, 0, 0))
+			require.NoError(t, x.send(context.Background(), testSlot, data, 0, 0))
 		}
 	})
 	barrier(t, r)
@@ -119,7 +119,7 @@ func TestBackpressureReleasesWhenPeerReads(t *testing.T) {
 	// A sender from a user goroutine is not held up any more.
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	require.NoError(t, x.Send(ctx, testSlot, data, 0, 0))
+	require.NoError(t, x.send(ctx, testSlot, data, 0, 0))
 	h, _, err := p.readFrame(waitTimeout)
 	for err == nil && isHeartbeat(h) {
 		h, _, err = p.readFrame(waitTimeout)
@@ -150,7 +150,7 @@ func TestQueueByteBudget(t *testing.T) {
 	for i := 0; i < n; i++ {
 		data := make([]byte, payload) // a fresh buffer each: the queue owns it
 		binary.LittleEndian.PutUint64(data, uint64(i))
-		require.NoError(t, x.Send(testContext(t), testSlot, data, 0, 0))
+		require.NoError(t, x.send(testContext(t), testSlot, data, 0, 0))
 	}
 	barrier(t, r)
 	onLoop(t, r, func() {
@@ -207,7 +207,7 @@ func TestSlowConsumerDisconnected(t *testing.T) {
 	limit := testContext(t)
 	for done := false; !done; {
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-		err := x.Send(ctx, testSlot, data, 0, 0)
+		err := x.send(ctx, testSlot, data, 0, 0)
 		cancel()
 		if err == nil {
 			sent++
@@ -226,7 +226,7 @@ func TestSlowConsumerDisconnected(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 1, l.ConnectionCount(), "the reader stays")
-	require.NoError(t, x.Send(cancelledCtx(), testSlot, []byte("free again"), 0, 0))
+	require.NoError(t, x.send(cancelledCtx(), testSlot, []byte("free again"), 0, 0))
 	got := payloads(rx.waitN(t, sent+1))
 	assert.Equal(t, "free again", got[len(got)-1])
 }

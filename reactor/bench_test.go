@@ -32,7 +32,7 @@ func BenchmarkSendToContext(b *testing.B) {
 			from, to := newContext(b, r), newContext(b, r)
 			connectPair(b, to, from)
 			rx := &counter{want: b.N, done: make(chan struct{})}
-			if err := to.Register(0, testSlot, rx, "bench"); err != nil {
+			if err := to.register(0, testSlot, rx, "bench"); err != nil {
 				b.Fatal(err)
 			}
 			data := make([]byte, size) // read-only from here on: Send may share it
@@ -41,7 +41,7 @@ func BenchmarkSendToContext(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if err := from.Send(ctx, testSlot, data, 0, 0); err != nil {
+				if err := from.send(ctx, testSlot, data, 0, 0); err != nil {
 					b.Fatal(err)
 				}
 			}

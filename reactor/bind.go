@@ -3,6 +3,7 @@ package reactor
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"slices"
 	"strconv"
@@ -48,7 +49,7 @@ func (x *Context) Bind(address string, maxTries int, name string, opts ...Listen
 	c := newConnection(x, name)
 	c.host1, c.port1 = hostPort(ln.Addr())
 	c.status.Store(int32(StatusWaiting))
-	x.r.logf("Yoton: waiting at %s:%d.", c.host1, c.port1)
+	x.r.logEvent(slog.LevelInfo, c.logAttrs(slog.String("listen", net.JoinHostPort(c.host1, strconv.Itoa(c.port1)))), "Yoton: waiting at %s:%d.", c.host1, c.port1)
 	acc := newAcceptor(x, ln, bindPeer{c}, cfg.acceptConfig)
 	if derr := x.r.Do(context.Background(), func() {
 		if x.isClosed() || !x.r.enter() {
@@ -192,6 +193,6 @@ func (c *Connection) adopt(nc net.Conn, peerID uint64, peerPID int, early []byte
 	// EnrollContext returns once the loop has registered the socket and
 	// run OnOpen; if registering failed, OnOpen never ran and gc is nil.
 	if _, err := c.x.r.client.EnrollContext(nc, c); err != nil {
-		_ = c.x.r.Post(func() { c.adoptFailed(ReasonSocketError + " " + err.Error()) })
+		_ = c.x.r.Post(func() { c.adoptFailed(closeErrorCause(nil, ReasonSocketError+" "+err.Error(), err)) })
 	}
 }

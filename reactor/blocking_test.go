@@ -26,7 +26,7 @@ func TestFlushWaitsForTheKernel(t *testing.T) {
 	// than the kernel takes for a peer that does not read.
 	onLoop(t, r, func() {
 		for i := 0; i < n; i++ {
-			require.NoError(t, x.Send(context.Background(), testSlot, data, 0, 0))
+			require.NoError(t, x.send(context.Background(), testSlot, data, 0, 0))
 		}
 	})
 	flushed := make(chan error, 1)
@@ -69,7 +69,7 @@ func TestFlushEdgeCases(t *testing.T) {
 	waitEstablished(t, bound)
 	onLoop(t, r, func() {
 		for i := 0; i < 64; i++ {
-			require.NoError(t, a.Send(context.Background(), testSlot, make([]byte, 64<<10), 0, 0))
+			require.NoError(t, a.send(context.Background(), testSlot, make([]byte, 64<<10), 0, 0))
 		}
 	})
 	t.Run("ctx ends first", func(t *testing.T) {
@@ -158,7 +158,7 @@ func TestReactorCloseEndsEverything(t *testing.T) {
 	assert.ErrorIs(t, r.Do(context.Background(), func() {}), ErrClosed)
 	_, err = r.NewContext()
 	assert.ErrorIs(t, err, ErrClosed)
-	assert.ErrorIs(t, a.Send(context.Background(), testSlot, []byte("late"), 0, 0), ErrClosed)
+	assert.ErrorIs(t, a.send(context.Background(), testSlot, []byte("late"), 0, 0), ErrClosed)
 	_, err = a.Bind("127.0.0.1:0", 1, "")
 	assert.ErrorIs(t, err, ErrClosed)
 	goleak.VerifyNone(t, ignore)

@@ -75,7 +75,7 @@ func (x *Context) Connect(ctx context.Context, address, name string, opts ...Con
 	if c.Status() == statusHandover {
 		if err := x.r.Do(ctx, func() {
 			if c.Status() == statusHandover {
-				c.closeOnLoop(ReasonSocketError+" the event loop did not take the socket", false)
+				c.closeOnLoop(closeError(nil, ReasonSocketError+" the event loop did not take the socket"), false)
 			}
 		}); err != nil {
 			return nil, err

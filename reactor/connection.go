@@ -14,6 +14,7 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 
+	"github.com/goyoton/yoton/internal/loop"
 	"github.com/goyoton/yoton/internal/queue"
 	"github.com/goyoton/yoton/slots"
 	"github.com/goyoton/yoton/timers"
@@ -56,6 +57,7 @@ func (s Status) String() string {
 type ClosedEvent struct {
 	Conn   *Connection
 	Reason string
+	err    *CloseError
 }
 
 // TimedOutEvent is what a Connection's TimedOut signal carries: TimedOut
@@ -91,7 +93,7 @@ type Connection struct {
 	port2       int
 	id2         uint64
 	pid2        int
-	closeReason string
+	closeErr    *CloseError // why it closed; nil while open
 	timeout     atomic.Int64
 	done        chan struct{}
 	established chan struct{} // closed when the connection becomes connected
@@ -128,7 +130,7 @@ type Connection struct {
 	// behindSince is when the peer fell behind (WithWriteDeadline).
 	behindSince time.Time
 	flushWait   []chan struct{}
-	pollEntry   *timers.Entry
+	pollEntry   *loop.Entry
 }
 
 type segment struct {
@@ -146,7 +148,7 @@ func newConnection(x *Context, name string) *Connection {
 		Reconnected:  timers.NewSignal[*Connection](x.r),
 		done:         make(chan struct{}),
 		established:  make(chan struct{}),
-		pending:      x.NewQueue(),
+		pending:      x.newQueue(),
 	}
 	c.timeout.Store(int64(MinTimeout))
 	return c
@@ -255,7 +257,10 @@ func (c *Connection) Done() <-chan struct{} { return c.done }
 func (c *Connection) CloseReason() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.closeReason
+	if c.closeErr == nil {
+		return ""
+	}
+	return c.closeErr.Reason
 }
 
 // String describes the connection for logs. Safe for concurrent use.
@@ -273,7 +278,7 @@ func (c *Connection) Close(reason string) {
 	if reason == "" {
 		reason = ReasonDefault
 	}
-	_ = c.x.r.Do(context.Background(), func() { c.closeOnLoop(reason, true) })
+	_ = c.x.r.Do(context.Background(), func() { c.closeOnLoop(closeError(nil, reason), true) })
 }
 
 // CloseOnProblem closes the connection without telling the peer and emits
@@ -283,11 +288,11 @@ func (c *Connection) CloseOnProblem(reason string) {
 	if reason == "" {
 		reason = ReasonUnspecified
 	}
-	_ = c.x.r.Do(context.Background(), func() { c.closeOnLoop(reason, false) })
+	_ = c.x.r.Do(context.Background(), func() { c.closeOnLoop(closeError(nil, reason), false) })
 }
 
 // closeOnLoop is the one close path. Loop goroutine.
-func (c *Connection) closeOnLoop(reason string, notify bool) {
+func (c *Connection) closeOnLoop(why *CloseError, notify bool) {
 	old := c.Status()
 	if old == StatusClosed || old == StatusClosing {
 		return
@@ -315,7 +320,7 @@ func (c *Connection) closeOnLoop(reason string, notify bool) {
 		c.lingerClose(time.Now().Add(closeLinger))
 	}
 	c.pending.Clear()
-	c.finish(reason)
+	c.finish(why)
 }
 
 // closeLinger is how long a closed connection keeps its socket open to
@@ -335,7 +340,7 @@ func (c *Connection) lingerClose(deadline time.Time) {
 func (c *Connection) lingerPoll(deadline time.Time) {
 	gc := c.gc // nil once gnet has closed the socket itself
 	if gc != nil && gc.OutboundBuffered() > 0 && time.Now().Before(deadline) {
-		c.x.r.AfterFunc(time.Millisecond, func() { c.lingerPoll(deadline) })
+		c.x.r.afterFunc(time.Millisecond, func() { c.lingerPoll(deadline) })
 		return
 	}
 	if gc != nil {
@@ -344,9 +349,9 @@ func (c *Connection) lingerPoll(deadline time.Time) {
 	c.x.r.lingerEnded()
 }
 
-func (c *Connection) finish(reason string) {
+func (c *Connection) finish(why *CloseError) {
 	c.mu.Lock()
-	c.closeReason = reason
+	c.closeErr = why
 	c.mu.Unlock()
 	// Count first: whoever wakes on done must see the new count.
 	c.x.setStatus(c, StatusClosed)
@@ -361,11 +366,13 @@ func (c *Connection) finish(reason string) {
 	}
 	c.flushWait = nil
 	if c.pollEntry != nil {
-		c.x.r.CancelTimer(c.pollEntry)
+		c.x.r.cancelTimer(c.pollEntry)
 		c.pollEntry = nil
 	}
-	c.x.r.logf("Yoton: %s connection closed: %s", c.liveStatus, reason)
-	_ = c.Closed.Emit(ClosedEvent{Conn: c, Reason: reason})
+	if c.x.r.logging() {
+		c.x.r.logEvent(closeLevel(why), c.logAttrs(closeAttrs(why)...), "Yoton: %s connection closed: %s", c.liveStatus, why.Reason)
+	}
+	_ = c.Closed.Emit(ClosedEvent{Conn: c, Reason: why.Reason, err: why})
 }
 
 // Flush waits until every package queued on this connection has been
@@ -547,7 +554,7 @@ func (c *Connection) schedulePoll() {
 	if c.pollEntry != nil && c.pollEntry.Scheduled() {
 		return
 	}
-	c.pollEntry = c.x.r.AfterFunc(time.Millisecond, func() {
+	c.pollEntry = c.x.r.afterFunc(time.Millisecond, func() {
 		c.pollEntry = nil
 		if c.Status() >= StatusHosting {
 			c.flush()
@@ -593,7 +600,7 @@ func (c *Connection) tick(now time.Time) {
 				c.x.discarded.Add(uint64(c.pending.Len()))
 				c.pending.Clear()
 				c.noteCongestion()
-				c.closeOnLoop(fmt.Sprintf("%s It took nothing for %v.", ReasonSlowConsumer, d), false)
+				c.closeOnLoop(closeError(ErrSlowConsumer, fmt.Sprintf("%s It took nothing for %v.", ReasonSlowConsumer, d)), false)
 				return
 			}
 		} else {
@@ -601,7 +608,7 @@ func (c *Connection) tick(now time.Time) {
 		}
 	}
 	if c.inBody && now.Sub(c.lastRecv) > c.x.r.cfg.bodyTimeout {
-		c.drop(fmt.Sprintf("%s A package body stopped arriving (%d of %d bytes in %v).",
+		c.drop(closeErrorf(ErrProtocol, "%s A package body stopped arriving (%d of %d bytes in %v).",
 			ReasonBodyStalled, c.curN, c.curLen, c.x.r.cfg.bodyTimeout))
 		return
 	}
@@ -609,7 +616,7 @@ func (c *Connection) tick(now time.Time) {
 		c.timedOut = true
 		_ = c.TimedOut.Emit(TimedOutEvent{Conn: c, TimedOut: true})
 		if c.redial != nil && c.redial.policy.OnTimeout {
-			c.drop(fmt.Sprintf("%s Nothing received for %v.", ReasonTimedOut, c.Timeout()))
+			c.drop(closeError(ErrConnTimedOut, fmt.Sprintf("%s Nothing received for %v.", ReasonTimedOut, c.Timeout())))
 		}
 	}
 }
@@ -621,7 +628,7 @@ func (c *Connection) opened(gc gnet.Conn) {
 	case statusHandover: // Connect
 		if c.x.isClosed() {
 			c.gc = gc
-			c.closeOnLoop(ReasonByContext, false)
+			c.closeOnLoop(closeError(nil, ReasonByContext), false)
 			return
 		}
 		c.x.addConnection(c)
@@ -681,28 +688,28 @@ func (c *Connection) attach(gc gnet.Conn, peerID uint64, peerPID int, status Sta
 }
 
 // adoptFailed ends a socket hand-over that gnet refused. Loop goroutine.
-func (c *Connection) adoptFailed(reason string) {
+func (c *Connection) adoptFailed(why *CloseError) {
 	if c.gc != nil {
 		return // OnOpen ran after all
 	}
 	if c.Status() == StatusWaiting && c.redial != nil {
-		c.redial.attemptFailed(c, errors.New(reason))
+		c.redial.attemptFailed(c, errors.New(why.Reason))
 		return
 	}
 	if c.Status() == statusHandover {
-		c.closeOnLoop(reason, false)
+		c.closeOnLoop(why, false)
 	}
 }
 
 // drop ends the connection for a reason that came from the peer or the
 // socket: a connection with WithReconnect goes down and redials, any
 // other closes. Loop goroutine.
-func (c *Connection) drop(reason string) {
+func (c *Connection) drop(why *CloseError) {
 	if c.redial != nil && c.IsConnected() && !c.x.isClosed() {
-		c.down(reason)
+		c.down(why)
 		return
 	}
-	c.closeOnLoop(reason, false)
+	c.closeOnLoop(why, false)
 }
 
 // socketClosed runs when gnet closed the socket. Loop goroutine.
@@ -714,11 +721,11 @@ func (c *Connection) socketClosed(gc gnet.Conn, err error) {
 	if c.Status() == StatusClosed {
 		return
 	}
-	reason := ReasonEOF
+	why := closeError(ErrPeerClosed, ReasonEOF)
 	if err != nil && !errors.Is(err, io.EOF) {
-		reason = ReasonSocketError + " " + err.Error()
+		why = closeErrorCause(nil, ReasonSocketError+" "+err.Error(), err)
 	}
-	c.drop(reason)
+	c.drop(why)
 }
 
 // traffic decodes every complete package gnet has read. Loop goroutine.
@@ -772,18 +779,18 @@ func (c *Connection) consume(gc gnet.Conn, buf []byte) {
 				h, err = wire.DecodeHeader(c.hdr[:])
 			}
 			if err != nil {
-				c.drop(ReasonLostTrack)
+				c.drop(closeError(ErrProtocol, ReasonLostTrack))
 				return
 			}
 			if h.IsSignal() {
 				if h.IsClose() {
-					c.drop(ReasonClosedFromThere)
+					c.drop(closeError(ErrPeerClosed, ReasonClosedFromThere))
 					return
 				}
 				continue // heartbeat or unknown signal
 			}
 			if h.Length > uint64(c.x.r.cfg.maxPackageSize) {
-				c.drop(fmt.Sprintf("%s Header announces %d bytes; the limit is %d.",
+				c.drop(closeErrorf(ErrProtocol, "%s Header announces %d bytes; the limit is %d.",
 					ReasonTooLarge, h.Length, c.x.r.cfg.maxPackageSize))
 				return
 			}

@@ -7,13 +7,13 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/goyoton/yoton/internal/queue"
-	"github.com/goyoton/yoton/slots"
 )
 
 // Context is a node of a yoton network. Channels attach to it at slots;
@@ -58,7 +58,7 @@ type Context struct {
 	newConnHooks []newConnHook // NEW_CONNECTION hooks
 	hookCount    atomic.Int32  // len(newConnHooks), for the loop
 	hookSeq      uint64
-	channels     []interface{ Close() error } // for CloseChannels
+	channels     []*Endpoint // for CloseChannels
 
 	// Backpressure: backlogHigh is set by the loop while any queue of
 	// this context is past the tiny length; senders wait on drainCh.
@@ -85,7 +85,10 @@ type Context struct {
 
 	discarded atomic.Uint64
 	forged    atomic.Uint64
-	connCnt   atomic.Int32
+	// handshakeFailures counts the peers whose handshake at one of this
+	// context's Bind or Listen ports failed (ContextStats).
+	handshakeFailures atomic.Uint64
+	connCnt           atomic.Int32
 	// peerLinks maps the id of each directly connected peer (from its
 	// handshake) to its connection: packages in that id's name are taken
 	// only from there. Loop-owned.
@@ -158,30 +161,39 @@ func (x *Context) ID() uint64 { return x.id }
 // use.
 func (x *Context) Reactor() *Reactor { return x.r }
 
-// QueueParams returns the queue size and discard rule of the context.
-// Safe for concurrent use.
-func (x *Context) QueueParams() (int, Discard) { return x.queueSize, x.discard }
+// QueueLimits returns the bounds of the context's queues, as WithQueue
+// and WithQueueBytes set them. Safe for concurrent use.
+func (x *Context) QueueLimits() QueueLimits {
+	return QueueLimits{Size: x.queueSize, Bytes: x.queueBytes, Discard: x.discard}
+}
 
-// NewQueue returns a bounded queue with the context's queue parameters,
-// for channels' incoming queues. Safe for concurrent use; the queue it
-// returns is not (its owner locks around it).
-func (x *Context) NewQueue() *queue.Ring[Package] {
+// QueueLimits are the bounds of a context's queues: each holds at most
+// Size packages and Bytes bytes of payload, and past either the Discard
+// rule drops the oldest or the newest package.
+type QueueLimits struct {
+	Size    int
+	Bytes   int
+	Discard Discard
+}
+
+// newQueue returns a bounded queue with the context's queue limits.
+func (x *Context) newQueue() *queue.Ring[Package] {
 	return newPackageQueue(contextConfig{queueSize: x.queueSize, queueBytes: x.queueBytes, discard: x.discard})
 }
 
 // newPackageQueue returns a queue bounded by cfg's package count and
 // byte budget.
 func newPackageQueue(cfg contextConfig) *queue.Ring[Package] {
-	return queue.New[Package](cfg.queueSize, cfg.discard).WithBytes(cfg.queueBytes, packageBytes)
+	return queue.New[Package](cfg.queueSize, queue.Discard(cfg.discard)).WithBytes(cfg.queueBytes, packageBytes)
 }
 
 func packageBytes(p Package) int { return len(p.Data) }
 
-// Register attaches a channel at a sending slot, a receiving slot, or
+// register attaches a channel at a sending slot, a receiving slot, or
 // both (0 means none). name is the slot name used in errors. It fails
 // with ErrSlotNotFree when the context already has a channel there.
 // Safe for concurrent use.
-func (x *Context) Register(sendSlot uint64, recvSlot uint64, rx Receiver, name string) error {
+func (x *Context) register(sendSlot uint64, recvSlot uint64, rx Receiver, name string) error {
 	x.regMu.Lock()
 	defer x.regMu.Unlock()
 	if sendSlot != 0 {
@@ -204,9 +216,9 @@ func (x *Context) Register(sendSlot uint64, recvSlot uint64, rx Receiver, name s
 	return nil
 }
 
-// Unregister detaches the channel registered at these slots. Safe for
+// unregister detaches the channel registered at these slots. Safe for
 // concurrent use.
-func (x *Context) Unregister(sendSlot, recvSlot uint64) {
+func (x *Context) unregister(sendSlot, recvSlot uint64) {
 	x.regMu.Lock()
 	defer x.regMu.Unlock()
 	if sendSlot != 0 {
@@ -228,10 +240,10 @@ func (x *Context) publishReceivers() {
 	x.recvSnap.Store(&snap)
 }
 
-// OnNewConnection registers fn to run on the loop whenever this context
+// onNewConnection registers fn to run on the loop whenever this context
 // receives a NEW_CONNECTION message (state channels resend their state).
 // The returned function unregisters it. Safe for concurrent use.
-func (x *Context) OnNewConnection(fn func()) (remove func()) {
+func (x *Context) onNewConnection(fn func()) (remove func()) {
 	x.regMu.Lock()
 	defer x.regMu.Unlock()
 	x.hookSeq++
@@ -256,178 +268,6 @@ func (x *Context) OnNewConnection(fn func()) (remove func()) {
 type newConnHook struct {
 	id uint64
 	fn func()
-}
-
-// Send queues a package for the network: the context stamps its id and
-// the next sequence number on the loop, in the order Send was called.
-// Send takes ownership of data (do not modify it afterwards). An empty
-// data is a no-op, as in yoton.
-//
-// When the context's outgoing queues are past yoton's tiny length, Send
-// waits until they drain, ctx ends, or SendWait passes, and then queues
-// the package anyway (the queues' discard rule still bounds memory).
-// It also waits (as long at most) while submitLimit packages are
-// still waiting for the loop to take them. On the loop goroutine it
-// never waits. Safe for concurrent use.
-func (x *Context) Send(ctx context.Context, slot uint64, data []byte, destID, destSeq uint64) error {
-	if len(data) == 0 {
-		return nil
-	}
-	if x.backlogHigh.Load() && !x.r.OnLoop() {
-		if err := x.waitForRoom(ctx); err != nil {
-			return err
-		}
-	}
-	x.subMu.Lock()
-	if x.submitFull() {
-		// The loop is behind: do not let the submission queue grow
-		// without bound.
-		x.subMu.Unlock()
-		if x.r.OnLoop() {
-			x.drain()
-		} else if err := x.waitForDrain(ctx); err != nil {
-			return err
-		}
-		x.subMu.Lock()
-	}
-	if x.closed {
-		// Closed, and not by its reactor: usable again, as yoton's.
-		x.subMu.Unlock()
-		if err := x.reopen(); err != nil {
-			return err
-		}
-		x.subMu.Lock()
-	}
-	if len(x.subQ) >= x.submitHardLimit() {
-		// The loop has not taken anything for SendWait (a callback
-		// blocks it): apply the queue's discard rule here too.
-		x.discarded.Add(1)
-		if x.discard == DiscardNew {
-			x.subMu.Unlock()
-			return nil
-		}
-		x.subBytes -= len(x.subQ[0].Data)
-		copy(x.subQ, x.subQ[1:])
-		x.subQ[len(x.subQ)-1] = Package{}
-		x.subQ = x.subQ[:len(x.subQ)-1]
-	}
-	x.subQ = append(x.subQ, Package{Slot: slot, DestID: destID, DestSeq: destSeq, Data: data})
-	x.subBytes += len(data)
-	post := !x.posted
-	x.posted = true
-	x.subMu.Unlock()
-	if post {
-		if err := x.r.Post(x.drain); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// Bounds of the submission queue (packages sent but not yet taken by the
-// loop). They are larger than yoton's tiny queue because the loop takes
-// the whole queue per turn: a few thousand small packages per wake is
-// what makes one write per turn pay off.
-const (
-	submitLimit = 4096
-	submitBytes = 4 << 20
-)
-
-// submitFull reports whether senders should wait for the loop to drain
-// the submission queue: it holds submitLimit packages (or the context's
-// queue size, if smaller) or submitBytes of payload. Under subMu.
-func (x *Context) submitFull() bool {
-	return len(x.subQ) >= min(submitLimit, x.queueSize) || x.subBytes >= submitBytes
-}
-
-// submitHardLimit is the length at which the submission queue discards.
-func (x *Context) submitHardLimit() int { return max(submitLimit, x.queueSize) }
-
-// waitForDrain waits (at most SendWait) until the loop has drained the
-// submission queue, when it is still long. Not on the loop goroutine.
-func (x *Context) waitForDrain(ctx context.Context) error {
-	x.subMu.Lock()
-	if !x.submitFull() || x.closed {
-		x.subMu.Unlock()
-		return nil
-	}
-	if x.drained == nil {
-		x.drained = make(chan struct{})
-	}
-	ch := x.drained
-	x.subMu.Unlock()
-	return x.r.WaitSignal(ctx, ch, SendWait)
-}
-
-// waitForRoom waits (at most SendWait) while the connections' queues are
-// past the tiny length. Not on the loop goroutine.
-func (x *Context) waitForRoom(ctx context.Context) error {
-	x.drainMu.Lock()
-	ch := x.drainCh
-	x.drainMu.Unlock()
-	if !x.backlogHigh.Load() {
-		return nil
-	}
-	return x.r.WaitSignal(ctx, ch, SendWait)
-}
-
-// drain moves the submission queue into the connections. Loop goroutine.
-func (x *Context) drain() {
-	x.subMu.Lock()
-	q := x.subQ
-	x.subQ = x.spareQ[:0]
-	x.subBytes = 0
-	x.posted = false
-	if x.drained != nil {
-		close(x.drained)
-		x.drained = nil
-	}
-	x.subMu.Unlock()
-	for i := range q {
-		x.sendSeq++
-		q[i].SourceID = x.id
-		q[i].SourceSeq = x.sendSeq
-		x.route(q[i])
-		q[i] = Package{}
-	}
-	x.spareQ = q[:0]
-}
-
-// sendNow stamps and routes a package at once. Loop goroutine only.
-func (x *Context) sendNow(slot uint64, data []byte) {
-	x.drain() // keep sequence order with packages already submitted
-	x.sendSeq++
-	x.route(Package{Slot: slot, SourceID: x.id, SourceSeq: x.sendSeq, Data: data})
-}
-
-// route hands a stamped package to every alive connection, or to the
-// startup queue when there is none. With DropBacklog only connected
-// connections take it, and with none it is dropped. Loop goroutine.
-func (x *Context) route(p Package) {
-	if x.backlog == DropBacklog {
-		if x.connected == 0 {
-			x.discarded.Add(1)
-			return
-		}
-		for _, c := range x.conns {
-			if c.IsConnected() {
-				c.enqueue(p)
-			}
-		}
-		return
-	}
-	if x.alive == 0 {
-		before := x.startup.Discarded()
-		if !x.startup.Push(p) {
-			x.discarded.Add(x.startup.Discarded() - before)
-		}
-		return
-	}
-	for _, c := range x.conns {
-		if c.alive() {
-			c.enqueue(p)
-		}
-	}
 }
 
 // Forged returns how many packages this context refused as forged: they
@@ -516,10 +356,10 @@ func (x *Context) setStatus(c *Connection, s Status) {
 		c.liveStatus = old
 	case StatusHosting, StatusWaiting:
 		host, port := c.LocalAddr()
-		x.r.logf("Yoton: %s at %s:%d.", s, host, port)
+		x.r.logEvent(slog.LevelInfo, c.logAttrs(), "Yoton: %s at %s:%d.", s, host, port)
 	case StatusConnected:
 		host, port := c.PeerAddr()
-		x.r.logf("Yoton: connected at %s:%d.", host, port)
+		x.r.logEvent(slog.LevelInfo, c.logAttrs(), "Yoton: connected at %s:%d.", host, port)
 	}
 }
 
@@ -617,10 +457,10 @@ func (x *Context) Flush(ctx context.Context) error {
 // until the loop has closed everything; on the loop goroutine it closes
 // everything at once.
 func (x *Context) Close() error {
-	return x.r.Do(context.Background(), func() { x.closeOnLoop(ReasonByContext) })
+	return x.r.Do(context.Background(), func() { x.closeOnLoop(closeError(nil, ReasonByContext)) })
 }
 
-func (x *Context) closeOnLoop(reason string) {
+func (x *Context) closeOnLoop(why *CloseError) {
 	x.drain()
 	x.subMu.Lock()
 	x.closed = true
@@ -629,7 +469,7 @@ func (x *Context) closeOnLoop(reason string) {
 		l.closeOnLoop()
 	}
 	for _, c := range append([]*Connection(nil), x.conns...) {
-		c.closeOnLoop(reason, true)
+		c.closeOnLoop(why, true)
 	}
 	x.pruneConnections()
 	x.closeChannelsHooks()
@@ -638,17 +478,17 @@ func (x *Context) closeOnLoop(reason string) {
 	}
 }
 
-// TrackChannel registers a channel so CloseChannels and Close close it.
+// trackChannel registers a channel so CloseChannels and Close close it.
 // Safe for concurrent use.
-func (x *Context) TrackChannel(c interface{ Close() error }) {
+func (x *Context) trackChannel(c *Endpoint) {
 	x.regMu.Lock()
 	defer x.regMu.Unlock()
 	x.channels = append(x.channels, c)
 }
 
-// UntrackChannel forgets a channel given to TrackChannel (it closed).
+// untrackChannel forgets a channel given to trackChannel (it closed).
 // Safe for concurrent use.
-func (x *Context) UntrackChannel(c interface{ Close() error }) {
+func (x *Context) untrackChannel(c *Endpoint) {
 	x.regMu.Lock()
 	defer x.regMu.Unlock()
 	for i, t := range x.channels {
@@ -665,7 +505,7 @@ func (x *Context) closeChannelsHooks() {
 	x.channels = nil
 	x.regMu.Unlock()
 	for _, c := range list {
-		_ = c.Close()
+		c.closeChannel()
 	}
 }
 
@@ -674,96 +514,4 @@ func (x *Context) closeChannelsHooks() {
 // too.
 func (x *Context) CloseChannels() {
 	x.closeChannelsHooks()
-}
-
-// receive routes a package received from conn. Loop goroutine.
-func (x *Context) receive(p Package, from *Connection) {
-	if p.SourceSeq == 0 {
-		// Never routed: a Go-only link message (link.go), or something
-		// Python's dedup drops as well.
-		if p.Slot == linkSlot {
-			from.receiveLink(p)
-		}
-		return
-	}
-	if p.SourceID == x.id {
-		// Our own package, back through a loop in the network. Python
-		// yoton deposits it (its seen map lacks its own id); it must not
-		// reach our own channels, nor travel on.
-		return
-	}
-	if owner := x.peerLinks[p.SourceID]; owner != nil && owner != from {
-		// A direct peer's own packages come over its own link (copies
-		// around a loop come later and are duplicates): another link
-		// claiming its id is forging it, e.g. to silence it with a huge
-		// sequence number.
-		x.forged.Add(1)
-		return
-	}
-	switch x.seen.accept(p.SourceID, p.SourceSeq, from) {
-	case duplicate:
-		return // duplicate or loop
-	case forgedSeq, otherLink:
-		x.forged.Add(1)
-		return
-	}
-	forward, deposit := false, false
-	switch p.DestID {
-	case 0:
-		forward, deposit = true, true
-	case x.id:
-		deposit = true
-	default:
-		forward = true
-	}
-	if deposit {
-		x.recvSeq++
-		p.RecvSeq = x.recvSeq
-	}
-	if forward {
-		switch {
-		case p.Slot == slots.ContextSlot && string(p.Data) == newConnectionMessage:
-			x.forwardNewConnection(p, from)
-		case p.Slot == slots.ContextSlot && string(p.Data) == closeConnectionMessage:
-			// About one link only: never forwarded (Python forwards it,
-			// and every node then closes its links to that id).
-		default:
-			for _, c := range x.conns {
-				if c != from && c.alive() {
-					c.enqueue(p)
-				}
-			}
-		}
-	}
-	if !deposit {
-		return
-	}
-	if p.Slot == slots.ContextSlot {
-		x.contextMessage(p, from)
-		return
-	}
-	if rx := (*x.recvSnap.Load())[p.Slot]; rx != nil {
-		rx.Deposit(p)
-		x.r.touch(rx)
-	}
-}
-
-// contextMessage handles a message on the context slot that arrived from
-// the connection from. Loop goroutine.
-func (x *Context) contextMessage(p Package, from *Connection) {
-	switch msg := string(p.Data); msg {
-	case closeConnectionMessage:
-		// Only the peer of the connection it arrived on may close that
-		// connection: a third party naming someone else's id (Python
-		// closes every connection to that id) closes nothing.
-		if from != nil && from.IsConnected() && from.PeerID() == p.SourceID {
-			from.closeOnLoop(ReasonClosedFromThere, false)
-		} else {
-			x.r.logf("yoton: ignored CLOSE_CONNECTION from %x on %s (not its peer)", p.SourceID, from)
-		}
-	case newConnectionMessage:
-		x.newConnection()
-	default:
-		x.r.logf("yoton: received unknown context message: %q", msg)
-	}
 }

@@ -12,6 +12,9 @@ var (
 	// ErrSlotNotFree is returned when a context already has a channel
 	// sending (or receiving) on a slot.
 	ErrSlotNotFree = errors.New("yoton: slot not free")
+	// ErrInvalidSlot is returned (wrapped) for an empty or blank slot
+	// name, by Attach and by the channel constructors.
+	ErrInvalidSlot = errors.New("yoton: invalid slot name")
 	// ErrConnect is returned (wrapped) when Connect cannot reach or
 	// handshake with a bound context.
 	ErrConnect = errors.New("yoton: could not connect")

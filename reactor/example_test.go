@@ -42,11 +42,6 @@ func ExampleContext_Bind() {
 	fmt.Println("bound:", bound.Status())
 	host, port := bound.LocalAddr()
 
-	// The connecting side tells the bound side NEW_CONNECTION once it is
-	// connected; the bound side learns that the peer is there from it.
-	arrived := make(chan struct{}, 1)
-	server.OnNewConnection(func() { arrived <- struct{}{} })
-
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	conn, err := client.Connect(ctx, net.JoinHostPort(host, strconv.Itoa(port)), "to server")
@@ -54,10 +49,12 @@ func ExampleContext_Bind() {
 		fmt.Println("connect:", err)
 		return
 	}
+	// The bound side is established once the peer's first package
+	// (yoton's NEW_CONNECTION) has arrived.
 	select {
-	case <-arrived:
+	case <-bound.Established():
 	case <-ctx.Done():
-		fmt.Println("no NEW_CONNECTION:", ctx.Err())
+		fmt.Println("not established:", ctx.Err())
 		return
 	}
 	fmt.Println("server:", bound.Status(), server.ConnectionCount())
@@ -197,4 +194,59 @@ func ExampleWithReconnect() {
 	// status while down: waiting
 	// reconnected
 	// status: connected
+}
+
+// lineReceiver is the receiving side of a channel kind of this example's
+// own: the loop hands it the packages that arrive at its slot.
+type lineReceiver struct{ lines chan string }
+
+func (r lineReceiver) Deposit(p reactor.Package) { r.lines <- string(p.Data) }
+func (r lineReceiver) EndBatch()                 {}
+
+// A channel kind of your own attaches through the same seam as the
+// built-in ones: Attach gives an Endpoint to send through, and the
+// Receiver gets what arrives.
+func ExampleContext_Attach() {
+	r, err := reactor.New()
+	if err != nil {
+		fmt.Println("new reactor:", err)
+		return
+	}
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	a, _ := r.NewContext()
+	b, _ := r.NewContext()
+	bound, err := a.Bind("127.0.0.1:0", 1, "")
+	if err != nil {
+		fmt.Println("bind:", err)
+		return
+	}
+	host, port := bound.LocalAddr()
+	if _, err := b.Connect(ctx, net.JoinHostPort(host, strconv.Itoa(port)), ""); err != nil {
+		fmt.Println("connect:", err)
+		return
+	}
+
+	out, err := a.Attach(reactor.Attachment{SendSlot: "news.line.pub-sub"})
+	if err != nil {
+		fmt.Println("attach:", err)
+		return
+	}
+	in := lineReceiver{lines: make(chan string, 1)}
+	if _, err := b.Attach(reactor.Attachment{RecvSlot: "news.line.pub-sub", Receiver: in}); err != nil {
+		fmt.Println("attach:", err)
+		return
+	}
+	if err := out.Send(ctx, []byte("hello"), reactor.Destination{}); err != nil {
+		fmt.Println("send:", err)
+		return
+	}
+	select {
+	case line := <-in.lines:
+		fmt.Println(line)
+	case <-ctx.Done():
+		fmt.Println("nothing arrived:", ctx.Err())
+	}
+	// Output: hello
 }

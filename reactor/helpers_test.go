@@ -123,7 +123,7 @@ type recorder struct {
 func newRecorder(t testing.TB, x *Context, slot uint64) *recorder {
 	t.Helper()
 	rx := &recorder{r: x.Reactor(), notify: make(chan struct{}, 1)}
-	require.NoError(t, x.Register(0, slot, rx, "recorder"))
+	require.NoError(t, x.register(0, slot, rx, "recorder"))
 	t.Cleanup(func() {
 		assert.False(t, rx.offLoop.Load(), "Deposit ran off the loop goroutine")
 	})
@@ -180,7 +180,7 @@ func payloads(ps []Package) []string {
 
 func send(t testing.TB, x *Context, data string) {
 	t.Helper()
-	require.NoError(t, x.Send(testContext(t), testSlot, []byte(data), 0, 0))
+	require.NoError(t, x.send(testContext(t), testSlot, []byte(data), 0, 0))
 }
 
 // rawIDs hands out context ids for raw peers, distinct from real ones

@@ -75,7 +75,7 @@ func TestPublishOneGiBToStalledPeer(t *testing.T) {
 			for j := i; j < i+16; j++ {
 				data := make([]byte, payload)
 				binary.LittleEndian.PutUint64(data, uint64(j))
-				require.NoError(t, x.Send(context.Background(), testSlot, data, 0, 0))
+				require.NoError(t, x.send(context.Background(), testSlot, data, 0, 0))
 			}
 		})
 	}

@@ -150,7 +150,7 @@ func TestContextReusedAfterClose(t *testing.T) {
 	x, y := newContext(t, r), newContext(t, r)
 	connectPair(t, x, y)
 	require.NoError(t, x.Close())
-	require.NoError(t, x.Send(testContext(t), testSlot, []byte("after close"), 0, 0), "queued for the next peer")
+	require.NoError(t, x.send(testContext(t), testSlot, []byte("after close"), 0, 0), "queued for the next peer")
 
 	z := newContext(t, r)
 	rx := newRecorder(t, z, testSlot)
@@ -168,7 +168,7 @@ func TestContextReusedAfterClose(t *testing.T) {
 	assert.ErrorIs(t, err, ErrConnect, "a closed context connects again (here to nobody)")
 
 	require.NoError(t, r.Close())
-	assert.ErrorIs(t, x.Send(testContext(t), testSlot, []byte("late"), 0, 0), ErrClosed)
+	assert.ErrorIs(t, x.send(testContext(t), testSlot, []byte("late"), 0, 0), ErrClosed)
 	_, err = x.Bind("127.0.0.1:0", 1, "")
 	assert.ErrorIs(t, err, ErrClosed)
 	_, err = x.Connect(testContext(t), "127.0.0.1:1", "")
@@ -484,7 +484,7 @@ func TestCloseDeliversBacklog(t *testing.T) {
 			onLoop(t, r, func() {
 				for i := 0; i < tt.sent; i++ {
 					data := bytes.Repeat([]byte{byte(i)}, size)
-					require.NoError(t, x.Send(context.Background(), testSlot, data, 0, 0))
+					require.NoError(t, x.send(context.Background(), testSlot, data, 0, 0))
 				}
 				x.drain() // into the connection's queue...
 				if !tt.reactor {

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/goyoton/yoton/internal/loop"
 	"github.com/goyoton/yoton/slots"
-	"github.com/goyoton/yoton/timers"
 )
 
 // Go-only link messages (docs/protocol-notes.md, "Link messages").
@@ -170,7 +170,7 @@ func (c *Connection) receiveLink(p Package) {
 		}
 		if strings.HasPrefix(field, "auth-challenge=") && c.x.secret == nil {
 			// A host made WithSecret: it will refuse us anyway; say why.
-			c.closeOnLoop(ReasonAuth+" The peer requires a shared secret (WithSecret).", false)
+			c.closeOnLoop(closeError(ErrAuth, ReasonAuth+" The peer requires a shared secret (WithSecret)."), false)
 			return
 		}
 	}
@@ -183,8 +183,8 @@ func (c *Connection) receiveLink(p Package) {
 type newConnGate struct {
 	announced bool // what linksChanged last told Go peers (starts false: see linkUp)
 	last      time.Time
-	owed      *timers.Entry // the hooks' run at the end of the window
-	forward   *timers.Entry // owedLinks' NEW_CONNECTION at the end of the window
+	owed      *loop.Entry // the hooks' run at the end of the window
+	forward   *loop.Entry // owedLinks' NEW_CONNECTION at the end of the window
 }
 
 // forwardNewConnection forwards a NEW_CONNECTION that arrived from the
@@ -209,7 +209,7 @@ func (x *Context) forwardNewConnection(p Package, from *Connection) {
 		}
 		c.link.newConnOwed = true
 		if x.newConn.forward == nil {
-			x.newConn.forward = x.r.AfterFunc(newConnWindow, x.sendOwedNewConnections)
+			x.newConn.forward = x.r.afterFunc(newConnWindow, x.sendOwedNewConnections)
 		}
 	}
 }
@@ -249,7 +249,7 @@ func (x *Context) newConnection() {
 		x.runNewConnHooks()
 		return
 	}
-	g.owed = x.r.AfterFunc(wait, func() {
+	g.owed = x.r.afterFunc(wait, func() {
 		g.owed = nil
 		x.runNewConnHooks()
 	})

@@ -96,7 +96,7 @@ func TestLinkMessageSaysWhatTheContextNeeds(t *testing.T) {
 	assert.Equal(t, linkPrefix+" new-connection=0 heartbeat=0", readLink())
 	p.sendLinkMessage("new-connection=0") // now x knows its peer is a Go node
 	barrier(t, r)
-	remove := x.OnNewConnection(func() {})
+	remove := x.onNewConnection(func() {})
 	assert.Equal(t, linkPrefix+" new-connection=1 heartbeat=0", readLink())
 	remove()
 	assert.Equal(t, linkPrefix+" new-connection=0 heartbeat=0", readLink())
@@ -140,7 +140,7 @@ func TestNewConnectionHooksCoalesced(t *testing.T) {
 	bound, addr := bindLocal(t, x)
 	var runs atomic.Int32
 	ran := make(chan struct{}, 8)
-	x.OnNewConnection(func() {
+	x.onNewConnection(func() {
 		runs.Add(1)
 		ran <- struct{}{}
 	})
@@ -283,7 +283,7 @@ func TestLinkMessageCatchesUpWithLatePeer(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, linkSlot, h.Slot)
 	assert.Equal(t, linkPrefix+" new-connection=0 heartbeat=0", string(data))
-	x.OnNewConnection(func() {}) // a state channel, before the peer spoke
+	x.onNewConnection(func() {}) // a state channel, before the peer spoke
 	barrier(t, r)
 	p.sendLinkMessage("new-connection=0")
 	for {

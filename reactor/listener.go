@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"slices"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -175,7 +177,7 @@ func (x *Context) Listen(address string, opts ...ListenOption) (*Listener, error
 		return nil, err
 	}
 	l.acc.start()
-	x.r.logf("yoton: listening at %s:%d", l.host, l.port)
+	x.r.logEvent(slog.LevelInfo, []slog.Attr{x.logAttr(), slog.String("listen", net.JoinHostPort(l.host, strconv.Itoa(l.port)))}, "yoton: listening at %s:%d", l.host, l.port)
 	return l, nil
 }
 

@@ -37,7 +37,7 @@ type loopControl struct {
 }
 
 // post queues fn on the loop, at the front of the queue when front is
-// set. Post and PostFront call it.
+// set. Post and postFront call it.
 func (r *Reactor) post(fn func(), front bool) error {
 	if r.closing.Load() {
 		return ErrClosed
@@ -68,13 +68,13 @@ func (r *Reactor) post(fn func(), front bool) error {
 	return nil
 }
 
-// PostFront queues fn to run on the loop goroutine ahead of every
+// postFront queues fn to run on the loop goroutine ahead of every
 // function already waiting in the post queue (yoton's post_event_asap,
 // call_later with a negative delay). Functions of a batch the loop is
-// running at that moment finish first. Of several PostFront calls the
+// running at that moment finish first. Of several postFront calls the
 // latest runs first. Safe for concurrent use; ErrClosed once the reactor
 // is closing.
-func (r *Reactor) PostFront(fn func()) error { return r.post(fn, true) }
+func (r *Reactor) postFront(fn func()) error { return r.post(fn, true) }
 
 // Run blocks until Stop is called, the reactor is closed or ctx ends; it
 // is yoton's start_event_loop. The loop does not need it: callbacks run
@@ -138,7 +138,7 @@ func (r *Reactor) Stop() {
 }
 
 // OnQueued sets the hook called whenever work is queued for the loop
-// (Post, PostFront, Do, signal emits, due timers, channel Received
+// (Post, Do, CallLater, signal emits, due timers, channel Received
 // handlers), once per burst: when the post queue goes from empty to
 // non-empty. It is yoton's embed_event_loop for programs with an event
 // loop of their own (a GUI toolkit) that want to know when yoton has
@@ -154,7 +154,7 @@ func (r *Reactor) OnQueued(hook func()) {
 }
 
 // Sync waits until every function queued for the loop before the call
-// (by Post, PostFront, Do, signal emits) has run. It is the
+// (by Post, Do, CallLater, signal emits) has run. It is the
 // closest Go form of yoton's process_events, which Go programs do not
 // need: the loop processes events by itself. Useful in tests. Returns
 // ctx's error when ctx ends first and ErrClosed when the reactor closes

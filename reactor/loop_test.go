@@ -51,7 +51,7 @@ func TestLoopRunEndsWithReactor(t *testing.T) {
 	assert.ErrorIs(t, waitChan(t, ret, "Run to return"), ErrClosed)
 	assert.ErrorIs(t, r.Run(context.Background()), ErrClosed, "Run on a closed reactor")
 	assert.ErrorIs(t, r.Sync(context.Background()), ErrClosed)
-	assert.ErrorIs(t, r.PostFront(func() {}), ErrClosed)
+	assert.ErrorIs(t, r.postFront(func() {}), ErrClosed)
 }
 
 func TestLoopBlockingControlsOnLoop(t *testing.T) {
@@ -82,8 +82,8 @@ func TestLoopPostFront(t *testing.T) {
 	release := holdLoop(t, r)
 	require.NoError(t, r.Post(add("a")))
 	require.NoError(t, r.Post(add("b")))
-	require.NoError(t, r.PostFront(add("front 1")))
-	require.NoError(t, r.PostFront(add("front 2")))
+	require.NoError(t, r.postFront(add("front 1")))
+	require.NoError(t, r.postFront(add("front 2")))
 	release()
 	barrier(t, r)
 	onLoop(t, r, func() { assert.Equal(t, []string{"front 2", "front 1", "a", "b"}, order) })
@@ -97,7 +97,7 @@ func TestLoopOnQueued(t *testing.T) {
 	for range 3 {
 		require.NoError(t, r.Post(func() {}))
 	}
-	require.NoError(t, r.PostFront(func() {}))
+	require.NoError(t, r.postFront(func() {}))
 	assert.Equal(t, int64(1), calls.Load(), "once per burst of queued work")
 	release()
 	barrier(t, r) // may join the burst above

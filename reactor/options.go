@@ -30,13 +30,19 @@ const (
 
 // Discard is the rule a full queue applies: drop the oldest package or
 // the newest one.
-type Discard = queue.Discard
+type Discard int
 
 // The two discard rules.
 const (
-	DiscardOld = queue.DiscardOld
-	DiscardNew = queue.DiscardNew
+	// DiscardOld drops the oldest package to make room (yoton's 'old').
+	DiscardOld Discard = iota
+	// DiscardNew drops the package being queued (yoton's 'new').
+	DiscardNew
 )
+
+// String returns yoton's name for the rule: "old" or "new". Safe for
+// concurrent use.
+func (d Discard) String() string { return queue.Discard(d).String() }
 
 // Logger receives the reactor's diagnostics. The default discards them.
 // Printf may be called from several goroutines at once (the loop, the
@@ -48,6 +54,7 @@ type Logger interface {
 
 type config struct {
 	logger         Logger
+	slog           *slog.Logger // WithSlog; takes precedence over logger
 	maxPackageSize int
 	highWaterMark  int
 	readBuffer     int
@@ -72,7 +79,7 @@ func (f optionFunc) apply(c *config) error { return f(c) }
 // Listen (see Logger): it must be safe for concurrent use and quick.
 // WithLogger itself is safe for concurrent use.
 func WithLogger(l Logger) Option {
-	return optionFunc(func(c *config) error { c.logger = l; return nil })
+	return optionFunc(func(c *config) error { c.logger, c.slog = l, nil; return nil })
 }
 
 // WithMaxPackageSize sets the largest payload accepted from a peer; a
@@ -215,19 +222,23 @@ func WithQueue(size int, rule Discard) ContextOption {
 	})
 }
 
-// WithSlog sends the reactor's diagnostics and verbose lines (see
-// WithLogger) to l, each as one Info record with the attribute
-// component=yoton. The messages are the same text as WithLogger's (not
-// yet broken into structured fields). Safe for concurrent use; l must be
-// too.
+// WithSlog sends the reactor's diagnostics (what WithLogger gets) to l
+// as structured records: the message is WithLogger's text, and the
+// attributes say what it is about, among them component=yoton, context
+// (the context id in hex), conn (a connection's name), peer (its
+// address), status, reason (a close reason), kind (the errors.Is kind of
+// a close: peer-closed, timed-out, slow-consumer, protocol, auth,
+// connect), listen (a listening address), remote (a socket not yet a
+// connection) and err. Closes for a peer's or the network's fault,
+// refused handshakes and dropped sockets are Warn records; panics in
+// callbacks Error; the rest Info. A later WithLogger replaces it, and
+// the other way round. Safe for concurrent use; l must be too.
 func WithSlog(l *slog.Logger) Option {
-	return WithLogger(slogLogger{l.With(slog.String("component", "yoton"))})
-}
-
-// slogLogger adapts a *slog.Logger to Logger.
-type slogLogger struct{ l *slog.Logger }
-
-// Printf logs one Info record. Safe for concurrent use.
-func (s slogLogger) Printf(format string, args ...any) {
-	s.l.Info(fmt.Sprintf(format, args...))
+	return optionFunc(func(c *config) error {
+		if l == nil {
+			return fmt.Errorf("%w: WithSlog(nil)", ErrBadOption)
+		}
+		c.slog, c.logger = l.With(slog.String("component", "yoton")), nil
+		return nil
+	})
 }

@@ -94,10 +94,8 @@ func TestWithQueueRejectsBadValues(t *testing.T) {
 		})
 	}
 	x := newContext(t, r, WithQueue(7, DiscardNew))
-	size, rule := x.QueueParams()
-	assert.Equal(t, 7, size)
-	assert.Equal(t, DiscardNew, rule)
-	q := x.NewQueue()
+	assert.Equal(t, QueueLimits{Size: 7, Bytes: DefaultQueueBytes, Discard: DiscardNew}, x.QueueLimits())
+	q := x.newQueue()
 	assert.Equal(t, 7, q.Limit())
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"runtime/debug"
 	"sync"
@@ -14,7 +15,7 @@ import (
 	"github.com/panjf2000/gnet/v2/pkg/logging"
 
 	"github.com/goyoton/yoton/internal/goid"
-	"github.com/goyoton/yoton/timers"
+	"github.com/goyoton/yoton/internal/loop"
 )
 
 // Reactor is one event loop that owns every socket of its contexts and
@@ -22,12 +23,14 @@ import (
 //
 // Create one with New, add contexts with NewContext, and Close it when
 // done: Close ends every goroutine the reactor started. All its methods
-// are safe for concurrent use except AfterFunc and CancelTimer, which are
-// loop goroutine only. On the loop goroutine, the ones that wait (Close,
-// Run, Sync, Adopt) return ErrBlockingCall instead, and Do runs its
-// function at once; WaitSignal does not check, and must not be called
-// there.
+// are safe for concurrent use. On the loop goroutine, the ones that wait
+// (Close, Run, Sync, Adopt) return ErrBlockingCall instead, and Do runs
+// its function at once.
 type Reactor struct {
+	// loopAnchor hands the loop's operations to the sibling packages
+	// (timers, futures, channels, clientserver) without showing them in
+	// the reactor's API.
+	loopAnchor
 	cfg    config
 	client *gnet.Client
 	loop   gnet.EventLoop
@@ -62,7 +65,7 @@ type Reactor struct {
 	ctl           loopControl // Run, Stop, OnQueued (loop.go)
 
 	// Loop-owned state.
-	heap      timers.Heap
+	heap      loop.Heap
 	wakeMu    sync.Mutex
 	wakeTimer *time.Timer
 	wakeAt    time.Time
@@ -74,7 +77,7 @@ type Reactor struct {
 	backlogs  []*Context // whose congestion changed this turn
 
 	pumps     pumps // TLS relay goroutines (tls.go)
-	housekeep *timers.Entry
+	housekeep *loop.Entry
 }
 
 // New starts a reactor: one gnet client engine with exactly one event loop.
@@ -90,6 +93,7 @@ func New(opts ...Option) (*Reactor, error) {
 		stopped: make(chan struct{}),
 	}
 	r.runPostedTask = gnet.RunnableFunc(r.runPosted)
+	r.loopAnchor.L = loopOps{r}
 	for _, o := range opts {
 		if err := o.apply(&r.cfg); err != nil {
 			return nil, err
@@ -123,31 +127,14 @@ func New(opts ...Option) (*Reactor, error) {
 
 type anchorTag struct{}
 
+// enrollAnchor gives the reactor a handle on its gnet event loop before
+// any real connection: gnet hands one out only with a connection, so one
+// end of a connected pair is enrolled and kept. The pair is a unix
+// socket pair where there is one, else a loopback TCP connection.
 func (r *Reactor) enrollAnchor() error {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	nc, peer, err := anchorPair()
 	if err != nil {
 		return fmt.Errorf("yoton: reactor anchor: %w", err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			close(accepted)
-			return
-		}
-		accepted <- c
-	}()
-	nc, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		_ = ln.Close()
-		<-accepted
-		return fmt.Errorf("yoton: reactor anchor: %w", err)
-	}
-	peer, ok := <-accepted
-	if !ok {
-		_ = nc.Close()
-		return errors.New("yoton: reactor anchor: accept failed")
 	}
 	gc, err := r.client.EnrollContext(nc, anchorTag{})
 	if err != nil {
@@ -157,6 +144,48 @@ func (r *Reactor) enrollAnchor() error {
 	r.anchorPeer = peer
 	r.loop = gc.EventLoop()
 	return nil
+}
+
+// anchorPair returns two connected sockets: a unix socket pair, or
+// where the system has none, a loopback TCP connection.
+func anchorPair() (net.Conn, net.Conn, error) {
+	if fds, err := socketPair(); err == nil {
+		a, err := fileConn(fds[0], "anchor")
+		if err != nil {
+			closeFd(fds[1])
+			return nil, nil, err
+		}
+		b, err := fileConn(fds[1], "anchor-peer")
+		if err != nil {
+			_ = a.Close()
+			return nil, nil, err
+		}
+		return a, b, nil
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, nil, err
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		defer close(accepted)
+		if c, err := ln.Accept(); err == nil {
+			accepted <- c
+		}
+	}()
+	nc, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		_ = ln.Close()
+		<-accepted
+		return nil, nil, err
+	}
+	peer, ok := <-accepted
+	if !ok {
+		_ = nc.Close()
+		return nil, nil, errors.New("accept failed")
+	}
+	return nc, peer, nil
 }
 
 // OnLoop reports whether the caller runs on the loop goroutine. Safe for
@@ -195,7 +224,7 @@ func (r *Reactor) runPosted(context.Context) error {
 func (r *Reactor) runGuarded(fn func()) {
 	defer func() {
 		if v := recover(); v != nil {
-			r.logf("yoton: panic in loop callback: %v\n%s", v, debug.Stack())
+			r.logEvent(slog.LevelError, []slog.Attr{slog.Any("panic", v)}, "yoton: panic in loop callback: %v\n%s", v, debug.Stack())
 		}
 	}()
 	fn()
@@ -229,12 +258,12 @@ func (r *Reactor) Do(ctx context.Context, fn func()) error {
 	}
 }
 
-// WaitSignal waits until ch is closed or at most d, and returns nil then.
+// waitSignal waits until ch is closed or at most d, and returns nil then.
 // It returns ctx's error if ctx ends first and ErrClosed if the reactor
 // stops. It is the bounded wait of yoton's senders (a full queue, a
 // subscriber that said "full"). Safe for concurrent use; on the loop
 // goroutine it returns ErrBlockingCall at once.
-func (r *Reactor) WaitSignal(ctx context.Context, ch <-chan struct{}, d time.Duration) error {
+func (r *Reactor) waitSignal(ctx context.Context, ch <-chan struct{}, d time.Duration) error {
 	if r.OnLoop() {
 		return ErrBlockingCall
 	}
@@ -251,17 +280,17 @@ func (r *Reactor) WaitSignal(ctx context.Context, ch <-chan struct{}, d time.Dur
 	return nil
 }
 
-// AfterFunc schedules fn to run on the loop goroutine after d and returns
-// the entry, which CancelTimer takes. Loop goroutine only.
-func (r *Reactor) AfterFunc(d time.Duration, fn func()) *timers.Entry {
+// afterFunc schedules fn to run on the loop goroutine after d and returns
+// the entry, which cancelTimer takes. Loop goroutine only.
+func (r *Reactor) afterFunc(d time.Duration, fn func()) *loop.Entry {
 	e := r.heap.Add(time.Now().Add(d), func() { r.runGuarded(fn) })
 	r.armWake()
 	return e
 }
 
-// CancelTimer cancels an entry from AfterFunc and reports whether it was
+// cancelTimer cancels an entry from afterFunc and reports whether it was
 // still scheduled. Loop goroutine only.
-func (r *Reactor) CancelTimer(e *timers.Entry) bool {
+func (r *Reactor) cancelTimer(e *loop.Entry) bool {
 	return r.heap.Cancel(e)
 }
 
@@ -392,7 +421,7 @@ func (r *Reactor) startHousekeeping() {
 	if r.housekeep != nil && r.housekeep.Scheduled() {
 		return
 	}
-	r.housekeep = r.AfterFunc(housekeepInterval, r.housekeeping)
+	r.housekeep = r.afterFunc(housekeepInterval, r.housekeeping)
 }
 
 const housekeepInterval = 50 * time.Millisecond
@@ -411,7 +440,7 @@ func (r *Reactor) housekeeping() {
 		}
 	}
 	if any {
-		r.housekeep = r.AfterFunc(housekeepInterval, r.housekeeping)
+		r.housekeep = r.afterFunc(housekeepInterval, r.housekeeping)
 	}
 }
 
@@ -429,7 +458,7 @@ func (r *Reactor) Close() error {
 			var lingered chan struct{}
 			if err := r.Post(func() {
 				for _, x := range append([]*Context(nil), r.contexts...) {
-					x.closeOnLoop(ReasonReactorClosed)
+					x.closeOnLoop(closeError(nil, ReasonReactorClosed))
 				}
 				if r.lingering > 0 {
 					r.lingerEnd = make(chan struct{})
@@ -478,10 +507,25 @@ func (r *Reactor) Close() error {
 func (r *Reactor) Done() <-chan struct{} { return r.stopped }
 
 func (r *Reactor) logf(format string, args ...any) {
-	if r.cfg.logger != nil {
+	r.logEvent(slog.LevelInfo, nil, format, args...)
+}
+
+// logEvent logs one diagnostic: with WithSlog a record at level with the
+// message and attrs, with WithLogger the message alone. Any goroutine.
+func (r *Reactor) logEvent(level slog.Level, attrs []slog.Attr, format string, args ...any) {
+	switch {
+	case r.cfg.slog != nil:
+		if r.cfg.slog.Enabled(context.Background(), level) {
+			r.cfg.slog.LogAttrs(context.Background(), level, fmt.Sprintf(format, args...), attrs...)
+		}
+	case r.cfg.logger != nil:
 		r.cfg.logger.Printf(format, args...)
 	}
 }
+
+// logging reports whether diagnostics go anywhere, so that callers can
+// skip building attributes. Any goroutine.
+func (r *Reactor) logging() bool { return r.cfg.slog != nil || r.cfg.logger != nil }
 
 // handler adapts gnet's callbacks to the reactor.
 type handler struct {
@@ -568,4 +612,22 @@ func newGnetClient(h gnet.EventHandler, opts ...gnet.Option) (*gnet.Client, erro
 		return nil, err
 	}
 	return client, nil
+}
+
+// loopAnchor is embedded in Reactor: it makes *Reactor a loop.Provider.
+type loopAnchor = loop.Anchor
+
+// loopOps is the reactor's loop as the sibling packages see it
+// (loop.Loop), through loop.Of(reactor).
+type loopOps struct{ r *Reactor }
+
+func (o loopOps) Post(fn func()) error      { return o.r.Post(fn) }
+func (o loopOps) PostFront(fn func()) error { return o.r.postFront(fn) }
+func (o loopOps) OnLoop() bool              { return o.r.OnLoop() }
+func (o loopOps) AfterFunc(d time.Duration, fn func()) *loop.Entry {
+	return o.r.afterFunc(d, fn)
+}
+func (o loopOps) CancelTimer(e *loop.Entry) bool { return o.r.cancelTimer(e) }
+func (o loopOps) WaitSignal(ctx context.Context, ch <-chan struct{}, d time.Duration) error {
+	return o.r.waitSignal(ctx, ch, d)
 }

@@ -3,6 +3,7 @@ package reactor
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"time"
 )
@@ -48,6 +49,7 @@ const (
 type DisconnectedEvent struct {
 	Conn   *Connection
 	Reason string
+	err    *CloseError
 }
 
 // ConnectOption configures Connect.
@@ -110,7 +112,7 @@ func newRedialer(target string, p Reconnect) *redialer {
 
 // down takes the connection down after a drop and starts redialing.
 // Loop goroutine.
-func (c *Connection) down(reason string) {
+func (c *Connection) down(why *CloseError) {
 	if gc := c.gc; gc != nil {
 		c.gc = nil
 		gc.SetContext(nil) // its OnClose is of no concern any more
@@ -119,21 +121,21 @@ func (c *Connection) down(reason string) {
 	c.hdrN, c.inBody, c.cur, c.curN = 0, false, Package{}, 0
 	c.timedOut = false
 	if c.pollEntry != nil {
-		c.x.r.CancelTimer(c.pollEntry)
+		c.x.r.cancelTimer(c.pollEntry)
 		c.pollEntry = nil
 	}
 	c.x.setStatus(c, StatusWaiting)
 	c.x.forgetPeerLink(c)
 	c.x.linksChanged()
-	c.x.r.logf("yoton: %s dropped (%s); reconnecting to %s", c, reason, c.redial.target)
-	_ = c.Disconnected.Emit(DisconnectedEvent{Conn: c, Reason: reason})
+	c.x.r.logEvent(slog.LevelWarn, c.logAttrs(append(closeAttrs(why), slog.String("target", c.redial.target))...), "yoton: %s dropped (%s); reconnecting to %s", c, why.Reason, c.redial.target)
+	_ = c.Disconnected.Emit(DisconnectedEvent{Conn: c, Reason: why.Reason, err: why})
 	c.redial.start(c)
 }
 
 // start runs one redial goroutine after the current backoff. Loop goroutine.
 func (d *redialer) start(c *Connection) {
 	if !c.x.r.enter() {
-		c.closeOnLoop(ReasonReactorClosed, false)
+		c.closeOnLoop(closeError(nil, ReasonReactorClosed), false)
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -180,11 +182,11 @@ func (d *redialer) attemptFailed(c *Connection, err error) {
 	}
 	d.attempts++
 	if d.policy.MaxAttempts > 0 && d.attempts >= d.policy.MaxAttempts {
-		c.closeOnLoop(fmt.Sprintf("%s Gave up reconnecting to %s after %d attempts (%v).",
-			ReasonReconnectGaveUp, d.target, d.attempts, err), false)
+		c.closeOnLoop(closeErrorCause(ErrConnect, fmt.Sprintf("%s Gave up reconnecting to %s after %d attempts (%v).",
+			ReasonReconnectGaveUp, d.target, d.attempts, err), err), false)
 		return
 	}
-	c.x.r.logf("yoton: %s: reconnect attempt %d to %s failed: %v", c, d.attempts, d.target, err)
+	c.x.r.logEvent(slog.LevelWarn, c.logAttrs(slog.String("target", d.target), slog.Int("attempt", d.attempts), slog.String("err", err.Error())), "yoton: %s: reconnect attempt %d to %s failed: %v", c, d.attempts, d.target, err)
 	d.start(c)
 }
 

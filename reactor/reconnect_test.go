@@ -38,7 +38,7 @@ func TestReconnectAfterPeerRestart(t *testing.T) {
 	closed := closedEvents(c)
 	down, up := reconnectEvents(c)
 	ownResend := make(chan struct{}, 8)
-	client.OnNewConnection(func() { ownResend <- struct{}{} })
+	client.onNewConnection(func() { ownResend <- struct{}{} })
 	send(t, client, "before")
 	assert.Equal(t, []string{"before"}, payloads(rx.waitN(t, 1)))
 
@@ -58,7 +58,7 @@ func TestReconnectAfterPeerRestart(t *testing.T) {
 	// A new host on the same port: the connection comes back by itself.
 	host2 := newContext(t, r)
 	newConn := make(chan struct{}, 8)
-	host2.OnNewConnection(func() { newConn <- struct{}{} })
+	host2.onNewConnection(func() { newConn <- struct{}{} })
 	rx2 := newRecorder(t, host2, testSlot)
 	l2, err := host2.Listen(addr)
 	require.NoError(t, err)

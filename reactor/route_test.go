@@ -110,9 +110,9 @@ func TestRouteDestID(t *testing.T) {
 			net := buildNetwork(t, 3, shared, [][2]int{{1, 0}, {1, 2}})
 			a, b, c := net.nodes[0], net.nodes[1], net.nodes[2]
 			ctx := testContext(t)
-			require.NoError(t, a.Send(ctx, testSlot, []byte("to C"), c.ID(), 7))
-			require.NoError(t, a.Send(ctx, testSlot, []byte("to B"), b.ID(), 0))
-			require.NoError(t, a.Send(ctx, testSlot, []byte("to all"), 0, 0))
+			require.NoError(t, a.send(ctx, testSlot, []byte("to C"), c.ID(), 7))
+			require.NoError(t, a.send(ctx, testSlot, []byte("to B"), b.ID(), 0))
+			require.NoError(t, a.send(ctx, testSlot, []byte("to all"), 0, 0))
 			// Packages travel in order on each connection, so "to all"
 			// arriving means the addressed ones would have arrived before.
 			gotC := net.rx[2].waitN(t, 2)
@@ -197,8 +197,8 @@ func TestNewConnectionHook(t *testing.T) {
 	a, b := newContext(t, r), newContext(t, r)
 	hookA := make(chan bool, 4)
 	hookB := make(chan bool, 4)
-	a.OnNewConnection(func() { hookA <- r.OnLoop() })
-	b.OnNewConnection(func() { hookB <- r.OnLoop() })
+	a.onNewConnection(func() { hookA <- r.OnLoop() })
+	b.onNewConnection(func() { hookB <- r.OnLoop() })
 	rxB := newRecorder(t, b, testSlot)
 	connectPair(t, a, b)
 	assert.True(t, waitChan(t, hookA, "NEW_CONNECTION at the bound side"), "hook ran off the loop")

@@ -30,6 +30,12 @@ type ContextStats struct {
 	Discarded   uint64 `json:"discarded"` // dropped by any of its queues (Context.Discarded)
 	Forged      uint64 `json:"forged"`    // refused as forged (Context.Forged)
 	Sources     int    `json:"sources"`   // sources its dedup memory holds
+	// HandshakeFailures counts the peers turned away during the
+	// handshake at this context's Bind and Listen ports: a foreign or
+	// malformed handshake line, silence (WithHandshakeTimeout), a failed
+	// TLS handshake or authentication, or one handshake too many
+	// (WithMaxHandshakes).
+	HandshakeFailures uint64 `json:"handshake_failures"`
 }
 
 // Stats returns the connection's counters. It reads them on the loop: at
@@ -69,5 +75,6 @@ func (x *Context) Stats() ContextStats {
 	st.Connections = x.ConnectionCount()
 	st.Discarded = x.Discarded()
 	st.Forged = x.Forged()
+	st.HandshakeFailures = x.handshakeFailures.Load()
 	return st
 }

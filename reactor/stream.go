@@ -137,7 +137,7 @@ func (s *Stream) Close() {
 func (s *Stream) lingerPoll(deadline time.Time) {
 	gc := s.gc
 	if gc != nil && gc.OutboundBuffered() > 0 && time.Now().Before(deadline) {
-		s.r.AfterFunc(time.Millisecond, func() { s.lingerPoll(deadline) })
+		s.r.afterFunc(time.Millisecond, func() { s.lingerPoll(deadline) })
 		return
 	}
 	if gc != nil {

@@ -28,7 +28,7 @@ func TestSubmitBurstLargerThanQueueIsNotDiscarded(t *testing.T) {
 	sent := make(chan error, 1)
 	go func() {
 		for i := 0; i < total; i++ {
-			if err := from.Send(testContext(t), testSlot, []byte(fmt.Sprint(i)), 0, 0); err != nil {
+			if err := from.send(testContext(t), testSlot, []byte(fmt.Sprint(i)), 0, 0); err != nil {
 				sent <- err
 				return
 			}

@@ -18,9 +18,9 @@ func TestAfterFuncPanicDoesNotStallTimers(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	require.NoError(t, r.Do(ctx, func() {
-		r.AfterFunc(time.Millisecond, func() { panic("boom") })
-		r.AfterFunc(time.Millisecond, func() { ran <- 1 })
-		r.AfterFunc(20*time.Millisecond, func() { ran <- 2 })
+		r.afterFunc(time.Millisecond, func() { panic("boom") })
+		r.afterFunc(time.Millisecond, func() { ran <- 1 })
+		r.afterFunc(20*time.Millisecond, func() { ran <- 2 })
 	}))
 	for _, want := range []int{1, 2} {
 		select {

@@ -60,7 +60,7 @@ func TestTLS(t *testing.T) {
 	for i := range big {
 		big[i] = byte(i)
 	}
-	require.NoError(t, peer.Send(testContext(t), testSlot, big, 0, 0))
+	require.NoError(t, peer.send(testContext(t), testSlot, big, 0, 0))
 	send(t, host, "encrypted back")
 	got := hostRx.waitN(t, 1)
 	assert.Equal(t, big, got[0].Data)

@@ -1,22 +1,21 @@
 package timers_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/goyoton/yoton/internal/pypeer"
+	"github.com/goyoton/yoton/internal/testkit"
+	"github.com/goyoton/yoton/internal/testkit/reactorkit"
 	"github.com/goyoton/yoton/timers"
 )
 
 func pyCall(t *testing.T, cmd map[string]any, reply any) {
 	t.Helper()
 	p := pypeer.Require(t).Start(t, "peer.py")
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
-	require.NoError(t, p.Call(ctx, cmd, reply), "python %v", cmd["op"])
+	require.NoError(t, p.Call(testkit.Context(t), cmd, reply), "python %v", cmd["op"])
 }
 
 // TestInteropTimerSetters runs the same scenarios on Python yoton's
@@ -28,7 +27,7 @@ func TestInteropTimerSetters(t *testing.T) {
 	}
 	pyCall(t, map[string]any{"op": "timer_semantics"}, &py)
 	assert.Equal(t, wantTimerSemantics(), py.Results, "what Python yoton does")
-	r := newLoop(t)
+	r := reactorkit.NewReactor(t)
 	assert.Equal(t, py.Results, goTimerSemantics(t, r), "Go against Python")
 }
 
@@ -42,7 +41,7 @@ func TestInteropSignalBindOnce(t *testing.T) {
 	}
 	pyCall(t, map[string]any{"op": "signal_semantics"}, &py)
 
-	r := newLoop(t)
+	r := reactorkit.NewReactor(t)
 	type holder struct{ calls *int }
 	type methodKey struct {
 		recv *holder
@@ -52,7 +51,7 @@ func TestInteropSignalBindOnce(t *testing.T) {
 		s := timers.NewSignal[struct{}](r)
 		calls := 0
 		bind(s, &calls)
-		doOnLoop(t, r, func() { assert.NoError(t, s.EmitNow(struct{}{})) })
+		testkit.Do(t, r, func() { assert.NoError(t, s.EmitNow(struct{}{})) })
 		return calls
 	}
 	bindKey := func(s *timers.Signal[struct{}], key any, fn func(struct{})) {

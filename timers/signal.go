@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
-	"time"
+
+	"github.com/goyoton/yoton/internal/loop"
 )
 
 // Errors of signals, usable with errors.Is.
@@ -22,24 +23,11 @@ var (
 	ErrBadHandler = errors.New("yoton: bad signal handler")
 )
 
-// Loop is what the event system needs from an event loop: queueing calls
-// onto the loop goroutine and a deadline heap that goroutine drives.
-// *reactor.Reactor implements it.
+// Loop is the event loop signals and timers run on: a
+// *reactor.Reactor. Its methods are the reactor's own business; users
+// only pass it along.
 type Loop interface {
-	// Post queues fn to run on the loop goroutine, after everything
-	// already queued. Safe for concurrent use.
-	Post(fn func()) error
-	// PostFront queues fn to run on the loop goroutine before everything
-	// already queued. Safe for concurrent use.
-	PostFront(fn func()) error
-	// OnLoop reports whether the caller runs on the loop goroutine.
-	OnLoop() bool
-	// AfterFunc schedules fn on the loop goroutine after d and returns
-	// its entry. Loop goroutine only.
-	AfterFunc(d time.Duration, fn func()) *Entry
-	// CancelTimer cancels an entry of AfterFunc and reports whether it
-	// was still scheduled. Loop goroutine only.
-	CancelTimer(e *Entry) bool
+	loop.Provider
 }
 
 // HandlerID identifies a handler bound to a Signal, for Unbind. Bind and
@@ -80,7 +68,7 @@ type HandlerID uint64
 // for a function, its name or a pointer to a variable of its own (not
 // of a zero-size type: Go may give two of those the same address).
 type Signal[T any] struct {
-	loop     Loop
+	loop     loop.Loop
 	mu       sync.Mutex
 	next     HandlerID
 	handlers []boundHandler[T]
@@ -94,8 +82,17 @@ type boundHandler[T any] struct {
 
 // NewSignal returns a signal whose handlers run on loop's goroutine. Safe
 // for concurrent use.
-func NewSignal[T any](loop Loop) *Signal[T] {
-	return &Signal[T]{loop: loop}
+func NewSignal[T any](l Loop) *Signal[T] {
+	return &Signal[T]{loop: loopOf(l)}
+}
+
+// loopOf returns l's loop; nil for a nil l, whose use panics as a nil
+// pointer would.
+func loopOf(l Loop) loop.Loop {
+	if l == nil {
+		return nil
+	}
+	return loop.Of(l)
 }
 
 // Bind adds fn to the handlers and returns its id (yoton's bind). fn

@@ -1,35 +1,19 @@
 package timers_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goyoton/yoton/internal/testkit"
+	"github.com/goyoton/yoton/internal/testkit/reactorkit"
 	"github.com/goyoton/yoton/reactor"
 	"github.com/goyoton/yoton/timers"
 )
-
-func newLoop(t *testing.T) *reactor.Reactor {
-	t.Helper()
-	r, err := reactor.New()
-	require.NoError(t, err)
-	t.Cleanup(func() { assert.NoError(t, r.Close()) })
-	return r
-}
-
-// settle waits until everything already posted to r has run.
-func settle(t *testing.T, r *reactor.Reactor) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	require.NoError(t, r.Do(ctx, func() {}))
-}
 
 // calls is touched by handlers on the loop only; tests read it after sync.
 type calls struct {
@@ -48,7 +32,7 @@ func (c *calls) handler(name string) func(int) {
 }
 
 func TestSignalEmitRunsHandlersOnLoopInOrder(t *testing.T) {
-	r := newLoop(t)
+	r := reactorkit.NewReactor(t)
 	s := timers.NewSignal[int](r)
 	c := &calls{r: r}
 	s.Bind(c.handler("a"))
@@ -57,13 +41,13 @@ func TestSignalEmitRunsHandlersOnLoopInOrder(t *testing.T) {
 	assert.Equal(t, 3, s.HandlerCount())
 	require.NoError(t, s.Emit(1))
 	require.NoError(t, s.Emit(2))
-	settle(t, r)
+	testkit.Barrier(t, r)
 	assert.Equal(t, []string{"a:1", "b:1", "c:1", "a:2", "b:2", "c:2"}, c.got)
 	assert.False(t, c.offLoop)
 }
 
 func TestSignalEmitTakesHandlersBoundAtEmit(t *testing.T) {
-	r := newLoop(t)
+	r := reactorkit.NewReactor(t)
 	s := timers.NewSignal[int](r)
 	c := &calls{r: r}
 	s.Bind(c.handler("a"))
@@ -73,12 +57,12 @@ func TestSignalEmitTakesHandlersBoundAtEmit(t *testing.T) {
 	require.NoError(t, s.Emit(1))
 	s.Bind(c.handler("late"))
 	close(release)
-	settle(t, r)
+	testkit.Barrier(t, r)
 	assert.Equal(t, []string{"a:1"}, c.got)
 }
 
 func TestSignalUnbind(t *testing.T) {
-	r := newLoop(t)
+	r := reactorkit.NewReactor(t)
 	s := timers.NewSignal[int](r)
 	c := &calls{r: r}
 	a := s.Bind(c.handler("a"))
@@ -90,13 +74,13 @@ func TestSignalUnbind(t *testing.T) {
 	assert.False(t, s.Unbind(timers.HandlerID(999)))
 	assert.Equal(t, 2, s.HandlerCount())
 	require.NoError(t, s.Emit(1))
-	settle(t, r)
+	testkit.Barrier(t, r)
 	assert.Equal(t, []string{"a:1", "c:1"}, c.got)
 
 	s.UnbindAll()
 	assert.Equal(t, 0, s.HandlerCount())
 	require.NoError(t, s.Emit(2))
-	settle(t, r)
+	testkit.Barrier(t, r)
 	assert.Equal(t, []string{"a:1", "c:1"}, c.got)
 	// Ids are not reused after UnbindAll.
 	d := s.Bind(c.handler("d"))
@@ -105,24 +89,22 @@ func TestSignalUnbind(t *testing.T) {
 }
 
 func TestSignalEmitNow(t *testing.T) {
-	r := newLoop(t)
+	r := reactorkit.NewReactor(t)
 	s := timers.NewSignal[int](r)
 	c := &calls{r: r}
 	s.Bind(c.handler("a"))
 	s.Bind(c.handler("b"))
 
 	assert.ErrorIs(t, s.EmitNow(1), timers.ErrNotOnLoop)
-	settle(t, r)
+	testkit.Barrier(t, r)
 	assert.Empty(t, c.got, "EmitNow off the loop calls nothing")
 
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
 	var err error
 	var during []string
-	require.NoError(t, r.Do(ctx, func() {
+	testkit.Do(t, r, func() {
 		err = s.EmitNow(2)
 		during = append(during, c.got...) // handlers ran before EmitNow returned
-	}))
+	})
 	assert.NoError(t, err)
 	assert.Equal(t, []string{"a:2", "b:2"}, during)
 	assert.False(t, c.offLoop)
@@ -143,7 +125,7 @@ func TestSignalEmitAfterLoopClosed(t *testing.T) {
 // TestSignalBindKey: a second BindKey with an equal key is ignored, as
 // Python yoton ignores the second bind of a handler; Bind always binds.
 func TestSignalBindKey(t *testing.T) {
-	r := newLoop(t)
+	r := reactorkit.NewReactor(t)
 	type methodKey struct {
 		recv *calls
 		name string
@@ -256,14 +238,14 @@ func TestSignalBindKey(t *testing.T) {
 			require.NoError(t, tt.bind(s, c))
 			assert.Equal(t, len(tt.want), s.HandlerCount())
 			require.NoError(t, s.Emit(1))
-			settle(t, r)
+			testkit.Barrier(t, r)
 			assert.Equal(t, tt.want, c.got)
 		})
 	}
 }
 
 func TestSignalBindKeyRefusesBadHandlers(t *testing.T) {
-	r := newLoop(t)
+	r := reactorkit.NewReactor(t)
 	type withAny struct{ v any }
 	tests := []struct {
 		name string
@@ -292,7 +274,7 @@ func TestSignalBindKeyRefusesBadHandlers(t *testing.T) {
 // TestSignalBindKeyConcurrent: of goroutines binding one key at once,
 // exactly one binds it; the others get its id and ErrAlreadyBound.
 func TestSignalBindKeyConcurrent(t *testing.T) {
-	r := newLoop(t)
+	r := reactorkit.NewReactor(t)
 	s := timers.NewSignal[int](r)
 	const n = 8
 	type result struct {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/goyoton/yoton/internal/loop"
 )
 
 // Errors of timers, usable with errors.Is.
@@ -57,7 +59,7 @@ func (m Mode) String() string {
 // with growing intervals fire in that order).
 type Timer struct {
 	*Signal[*Timer]
-	loop Loop
+	loop loop.Loop
 
 	mu       sync.Mutex
 	interval time.Duration
@@ -66,19 +68,19 @@ type Timer struct {
 	running  bool
 
 	// Loop-owned.
-	entry *Entry
+	entry *loop.Entry
 	due   time.Time
 }
 
 // NewTimer returns a stopped timer that, once started, runs out after
 // interval (which must be positive) once or repeatedly, on loop. Safe
 // for concurrent use.
-func NewTimer(loop Loop, interval time.Duration, mode Mode) (*Timer, error) {
+func NewTimer(l Loop, interval time.Duration, mode Mode) (*Timer, error) {
 	if err := checkTimer(interval, mode); err != nil {
 		return nil, err
 	}
-	t := &Timer{loop: loop, interval: interval, mode: mode}
-	t.Signal = NewSignal[*Timer](loop)
+	t := &Timer{loop: loopOf(l), interval: interval, mode: mode}
+	t.Signal = NewSignal[*Timer](l)
 	return t, nil
 }
 
@@ -282,7 +284,8 @@ func (t *Timer) fire(g uint64) {
 // queues it in front of that work. Safe for concurrent use. It returns the
 // loop's error when the loop is closed; a call scheduled in the heap is
 // dropped if the loop closes before it is due.
-func CallLater(loop Loop, delay time.Duration, fn func()) error {
+func CallLater(l Loop, delay time.Duration, fn func()) error {
+	loop := loopOf(l)
 	switch {
 	case delay == 0:
 		return loop.Post(fn)

@@ -1,7 +1,6 @@
 package timers_test
 
 import (
-	"context"
 	"errors"
 	"runtime"
 	"strconv"
@@ -11,29 +10,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goyoton/yoton/internal/testkit"
+	"github.com/goyoton/yoton/internal/testkit/reactorkit"
 	"github.com/goyoton/yoton/reactor"
 	"github.com/goyoton/yoton/timers"
 )
-
-// waitTimeout bounds every wait; it guards against hangs and measures
-// nothing.
-const waitTimeout = 10 * time.Second
-
-func waitFor(t *testing.T, ch <-chan struct{}, what string) {
-	t.Helper()
-	select {
-	case <-ch:
-	case <-time.After(waitTimeout):
-		t.Fatalf("timed out waiting for %s", what)
-	}
-}
-
-func doOnLoop(t *testing.T, r *reactor.Reactor, fn func()) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
-	require.NoError(t, r.Do(ctx, fn))
-}
 
 // later returns a channel closed once a one-shot timer of d, started now
 // on r, has fired: every timer due before it has fired by then.
@@ -45,7 +26,7 @@ func later(t *testing.T, r *reactor.Reactor, d time.Duration) <-chan struct{} {
 }
 
 func TestNewTimerValidates(t *testing.T) {
-	r := newLoop(t)
+	r := reactorkit.NewReactor(t)
 	tests := []struct {
 		name     string
 		interval time.Duration
@@ -78,7 +59,7 @@ func TestNewTimerValidates(t *testing.T) {
 }
 
 func TestTimerOneShotFiresOnceOnLoop(t *testing.T) {
-	r := newLoop(t)
+	r := reactorkit.NewReactor(t)
 	tm, err := timers.NewTimer(r, 5*time.Millisecond, timers.OneShot)
 	require.NoError(t, err)
 	fired := make(chan struct{})
@@ -96,11 +77,11 @@ func TestTimerOneShotFiresOnceOnLoop(t *testing.T) {
 	start := time.Now()
 	require.NoError(t, tm.Start())
 	assert.True(t, tm.Running())
-	waitFor(t, fired, "the timer")
+	testkit.Wait(t, fired, "the timer")
 	assert.GreaterOrEqual(t, time.Since(start), 5*time.Millisecond, "not early")
 	assert.False(t, tm.Running(), "a one-shot timer stops when it runs out")
-	waitFor(t, later(t, r, 30*time.Millisecond), "a later call")
-	doOnLoop(t, r, func() {
+	testkit.Wait(t, later(t, r, 30*time.Millisecond), "a later call")
+	testkit.Do(t, r, func() {
 		assert.Equal(t, 1, count)
 		assert.Same(t, tm, got)
 		assert.True(t, onLoop)
@@ -108,7 +89,7 @@ func TestTimerOneShotFiresOnceOnLoop(t *testing.T) {
 }
 
 func TestTimerRepeatingUntilStop(t *testing.T) {
-	r := newLoop(t)
+	r := reactorkit.NewReactor(t)
 	tm, err := timers.NewTimer(r, time.Millisecond, timers.Repeating)
 	require.NoError(t, err)
 	stopped := make(chan struct{})
@@ -121,16 +102,16 @@ func TestTimerRepeatingUntilStop(t *testing.T) {
 		}
 	})
 	require.NoError(t, tm.Start())
-	waitFor(t, stopped, "five timeouts")
+	testkit.Wait(t, stopped, "five timeouts")
 	assert.False(t, tm.Running())
 	// Had it kept running, timeouts every millisecond would come before
 	// this call 30 ms later.
-	waitFor(t, later(t, r, 30*time.Millisecond), "a later call")
-	doOnLoop(t, r, func() { assert.Equal(t, 5, count) })
+	testkit.Wait(t, later(t, r, 30*time.Millisecond), "a later call")
+	testkit.Do(t, r, func() { assert.Equal(t, 5, count) })
 }
 
 func TestTimerStopBeforeTimeout(t *testing.T) {
-	r := newLoop(t)
+	r := reactorkit.NewReactor(t)
 	tm, err := timers.NewTimer(r, 10*time.Millisecond, timers.OneShot)
 	require.NoError(t, err)
 	count := 0
@@ -139,12 +120,12 @@ func TestTimerStopBeforeTimeout(t *testing.T) {
 	tm.Stop()
 	tm.Stop() // twice is fine
 	assert.False(t, tm.Running())
-	waitFor(t, later(t, r, 40*time.Millisecond), "a later call")
-	doOnLoop(t, r, func() { assert.Zero(t, count) })
+	testkit.Wait(t, later(t, r, 40*time.Millisecond), "a later call")
+	testkit.Do(t, r, func() { assert.Zero(t, count) })
 }
 
 func TestTimerRestartCountsAgain(t *testing.T) {
-	r := newLoop(t)
+	r := reactorkit.NewReactor(t)
 	tm, err := timers.NewTimer(r, 20*time.Millisecond, timers.OneShot)
 	require.NoError(t, err)
 	var order []string
@@ -154,19 +135,19 @@ func TestTimerRestartCountsAgain(t *testing.T) {
 	// ms, after the marker and before a 30 ms one.
 	marker := func(name string) func() { return func() { order = append(order, name) } }
 	done := make(chan struct{})
-	doOnLoop(t, r, func() {
+	testkit.Do(t, r, func() {
 		require.NoError(t, tm.Start())
 		require.NoError(t, timers.CallLater(r, 10*time.Millisecond, marker("10ms")))
 		require.NoError(t, tm.Start()) // restart: one timeout only
 		require.NoError(t, timers.CallLater(r, 30*time.Millisecond, marker("30ms")))
 		require.NoError(t, timers.CallLater(r, 60*time.Millisecond, func() { close(done) }))
 	})
-	waitFor(t, done, "the last marker")
-	doOnLoop(t, r, func() { assert.Equal(t, []string{"10ms", "timer", "30ms"}, order) })
+	testkit.Wait(t, done, "the last marker")
+	testkit.Do(t, r, func() { assert.Equal(t, []string{"10ms", "timer", "30ms"}, order) })
 }
 
 func TestTimerStartWith(t *testing.T) {
-	r := newLoop(t)
+	r := reactorkit.NewReactor(t)
 	tm, err := timers.NewTimer(r, time.Hour, timers.OneShot)
 	require.NoError(t, err)
 	assert.ErrorIs(t, tm.StartWith(0, timers.Repeating), timers.ErrBadInterval)
@@ -185,7 +166,7 @@ func TestTimerStartWith(t *testing.T) {
 	require.NoError(t, tm.StartWith(time.Millisecond, timers.Repeating))
 	assert.Equal(t, time.Millisecond, tm.Interval())
 	assert.Equal(t, timers.Repeating, tm.Mode())
-	waitFor(t, three, "three timeouts of the new interval")
+	testkit.Wait(t, three, "three timeouts of the new interval")
 }
 
 func TestTimerOnClosedLoop(t *testing.T) {
@@ -214,7 +195,7 @@ func TestModeString(t *testing.T) {
 func TestManyTimersInOneHeap(t *testing.T) {
 	const n = 10000
 	const step = 20 * time.Microsecond
-	r := newLoop(t)
+	r := reactorkit.NewReactor(t)
 	ts := make([]*timers.Timer, n)
 	var order []int
 	early := 0
@@ -236,7 +217,7 @@ func TestManyTimersInOneHeap(t *testing.T) {
 	}
 	before := runtime.NumGoroutine()
 	var during int
-	doOnLoop(t, r, func() {
+	testkit.Do(t, r, func() {
 		started = time.Now()
 		for _, tm := range ts {
 			require.NoError(t, tm.Start())
@@ -244,8 +225,8 @@ func TestManyTimersInOneHeap(t *testing.T) {
 		during = runtime.NumGoroutine()
 	})
 	assert.Less(t, during-before, 10, "goroutines: %d before, %d with %d timers running", before, during, n)
-	waitFor(t, done, "10,000 timers")
-	doOnLoop(t, r, func() {
+	testkit.Wait(t, done, "10,000 timers")
+	testkit.Do(t, r, func() {
 		assert.Zero(t, early, "timers fired early")
 		for i, v := range order {
 			if v != i {
@@ -259,14 +240,14 @@ func TestManyTimersInOneHeap(t *testing.T) {
 }
 
 func TestCallLater(t *testing.T) {
-	r := newLoop(t)
+	r := reactorkit.NewReactor(t)
 	var order []string
 	add := func(name string) func() { return func() { order = append(order, name) } }
 	// Hold the loop so that everything below queues up behind it.
 	release := make(chan struct{})
 	held := make(chan struct{})
 	require.NoError(t, r.Post(func() { close(held); <-release }))
-	waitFor(t, held, "the loop to be held")
+	testkit.Wait(t, held, "the loop to be held")
 	require.NoError(t, timers.CallLater(r, 0, add("zero 1")))
 	require.NoError(t, timers.CallLater(r, 20*time.Millisecond, add("20ms")))
 	require.NoError(t, timers.CallLater(r, 5*time.Millisecond, add("5ms")))
@@ -274,26 +255,26 @@ func TestCallLater(t *testing.T) {
 	require.NoError(t, timers.CallLater(r, -1, add("front 1")))
 	require.NoError(t, timers.CallLater(r, -time.Second, add("front 2")))
 	close(release)
-	waitFor(t, later(t, r, 50*time.Millisecond), "a later call")
-	doOnLoop(t, r, func() {
+	testkit.Wait(t, later(t, r, 50*time.Millisecond), "a later call")
+	testkit.Do(t, r, func() {
 		assert.Equal(t, []string{"front 2", "front 1", "zero 1", "zero 2", "5ms", "20ms"}, order)
 	})
 }
 
 func TestCallLaterOnLoop(t *testing.T) {
-	r := newLoop(t)
+	r := reactorkit.NewReactor(t)
 	var order []string
 	add := func(name string) func() { return func() { order = append(order, name) } }
 	done := make(chan struct{})
-	doOnLoop(t, r, func() {
+	testkit.Do(t, r, func() {
 		require.NoError(t, timers.CallLater(r, 10*time.Millisecond, add("10ms")))
 		require.NoError(t, timers.CallLater(r, time.Millisecond, add("1ms")))
 		require.NoError(t, timers.CallLater(r, 0, add("zero")))
 		require.NoError(t, timers.CallLater(r, -1, add("front")))
 		require.NoError(t, timers.CallLater(r, 30*time.Millisecond, func() { close(done) }))
 	})
-	waitFor(t, done, "the last call")
-	doOnLoop(t, r, func() {
+	testkit.Wait(t, done, "the last call")
+	testkit.Do(t, r, func() {
 		assert.Equal(t, []string{"front", "zero", "1ms", "10ms"}, order)
 	})
 }
@@ -301,7 +282,7 @@ func TestCallLaterOnLoop(t *testing.T) {
 // A panicking handler does not keep the other handlers, or the timers
 // due at the same time, from running (the reactor logs the panic).
 func TestTimerHandlerPanicIsContained(t *testing.T) {
-	r := newLoop(t)
+	r := reactorkit.NewReactor(t)
 	a, err := timers.NewTimer(r, 2*time.Millisecond, timers.OneShot)
 	require.NoError(t, err)
 	b, err := timers.NewTimer(r, 2*time.Millisecond, timers.OneShot)
@@ -310,16 +291,16 @@ func TestTimerHandlerPanicIsContained(t *testing.T) {
 	a.Bind(func(*timers.Timer) { panic("handler failed") })
 	a.Bind(func(*timers.Timer) { got = append(got, "a2") })
 	b.Bind(func(*timers.Timer) { got = append(got, "b") })
-	doOnLoop(t, r, func() {
+	testkit.Do(t, r, func() {
 		require.NoError(t, a.Start())
 		require.NoError(t, b.Start())
 	})
-	waitFor(t, later(t, r, 30*time.Millisecond), "a later call")
-	doOnLoop(t, r, func() { assert.Equal(t, []string{"a2", "b"}, got) })
+	testkit.Wait(t, later(t, r, 30*time.Millisecond), "a later call")
+	testkit.Do(t, r, func() { assert.Equal(t, []string{"a2", "b"}, got) })
 }
 
 func TestTimerSettersValidate(t *testing.T) {
-	r := newLoop(t)
+	r := reactorkit.NewReactor(t)
 	tm, err := timers.NewTimer(r, time.Second, timers.OneShot)
 	require.NoError(t, err)
 	tests := []struct {
@@ -412,12 +393,12 @@ func goTimerSemantics(t *testing.T, r *reactor.Reactor) timerSemantics {
 				assert.NoError(t, timers.CallLater(r, 100*time.Millisecond, func() { close(marker) }))
 			}
 		})
-		doOnLoop(t, r, func() {
+		testkit.Do(t, r, func() {
 			assert.NoError(t, tm.Start())
 			assert.NoError(t, tm.SetMode(timers.OneShot))
 		})
-		waitFor(t, marker, "the marker after the timeout")
-		doOnLoop(t, r, func() { got.OneshotWhileRunning.Fires = fires })
+		testkit.Wait(t, marker, "the marker after the timeout")
+		testkit.Do(t, r, func() { got.OneshotWhileRunning.Fires = fires })
 		got.OneshotWhileRunning.Running = tm.Running()
 	}
 
@@ -432,11 +413,11 @@ func goTimerSemantics(t *testing.T, r *reactor.Reactor) timerSemantics {
 				close(three)
 			}
 		})
-		doOnLoop(t, r, func() {
+		testkit.Do(t, r, func() {
 			assert.NoError(t, tm.Start())
 			assert.NoError(t, tm.SetMode(timers.Repeating))
 		})
-		waitFor(t, three, "three timeouts")
+		testkit.Wait(t, three, "three timeouts")
 		got.RepeatingWhileRunning.Repeats = true
 		got.RepeatingWhileRunning.Running = tm.Running()
 		tm.Stop()
@@ -461,13 +442,13 @@ func goTimerSemantics(t *testing.T, r *reactor.Reactor) timerSemantics {
 				}))
 			}
 		})
-		doOnLoop(t, r, func() {
+		testkit.Do(t, r, func() {
 			started = time.Now()
 			assert.NoError(t, tm.Start())
 			assert.NoError(t, tm.SetInterval(10*time.Millisecond))
 		})
-		waitFor(t, marker, "the marker after the first timeout")
-		doOnLoop(t, r, func() {
+		testkit.Wait(t, marker, "the marker after the first timeout")
+		testkit.Do(t, r, func() {
 			got.IntervalWhileRunning.FirstAtOldDeadline = first >= 400*time.Millisecond
 			got.IntervalWhileRunning.ThenNewInterval = firesAtMarker >= 2
 		})
@@ -490,7 +471,7 @@ func goTimerSemantics(t *testing.T, r *reactor.Reactor) timerSemantics {
 			}
 		})
 		require.NoError(t, tm.Start())
-		waitFor(t, three, "three timeouts")
+		testkit.Wait(t, three, "three timeouts")
 		got.SetWhileStopped.RepeatsAfterStart = true
 		got.SetWhileStopped.Interval = tm.Interval().Seconds()
 		tm.Stop()
@@ -511,6 +492,6 @@ func goTimerSemantics(t *testing.T, r *reactor.Reactor) timerSemantics {
 // interval and oneshot properties (TestInteropTimerSetters runs the same
 // scenarios against Python).
 func TestTimerSetters(t *testing.T) {
-	r := newLoop(t)
+	r := reactorkit.NewReactor(t)
 	assert.Equal(t, wantTimerSemantics(), goTimerSemantics(t, r))
 }

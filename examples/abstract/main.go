@@ -240,7 +240,7 @@ func startPublisher(ctx context.Context, r *reactor.Reactor, addr string, interv
 	frame := int64(0) // owned by the loop goroutine
 	t.Bind(func(*timers.Timer) {
 		frame = frame%int64(len(elements)) + 1
-		if err := pub.Send(context.Background(), frame); err != nil && !errors.Is(err, channels.ErrClosed) {
+		if err := pub.Send(context.Background(), frame); err != nil && !errors.Is(err, reactor.ErrClosed) {
 			out.printf("publisher: %v", err)
 		}
 	})

@@ -176,7 +176,7 @@ func run(ctx context.Context, w io.Writer, cfg config) (err error) {
 	if err := pubText.Close(); err != nil {
 		return err
 	}
-	if err := pubText.Send(ctx, "too late"); !errors.Is(err, channels.ErrClosed) {
+	if err := pubText.Send(ctx, "too late"); !errors.Is(err, reactor.ErrClosed) {
 		return fmt.Errorf("send on a closed channel: got %v, want ErrClosed", err)
 	}
 	return nil

@@ -1,4 +1,4 @@
-package timers
+package loop
 
 import (
 	"container/heap"
@@ -23,7 +23,7 @@ func (e *Entry) When() time.Time { return e.when }
 
 // Scheduled reports whether the entry is still waiting in its heap. The
 // heap's owner goroutine only (the loop goroutine, for an entry of
-// Reactor.AfterFunc): the heap changes what it reads.
+// Loop.AfterFunc): the heap changes what it reads.
 func (e *Entry) Scheduled() bool { return e.index >= 0 || e.inBatch }
 
 // Heap is a min-heap of deadlines. Entries due at the same time run in the

@@ -1,4 +1,4 @@
-package timers_test
+package loop_test
 
 import (
 	"math/rand/v2"
@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/goyoton/yoton/timers"
+	"github.com/goyoton/yoton/internal/loop"
 )
 
 var t0 = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -36,7 +36,7 @@ func TestHeapOrdering(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var h timers.Heap
+			var h loop.Heap
 			var l log
 			for i, ms := range tt.add {
 				h.Add(at(ms), l.fn(string(rune('0'+i))))
@@ -50,7 +50,7 @@ func TestHeapOrdering(t *testing.T) {
 }
 
 func TestHeapEqualDeadlinesFIFO(t *testing.T) {
-	var h timers.Heap
+	var h loop.Heap
 	var got []int
 	for i := 0; i < 200; i++ {
 		h.Add(at(1), func() { got = append(got, i) })
@@ -63,7 +63,7 @@ func TestHeapEqualDeadlinesFIFO(t *testing.T) {
 }
 
 func TestHeapNextAndWhen(t *testing.T) {
-	var h timers.Heap
+	var h loop.Heap
 	_, ok := h.Next()
 	assert.False(t, ok, "empty heap")
 	e := h.Add(at(20), func() {})
@@ -77,7 +77,7 @@ func TestHeapNextAndWhen(t *testing.T) {
 
 func TestHeapAddFront(t *testing.T) {
 	t.Run("before entries due at the same time", func(t *testing.T) {
-		var h timers.Heap
+		var h loop.Heap
 		var l log
 		h.Add(at(10), l.fn("a"))
 		h.Add(at(10), l.fn("b"))
@@ -86,7 +86,7 @@ func TestHeapAddFront(t *testing.T) {
 		assert.Equal(t, log{"front", "a", "b"}, l)
 	})
 	t.Run("before entries due earlier", func(t *testing.T) {
-		var h timers.Heap
+		var h loop.Heap
 		var l log
 		h.Add(at(5), l.fn("a"))
 		h.Add(at(8), l.fn("b"))
@@ -96,7 +96,7 @@ func TestHeapAddFront(t *testing.T) {
 		assert.Equal(t, log{"front", "a", "b"}, l)
 	})
 	t.Run("after entries due later keeps its time", func(t *testing.T) {
-		var h timers.Heap
+		var h loop.Heap
 		var l log
 		h.Add(at(50), l.fn("late"))
 		h.AddFront(at(10), l.fn("front"))
@@ -105,7 +105,7 @@ func TestHeapAddFront(t *testing.T) {
 		assert.Equal(t, log{"front", "same time"}, l)
 	})
 	t.Run("the latest front call goes first", func(t *testing.T) {
-		var h timers.Heap
+		var h loop.Heap
 		var l log
 		h.Add(at(1), l.fn("a"))
 		h.AddFront(at(1), l.fn("front 1"))
@@ -114,7 +114,7 @@ func TestHeapAddFront(t *testing.T) {
 		assert.Equal(t, log{"front 2", "front 1", "a"}, l)
 	})
 	t.Run("empty heap", func(t *testing.T) {
-		var h timers.Heap
+		var h loop.Heap
 		var l log
 		e := h.AddFront(at(3), l.fn("front"))
 		assert.Equal(t, at(3), e.When())
@@ -124,7 +124,7 @@ func TestHeapAddFront(t *testing.T) {
 }
 
 func TestHeapCancel(t *testing.T) {
-	var h timers.Heap
+	var h loop.Heap
 	var l log
 	a := h.Add(at(1), l.fn("a"))
 	b := h.Add(at(2), l.fn("b"))
@@ -134,7 +134,7 @@ func TestHeapCancel(t *testing.T) {
 	assert.False(t, b.Scheduled())
 	assert.False(t, h.Cancel(b), "twice")
 	assert.False(t, h.Cancel(nil))
-	var other timers.Heap
+	var other loop.Heap
 	foreign := other.Add(at(1), func() {})
 	assert.False(t, h.Cancel(foreign), "entry of another heap")
 	assert.True(t, foreign.Scheduled())
@@ -146,9 +146,9 @@ func TestHeapCancel(t *testing.T) {
 }
 
 func TestHeapCancelDuringRun(t *testing.T) {
-	var h timers.Heap
+	var h loop.Heap
 	var l log
-	var b *timers.Entry
+	var b *loop.Entry
 	h.Add(at(1), func() { l = append(l, "a"); assert.True(t, h.Cancel(b)) })
 	b = h.Add(at(1), l.fn("b"))
 	h.Add(at(1), l.fn("c"))
@@ -157,7 +157,7 @@ func TestHeapCancelDuringRun(t *testing.T) {
 }
 
 func TestHeapRunDueSkipsEntriesAddedDuringRun(t *testing.T) {
-	var h timers.Heap
+	var h loop.Heap
 	var l log
 	h.Add(at(1), func() {
 		l = append(l, "a")
@@ -184,10 +184,10 @@ func TestHeapMatchesModel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 9))
 	type item struct {
 		ms, seq int
-		e       *timers.Entry
+		e       *loop.Entry
 		live    bool
 	}
-	var h timers.Heap
+	var h loop.Heap
 	var items []*item
 	var ran []int
 	for i := 0; i < 3000; i++ {
