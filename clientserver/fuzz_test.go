@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/goyoton/yoton/clientserver"
+	"github.com/goyoton/yoton/internal/testkit/reactorkit"
 )
 
 // FuzzRequestServer sends arbitrary bytes to a request server as one
@@ -26,7 +27,7 @@ func FuzzRequestServer(f *testing.F) {
 	for _, seed := range []string{"hello", "hello\r\n", "one\r\ntwo", "", "\r\n", "\r", "a\rb\nc", "\xff\xfe bad utf-8\r\n", "grüße ✓"} {
 		f.Add([]byte(seed))
 	}
-	r := newReactor(f)
+	r := reactorkit.NewReactor(f)
 	s, err := clientserver.NewRequestServer(r, "127.0.0.1:0", nil)
 	if err != nil {
 		f.Fatal(err)

@@ -1,7 +1,6 @@
 package clientserver_test
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -13,27 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/goyoton/yoton/clientserver"
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/reactor"
 )
-
-// waitTimeout bounds every wait of these tests; it is a guard against
-// hangs, never a measurement.
-const waitTimeout = 10 * time.Second
-
-func testContext(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-func newReactor(t testing.TB) *reactor.Reactor {
-	t.Helper()
-	r, err := reactor.New()
-	require.NoError(t, err)
-	t.Cleanup(func() { assert.NoError(t, r.Close()) })
-	return r
-}
 
 // newServer starts a server on a free loopback port; it is closed with
 // the test (before the reactor).
@@ -47,18 +28,9 @@ func newServer(t *testing.T, r *reactor.Reactor, h clientserver.Handler, opts ..
 
 func doRequest(t *testing.T, addr, request string) string {
 	t.Helper()
-	reply, err := clientserver.DoRequest(testContext(t), addr, request)
+	reply, err := clientserver.DoRequest(testkit.Context(t), addr, request)
 	require.NoError(t, err)
 	return reply
-}
-
-func waitClosed(t *testing.T, ch <-chan struct{}, what string) {
-	t.Helper()
-	select {
-	case <-ch:
-	case <-time.After(waitTimeout):
-		t.Fatalf("timed out waiting for %s", what)
-	}
 }
 
 // dial connects a raw client to addr.
@@ -78,7 +50,7 @@ func dial(t *testing.T, addr string) *net.TCPConn {
 // readAll reads what the server sends until it closes.
 func readAll(t *testing.T, nc net.Conn) string {
 	t.Helper()
-	require.NoError(t, nc.SetReadDeadline(time.Now().Add(waitTimeout)))
+	require.NoError(t, nc.SetReadDeadline(time.Now().Add(testkit.Timeout)))
 	b, err := io.ReadAll(nc)
 	require.NoError(t, err)
 	return string(b)

@@ -12,13 +12,16 @@ import (
 
 	"github.com/goyoton/yoton/clientserver"
 	"github.com/goyoton/yoton/internal/pypeer"
+	"github.com/goyoton/yoton/internal/testkit"
+	"github.com/goyoton/yoton/internal/testkit/reactorkit"
 )
 
-// pyPeer starts clientserver_peer.py (Python yoton's clientserver module).
+// pyPeer starts peer.py with its clientserver module (Python yoton's
+// clientserver module).
 func pyPeer(t *testing.T) (*pypeer.Process, context.Context) {
 	t.Helper()
 	peer := pypeer.Require(t)
-	return peer.Start(t, "clientserver_peer.py"), testContext(t)
+	return peer.StartModule(t, "clientserver"), testkit.Context(t)
 }
 
 func call(t *testing.T, ctx context.Context, p *pypeer.Process, cmd map[string]any, reply any) {
@@ -82,7 +85,7 @@ func TestInteropPythonRequestsFromGo(t *testing.T) {
 	big := strings.Repeat("abcdefgh", 8<<10) // 64 KiB: written off the loop
 	for _, async := range []bool{false, true} {
 		t.Run(fmt.Sprintf("async=%v", async), func(t *testing.T) {
-			r := newReactor(t)
+			r := reactorkit.NewReactor(t)
 			var seen []string // loop or handler goroutine; read after the requests
 			seenCh := make(chan string, 16)
 			h := func(req string) string {
@@ -161,7 +164,7 @@ func TestInteropSlowClientSideBySide(t *testing.T) {
 	// SYN retry, a second later: that only adds to their wait.)
 	call(t, ctx, p, map[string]any{"op": "serve", "addr": "127.0.0.1:0", "async": true}, &served)
 	pyAddr := fmt.Sprintf("127.0.0.1:%d", served.Port)
-	_, goAddr := newServer(t, newReactor(t), nil)
+	_, goAddr := newServer(t, reactorkit.NewReactor(t), nil)
 
 	check := "grüße ✓"
 	tests := []struct {

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/goyoton/yoton/clientserver"
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/slots"
 )
 
@@ -20,7 +21,7 @@ var syscallEADDRINUSE = syscall.EADDRINUSE
 
 func TestDoRequestNoServer(t *testing.T) {
 	addr := fmt.Sprintf("localhost:%d", freePort(t))
-	reply, err := clientserver.DoRequest(testContext(t), addr, "anyone?")
+	reply, err := clientserver.DoRequest(testkit.Context(t), addr, "anyone?")
 	assert.ErrorIs(t, err, clientserver.ErrNoServer)
 	assert.ErrorIs(t, err, syscall.ECONNREFUSED)
 	assert.Empty(t, reply)
@@ -28,7 +29,7 @@ func TestDoRequestNoServer(t *testing.T) {
 
 func TestDoRequestBadAddress(t *testing.T) {
 	for _, addr := range []string{"no-port", "udp://localhost:1", "localhost:-1"} {
-		_, err := clientserver.DoRequest(testContext(t), addr, "x")
+		_, err := clientserver.DoRequest(testkit.Context(t), addr, "x")
 		assert.ErrorIs(t, err, slots.ErrInvalidAddress, addr)
 	}
 }
@@ -84,7 +85,7 @@ func TestDoRequestWire(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			addr, sent := rawServer(t, tt.reply, false)
-			reply, err := clientserver.DoRequest(testContext(t), addr, tt.request)
+			reply, err := clientserver.DoRequest(testkit.Context(t), addr, tt.request)
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, reply)
 			assert.Equal(t, tt.sent, <-sent, "DoRequest shuts down writing after the request")

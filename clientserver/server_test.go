@@ -1,7 +1,6 @@
 package clientserver_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,12 +15,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/goyoton/yoton/clientserver"
+	"github.com/goyoton/yoton/internal/testkit"
+	"github.com/goyoton/yoton/internal/testkit/reactorkit"
 	"github.com/goyoton/yoton/reactor"
 	"github.com/goyoton/yoton/slots"
 )
 
 func TestDefaultHandlerReplies(t *testing.T) {
-	r := newReactor(t)
+	r := reactorkit.NewReactor(t)
 	_, syncAddr := newServer(t, r, nil)
 	_, asyncAddr := newServer(t, r, nil, clientserver.WithAsync())
 	tests := []struct {
@@ -49,7 +50,7 @@ func TestDefaultHandlerReplies(t *testing.T) {
 }
 
 func TestHandlerGetsCRLFAndRunsWhereAsked(t *testing.T) {
-	r := newReactor(t)
+	r := reactorkit.NewReactor(t)
 	for _, async := range []bool{false, true} {
 		t.Run(fmt.Sprintf("async=%v", async), func(t *testing.T) {
 			var mu sync.Mutex
@@ -77,7 +78,7 @@ func TestHandlerGetsCRLFAndRunsWhereAsked(t *testing.T) {
 }
 
 func TestAsyncHandlesConcurrently(t *testing.T) {
-	r := newReactor(t)
+	r := reactorkit.NewReactor(t)
 	const n = 4
 	var arrived sync.WaitGroup
 	arrived.Add(n)
@@ -93,7 +94,7 @@ func TestAsyncHandlesConcurrently(t *testing.T) {
 	errs := make(chan error, n)
 	for i := range n {
 		go func() {
-			reply, err := clientserver.DoRequest(testContext(t), addr, strconv.Itoa(i))
+			reply, err := clientserver.DoRequest(testkit.Context(t), addr, strconv.Itoa(i))
 			errs <- err
 			replies <- reply
 		}()
@@ -109,7 +110,7 @@ func TestAsyncHandlesConcurrently(t *testing.T) {
 }
 
 func TestLargeReplies(t *testing.T) {
-	r := newReactor(t)
+	r := reactorkit.NewReactor(t)
 	big := strings.Repeat("0123456789abcdef", 1<<16) // 1 MiB, no CRLF inside
 	for _, async := range []bool{false, true} {
 		t.Run(fmt.Sprintf("async=%v", async), func(t *testing.T) {
@@ -132,7 +133,7 @@ func TestLargeReplies(t *testing.T) {
 // nothing, as Python yoton's server answers after one second; such
 // clients do not keep other clients waiting meanwhile.
 func TestSlowClientAnsweredWithWhatArrived(t *testing.T) {
-	r := newReactor(t)
+	r := reactorkit.NewReactor(t)
 	tests := []struct {
 		name    string
 		timeout time.Duration // 0: the default, yoton's second
@@ -172,7 +173,7 @@ func TestSlowClientAnsweredWithWhatArrived(t *testing.T) {
 			for i, nc := range []*net.TCPConn{silent, partial} {
 				answers[i] = make(chan answer, 1)
 				go func() {
-					_ = nc.SetReadDeadline(time.Now().Add(waitTimeout))
+					_ = nc.SetReadDeadline(time.Now().Add(testkit.Timeout))
 					b, _ := io.ReadAll(nc)
 					answers[i] <- answer{string(b), time.Since(start)}
 				}()
@@ -191,7 +192,7 @@ func TestSlowClientAnsweredWithWhatArrived(t *testing.T) {
 				case a := <-ch:
 					assert.Equal(t, want[i], a.reply)
 					assert.GreaterOrEqual(t, a.elapsed, timeout, "answered before the timeout")
-				case <-time.After(waitTimeout):
+				case <-time.After(testkit.Timeout):
 					t.Fatal("waiting clients were not answered")
 				}
 			}
@@ -206,7 +207,7 @@ func TestSlowClientAnsweredWithWhatArrived(t *testing.T) {
 }
 
 func TestRequestEndedByEOF(t *testing.T) {
-	r := newReactor(t)
+	r := reactorkit.NewReactor(t)
 	for _, async := range []bool{false, true} {
 		t.Run(fmt.Sprintf("async=%v", async), func(t *testing.T) {
 			var opts []clientserver.Option
@@ -228,7 +229,7 @@ func TestRequestEndedByEOF(t *testing.T) {
 }
 
 func TestRequestTooLargeDropped(t *testing.T) {
-	r := newReactor(t)
+	r := reactorkit.NewReactor(t)
 	_, addr := newServer(t, r, nil, clientserver.WithMaxRequestSize(16))
 	nc := dial(t, addr)
 	_, err := nc.Write([]byte(strings.Repeat("x", 100)))
@@ -238,7 +239,7 @@ func TestRequestTooLargeDropped(t *testing.T) {
 }
 
 func TestHandlerPanicDropsOneClient(t *testing.T) {
-	r := newReactor(t)
+	r := reactorkit.NewReactor(t)
 	for _, async := range []bool{false, true} {
 		t.Run(fmt.Sprintf("async=%v", async), func(t *testing.T) {
 			log := newLogger()
@@ -252,7 +253,7 @@ func TestHandlerPanicDropsOneClient(t *testing.T) {
 				}
 				return "fine"
 			}, opts...)
-			reply, err := clientserver.DoRequest(testContext(t), addr, "panic")
+			reply, err := clientserver.DoRequest(testkit.Context(t), addr, "panic")
 			assert.NoError(t, err, "the server closed without a reply")
 			assert.Empty(t, reply)
 			assert.Contains(t, <-log.lines, "panic in handler: handler failed")
@@ -262,7 +263,7 @@ func TestHandlerPanicDropsOneClient(t *testing.T) {
 }
 
 func TestStopFromHandler(t *testing.T) {
-	r := newReactor(t)
+	r := reactorkit.NewReactor(t)
 	var s *clientserver.RequestServer
 	ready := make(chan struct{})
 	s, addr := newServer(t, r, func(req string) string {
@@ -276,14 +277,14 @@ func TestStopFromHandler(t *testing.T) {
 	close(ready)
 	assert.Equal(t, "ok\r\n", doRequest(t, addr, "x"))
 	assert.Equal(t, "stopping\r\n", doRequest(t, addr, "stop"), "the request that stops still gets its reply")
-	waitClosed(t, s.Done(), "Done")
-	_, err := clientserver.DoRequest(testContext(t), addr, "x")
+	testkit.Wait(t, s.Done(), "Done")
+	_, err := clientserver.DoRequest(testkit.Context(t), addr, "x")
 	assert.ErrorIs(t, err, clientserver.ErrNoServer)
 	s.Stop() // again: nothing
 }
 
 func TestCloseDropsWaitingClients(t *testing.T) {
-	r := newReactor(t)
+	r := reactorkit.NewReactor(t)
 	s, err := clientserver.NewRequestServer(r, "127.0.0.1:0", nil, clientserver.WithRequestTimeout(time.Hour))
 	require.NoError(t, err)
 	addr := s.Addr().String()
@@ -293,17 +294,15 @@ func TestCloseDropsWaitingClients(t *testing.T) {
 	assert.Equal(t, "Requested: x\r\n", doRequest(t, addr, "x"))
 	require.NoError(t, s.Close())
 	assert.Equal(t, "", readAll(t, nc), "dropped without waiting for the hour")
-	waitClosed(t, s.Done(), "Done")
+	testkit.Wait(t, s.Done(), "Done")
 	require.NoError(t, s.Close(), "idempotent")
 }
 
 func TestCloseOnLoop(t *testing.T) {
-	r := newReactor(t)
+	r := reactorkit.NewReactor(t)
 	s, _ := newServer(t, r, nil)
 	var err error
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
-	require.NoError(t, r.Do(ctx, func() { err = s.Close() }))
+	testkit.Do(t, r, func() { err = s.Close() })
 	assert.ErrorIs(t, err, reactor.ErrBlockingCall)
 }
 
@@ -314,8 +313,8 @@ func TestServerEndsWithReactor(t *testing.T) {
 	require.NoError(t, err)
 	nc := dial(t, s.Addr().String())
 	require.NoError(t, r.Close())
-	waitClosed(t, s.Done(), "Done after the reactor closed")
-	_ = nc.SetReadDeadline(time.Now().Add(waitTimeout))
+	testkit.Wait(t, s.Done(), "Done after the reactor closed")
+	_ = nc.SetReadDeadline(time.Now().Add(testkit.Timeout))
 	_, _ = nc.Read(make([]byte, 1)) // EOF, or reset if the server never took it
 	require.NoError(t, s.Close())
 
@@ -324,7 +323,7 @@ func TestServerEndsWithReactor(t *testing.T) {
 }
 
 func TestNewRequestServerErrors(t *testing.T) {
-	r := newReactor(t)
+	r := reactorkit.NewReactor(t)
 	taken, addr := newServer(t, r, nil)
 	_ = taken
 	tests := []struct {
@@ -353,7 +352,7 @@ func TestNewRequestServerErrors(t *testing.T) {
 
 // Address forms are yoton's: a port name is hashed to a port.
 func TestNamedPort(t *testing.T) {
-	r := newReactor(t)
+	r := reactorkit.NewReactor(t)
 	const address = "localhost:goyoton-clientserver-test"
 	a, err := slots.ParseAddress(address)
 	require.NoError(t, err)
@@ -370,7 +369,7 @@ func TestNamedPort(t *testing.T) {
 // TestAcceptFilter: a client the filter turns away is closed before it
 // is read and gets no reply; the others are served.
 func TestAcceptFilter(t *testing.T) {
-	r := newReactor(t)
+	r := reactorkit.NewReactor(t)
 	var mu sync.Mutex
 	allow := false
 	_, addr := newServer(t, r, nil, clientserver.WithAcceptFilter(func(remote net.Addr) bool {
@@ -380,7 +379,7 @@ func TestAcceptFilter(t *testing.T) {
 		return ok && allow
 	}))
 	// Closed unread: the client sees the end of the stream or a reset.
-	reply, err := clientserver.DoRequest(testContext(t), addr, "turned away")
+	reply, err := clientserver.DoRequest(testkit.Context(t), addr, "turned away")
 	assert.True(t, err != nil || reply == "", "a refused client got %q", reply)
 	mu.Lock()
 	allow = true
@@ -398,7 +397,7 @@ func TestIPv6(t *testing.T) {
 		t.Skipf("no IPv6 loopback here: %v", err)
 	}
 	require.NoError(t, probe.Close())
-	r := newReactor(t)
+	r := reactorkit.NewReactor(t)
 	s, err := clientserver.NewRequestServer(r, "[::1]:0", nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, s.Close()) })

@@ -14,25 +14,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/goyoton/yoton/futures"
+	"github.com/goyoton/yoton/internal/testkit"
+	"github.com/goyoton/yoton/internal/testkit/reactorkit"
 	"github.com/goyoton/yoton/reactor"
 )
-
-const testTimeout = 10 * time.Second
-
-func testCtx(t testing.TB) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-func newReactor(t testing.TB) *reactor.Reactor {
-	t.Helper()
-	r, err := reactor.New()
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, r.Close()) })
-	return r
-}
 
 func newFuture[T any](t testing.TB, r *reactor.Reactor, opts ...futures.Option) *futures.Future[T] {
 	t.Helper()
@@ -48,7 +33,7 @@ func TestFutureNewNeedsLoop(t *testing.T) {
 
 // TestFutureTransitions walks every transition of the state machine.
 func TestFutureTransitions(t *testing.T) {
-	r := newReactor(t)
+	r := reactorkit.NewReactor(t)
 	remote := &futures.RemoteError{Message: "boom"}
 	tests := []struct {
 		name          string
@@ -219,14 +204,14 @@ func TestFutureTransitions(t *testing.T) {
 			default:
 				t.Fatal("Done() not closed")
 			}
-			v, err := f.Result(testCtx(t))
+			v, err := f.Result(testkit.Context(t))
 			assert.Equal(t, tt.wantVal, v)
 			if tt.wantErr == nil {
 				assert.NoError(t, err)
-				assert.NoError(t, f.Err(testCtx(t)))
+				assert.NoError(t, f.Err(testkit.Context(t)))
 			} else {
 				assert.ErrorIs(t, err, tt.wantErr)
-				assert.ErrorIs(t, f.Err(testCtx(t)), tt.wantErr)
+				assert.ErrorIs(t, f.Err(testkit.Context(t)), tt.wantErr)
 			}
 		})
 	}
@@ -264,7 +249,7 @@ func running[T any](t testing.TB, r *reactor.Reactor) *futures.Future[T] {
 }
 
 func TestFutureCancelledNotifiesRunner(t *testing.T) {
-	r := newReactor(t)
+	r := reactorkit.NewReactor(t)
 	f := newFuture[int](t, r)
 	require.True(t, f.Cancel())
 	ok, err := f.SetRunningOrNotifyCancel()
@@ -273,10 +258,10 @@ func TestFutureCancelledNotifiesRunner(t *testing.T) {
 }
 
 func TestFutureRemoteError(t *testing.T) {
-	r := newReactor(t)
+	r := reactorkit.NewReactor(t)
 	f := newFuture[string](t, r)
 	require.NoError(t, f.SetException(&futures.RemoteError{Message: "Method 'x' not implemented."}))
-	_, err := f.Result(testCtx(t))
+	_, err := f.Result(testkit.Context(t))
 	require.ErrorIs(t, err, futures.ErrRemote)
 	require.NotErrorIs(t, err, futures.ErrCancelled)
 	var re *futures.RemoteError
@@ -285,7 +270,7 @@ func TestFutureRemoteError(t *testing.T) {
 }
 
 func TestFutureResultWaitsForCaller(t *testing.T) {
-	r := newReactor(t)
+	r := reactorkit.NewReactor(t)
 	f := running[int](t, r)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
@@ -296,20 +281,20 @@ func TestFutureResultWaitsForCaller(t *testing.T) {
 
 	got := make(chan int, 1)
 	go func() {
-		v, _ := f.Result(testCtx(t))
+		v, _ := f.Result(testkit.Context(t))
 		got <- v
 	}()
 	require.NoError(t, f.SetResult(42))
 	select {
 	case v := <-got:
 		require.Equal(t, 42, v)
-	case <-testCtx(t).Done():
+	case <-testkit.Context(t).Done():
 		t.Fatal("waiter not woken")
 	}
 }
 
 func TestFutureResultOrCancel(t *testing.T) {
-	r := newReactor(t)
+	r := reactorkit.NewReactor(t)
 	f := newFuture[int](t, r)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -333,14 +318,14 @@ func TestFutureResultOrCancel(t *testing.T) {
 
 // TestFutureSelect composes Done with select.
 func TestFutureSelect(t *testing.T) {
-	r := newReactor(t)
+	r := reactorkit.NewReactor(t)
 	a, b := newFuture[int](t, r), running[int](t, r)
 	go func() { _ = b.SetResult(2) }()
 	select {
 	case <-a.Done():
 		t.Fatal("a is never completed")
 	case <-b.Done():
-	case <-testCtx(t).Done():
+	case <-testkit.Context(t).Done():
 		t.Fatal("b not done")
 	}
 }
@@ -348,7 +333,7 @@ func TestFutureSelect(t *testing.T) {
 // TestFutureCallbacks: callbacks run on the loop goroutine in the order
 // added; one added after completion still runs, later, on the loop.
 func TestFutureCallbacks(t *testing.T) {
-	r := newReactor(t)
+	r := reactorkit.NewReactor(t)
 	f := running[int](t, r)
 	type call struct {
 		n      int
@@ -367,7 +352,7 @@ func TestFutureCallbacks(t *testing.T) {
 	require.NoError(t, f.SetResult(1))
 	add(4)
 	var inline atomic.Bool
-	require.NoError(t, r.Do(testCtx(t), func() {
+	require.NoError(t, r.Do(testkit.Context(t), func() {
 		// Added on the loop after completion: queued, not run inline.
 		f.AddDoneCallback(func(*futures.Future[int]) { inline.Store(true); calls <- call{5, r.OnLoop()} })
 		if inline.Load() {
@@ -379,7 +364,7 @@ func TestFutureCallbacks(t *testing.T) {
 		case c := <-calls:
 			require.Equal(t, want, c.n, "callback order")
 			require.True(t, c.onLoop, "callback %d not on the loop goroutine", c.n)
-		case <-testCtx(t).Done():
+		case <-testkit.Context(t).Done():
 			t.Fatalf("callback %d did not run", want)
 		}
 	}
@@ -388,7 +373,7 @@ func TestFutureCallbacks(t *testing.T) {
 // TestFutureCallbackPanic: a panicking callback does not keep the next
 // one from running.
 func TestFutureCallbackPanic(t *testing.T) {
-	r := newReactor(t)
+	r := reactorkit.NewReactor(t)
 	f := newFuture[int](t, r)
 	ran := make(chan struct{})
 	f.AddDoneCallback(func(*futures.Future[int]) { panic("callback failure") })
@@ -396,30 +381,30 @@ func TestFutureCallbackPanic(t *testing.T) {
 	require.True(t, f.Cancel())
 	select {
 	case <-ran:
-	case <-testCtx(t).Done():
+	case <-testkit.Context(t).Done():
 		t.Fatal("second callback did not run")
 	}
 }
 
 func TestFutureWaitOnLoop(t *testing.T) {
-	r := newReactor(t)
+	r := reactorkit.NewReactor(t)
 	f := running[int](t, r)
 	var err error
-	require.NoError(t, r.Do(testCtx(t), func() { _, err = f.Result(context.Background()) }))
-	require.ErrorIs(t, err, futures.ErrBlockingCall)
+	require.NoError(t, r.Do(testkit.Context(t), func() { _, err = f.Result(context.Background()) }))
+	require.ErrorIs(t, err, reactor.ErrBlockingCall)
 	require.NoError(t, f.SetResult(3))
 	var v int
-	require.NoError(t, r.Do(testCtx(t), func() { v, err = f.Result(context.Background()) }))
+	require.NoError(t, r.Do(testkit.Context(t), func() { v, err = f.Result(context.Background()) }))
 	require.NoError(t, err)
 	require.Equal(t, 3, v)
 }
 
 func TestFutureAutoCancel(t *testing.T) {
-	r := newReactor(t)
+	r := reactorkit.NewReactor(t)
 	var hooks atomic.Int32
 	f := newFuture[int](t, r, futures.OnCancel(func() { hooks.Add(1) }))
 	require.NoError(t, f.SetAutoCancelTimeout(10*time.Millisecond))
-	_, err := f.Result(testCtx(t))
+	_, err := f.Result(testkit.Context(t))
 	require.ErrorIs(t, err, futures.ErrCancelled)
 	require.True(t, f.Cancelled())
 	require.Equal(t, int32(1), hooks.Load(), "OnCancel calls")
@@ -432,7 +417,7 @@ func TestFutureAutoCancel(t *testing.T) {
 // timeout sentinel); a running one, set running before or after the
 // timeout was set, completes with its result.
 func TestFutureAutoCancelRunning(t *testing.T) {
-	r := newReactor(t)
+	r := reactorkit.NewReactor(t)
 	runningFirst := newFuture[int](t, r)
 	_, err := runningFirst.SetRunningOrNotifyCancel()
 	require.NoError(t, err)
@@ -447,7 +432,7 @@ func TestFutureAutoCancelRunning(t *testing.T) {
 	// Heap entries run in deadline order: once the untaken one is
 	// cancelled, the others' deadlines have passed.
 	<-untaken.Done()
-	err = untaken.Err(testCtx(t))
+	err = untaken.Err(testkit.Context(t))
 	var auto *futures.AutoCancelError
 	require.ErrorAs(t, err, &auto)
 	assert.Equal(t, 20*time.Millisecond, auto.Timeout)
@@ -460,7 +445,7 @@ func TestFutureAutoCancelRunning(t *testing.T) {
 	for _, f := range []*futures.Future[int]{runningFirst, takenLater} {
 		assert.False(t, f.IsDone(), "a running future is not auto-cancelled")
 		require.NoError(t, f.SetResult(7))
-		v, err := f.Result(testCtx(t))
+		v, err := f.Result(testkit.Context(t))
 		require.NoError(t, err)
 		assert.Equal(t, 7, v)
 	}
@@ -470,7 +455,7 @@ func TestFutureAutoCancelRunning(t *testing.T) {
 // done in time is not cancelled. Heap entries run in deadline order, so
 // once a later future's timeout fired, the earlier deadlines have passed.
 func TestFutureAutoCancelRemoved(t *testing.T) {
-	r := newReactor(t)
+	r := reactorkit.NewReactor(t)
 	removed := newFuture[int](t, r)
 	require.NoError(t, removed.SetAutoCancelTimeout(time.Millisecond))
 	require.NoError(t, removed.SetAutoCancelTimeout(0))
@@ -484,12 +469,12 @@ func TestFutureAutoCancelRemoved(t *testing.T) {
 	require.True(t, later.Cancelled())
 	require.False(t, removed.IsDone(), "a removed timeout fired")
 	require.False(t, finished.Cancelled())
-	require.ErrorIs(t, finished.Err(testCtx(t)), failure)
+	require.ErrorIs(t, finished.Err(testkit.Context(t)), failure)
 }
 
 // TestFutureCompletesOnce races every way of completing a future.
 func TestFutureCompletesOnce(t *testing.T) {
-	r := newReactor(t)
+	r := reactorkit.NewReactor(t)
 	for range 50 {
 		var hooks atomic.Int32
 		f := newFuture[int](t, r, futures.OnCancel(func() { hooks.Add(1) }))
@@ -536,7 +521,7 @@ func TestFutureCompletesOnce(t *testing.T) {
 // auto-cancel timeout and a callback, cancelled at once, leave no
 // goroutine behind and run every callback.
 func TestFutureTenThousandCancelled(t *testing.T) {
-	r := newReactor(t)
+	r := reactorkit.NewReactor(t)
 	const n = 10000
 	before := runtime.NumGoroutine()
 	fs := make([]*futures.Future[int], n)
@@ -557,10 +542,10 @@ func TestFutureTenThousandCancelled(t *testing.T) {
 	go func() { called.Wait(); close(allCalled) }()
 	select {
 	case <-allCalled:
-	case <-testCtx(t).Done():
+	case <-testkit.Context(t).Done():
 		t.Fatal("callbacks did not all run")
 	}
-	require.NoError(t, r.Sync(testCtx(t)))
+	require.NoError(t, r.Sync(testkit.Context(t)))
 	if g := runtime.NumGoroutine(); g > before+2 {
 		t.Errorf("%d goroutines left after cancelling (%d before)", g, before)
 	}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/goyoton/yoton/futures"
 	"github.com/goyoton/yoton/internal/pypeer"
+	"github.com/goyoton/yoton/internal/testkit"
+	"github.com/goyoton/yoton/internal/testkit/reactorkit"
 	"github.com/goyoton/yoton/reactor"
 )
 
@@ -75,7 +77,7 @@ func goFutureCase(t *testing.T, r *reactor.Reactor, state, op string) futureCase
 		}
 	}
 	if f.IsDone() && !f.Cancelled() {
-		v, err := f.Result(testCtx(t))
+		v, err := f.Result(testkit.Context(t))
 		s := v
 		if err != nil {
 			s = err.Error()
@@ -114,7 +116,7 @@ func TestInteropFutureStateMachine(t *testing.T) {
 	var py struct {
 		Cases []futureCase `json:"cases"`
 	}
-	require.NoError(t, p.Call(testCtx(t), map[string]any{"op": "future_semantics"}, &py))
+	require.NoError(t, p.Call(testkit.Context(t), map[string]any{"op": "future_semantics"}, &py))
 	require.Len(t, py.Cases, 20, "5 states x 4 operations")
 
 	// Go only: SetException also fails a pending future (the owner of a
@@ -123,7 +125,7 @@ func TestInteropFutureStateMachine(t *testing.T) {
 	differs := map[string]futureCase{
 		"pending/set_exception": {State: "pending", Op: "set_exception", Returned: "None", After: "failed", Result: &bang},
 	}
-	r := newReactor(t)
+	r := reactorkit.NewReactor(t)
 	for _, want := range py.Cases {
 		name := want.State + "/" + want.Op
 		t.Run(name, func(t *testing.T) {
@@ -141,7 +143,7 @@ func TestInteropFutureStateMachine(t *testing.T) {
 
 // TestCancelAnswersAsYoton: Cancel is false only while the call runs.
 func TestCancelAnswersAsYoton(t *testing.T) {
-	r := newReactor(t)
+	r := reactorkit.NewReactor(t)
 	tests := []struct {
 		name          string
 		make          func(*futures.Future[int]) error

@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/hex"
 	"testing"
-	"time"
 
 	"github.com/goyoton/yoton/internal/pypeer"
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/wire"
 )
 
@@ -14,10 +14,7 @@ import (
 // without it (fails it on CI).
 func pyPeer(t *testing.T) (*pypeer.Process, context.Context) {
 	t.Helper()
-	p := pypeer.Require(t).Start(t, "peer.py")
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return p, ctx
+	return pypeer.Require(t).Start(t, "peer.py"), testkit.Context(t)
 }
 
 // TestInteropSignalHeaders: HeartbeatHeader and CloseHeader are Python

@@ -18,23 +18,14 @@ import (
 	"github.com/goyoton/yoton/channels"
 	"github.com/goyoton/yoton/clientserver"
 	"github.com/goyoton/yoton/internal/pypeer"
-	"github.com/goyoton/yoton/reactor"
+	"github.com/goyoton/yoton/internal/testkit"
+	"github.com/goyoton/yoton/internal/testkit/reactorkit"
 )
 
 // TestMain checks that run leaves no goroutine behind; IgnoreCurrent
 // leaves out gnet's global pool, started when its package initialises.
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m, goleak.IgnoreCurrent())
-}
-
-// testTimeout bounds each test; it guards against hangs, never measures.
-const testTimeout = 20 * time.Second
-
-func testContext(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
-	t.Cleanup(cancel)
-	return ctx
 }
 
 // output is an io.Writer that tests can wait on.
@@ -96,7 +87,7 @@ func start(t *testing.T, ctx context.Context, stdin io.Reader, args ...string) *
 		cancel()
 		select {
 		case <-tl.code:
-		case <-time.After(testTimeout):
+		case <-time.After(testkit.Timeout):
 			t.Errorf("yotoncat %v did not end", args)
 		}
 	})
@@ -174,9 +165,9 @@ func TestPubSub(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx := testContext(t)
+			ctx := testkit.Context(t)
 			sub := start(t, ctx, nil, append([]string{"sub", "-addr", "127.0.0.1:0", "-bind", "-slot", "news",
-				"-count", fmt.Sprint(len(tt.want)), "-timeout", testTimeout.String()}, tt.subArgs...)...)
+				"-count", fmt.Sprint(len(tt.want)), "-timeout", testkit.Timeout.String()}, tt.subArgs...)...)
 			addr := sub.bound(t, ctx)
 			code, _, stderr := runSync(t, ctx, tt.stdin, append([]string{"pub", "-addr", addr, "-slot", "news"}, tt.pubArgs...)...)
 			require.Equal(t, 0, code, stderr)
@@ -193,12 +184,8 @@ func TestPubSub(t *testing.T) {
 
 func TestSubEnds(t *testing.T) {
 	t.Run("short of count when the peer leaves", func(t *testing.T) {
-		ctx := testContext(t)
-		r, err := reactor.New()
-		require.NoError(t, err)
-		t.Cleanup(func() { assert.NoError(t, r.Close()) })
-		x, err := r.NewContext()
-		require.NoError(t, err)
+		ctx := testkit.Context(t)
+		x := reactorkit.NewContext(t, reactorkit.NewReactor(t))
 		conn, err := x.Bind("127.0.0.1:0", 1, "")
 		require.NoError(t, err)
 		_, port := conn.LocalAddr()
@@ -209,7 +196,7 @@ func TestSubEnds(t *testing.T) {
 		assert.Contains(t, sub.stderr.String(), "got 0 of 1 messages")
 	})
 	t.Run("timeout without count is a normal end", func(t *testing.T) {
-		ctx := testContext(t)
+		ctx := testkit.Context(t)
 		code, stdout, stderr := runSync(t, ctx, "", "sub", "-addr", "127.0.0.1:0", "-bind", "-slot", "news", "-timeout", "1ms")
 		assert.Equal(t, 0, code, stderr)
 		assert.Empty(t, stdout)
@@ -236,7 +223,7 @@ func TestCallServeEcho(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx := testContext(t)
+			ctx := testkit.Context(t)
 			serve := start(t, ctx, nil, "serve", "-addr", "127.0.0.1:0", "-bind", "-slot", "calc", "-echo")
 			addr := serve.bound(t, ctx)
 			args := []string{"call", "-addr", addr, "-slot", "calc"}
@@ -255,7 +242,7 @@ func TestCallServeEcho(t *testing.T) {
 }
 
 func TestServeExec(t *testing.T) {
-	ctx := testContext(t)
+	ctx := testkit.Context(t)
 	serve := start(t, ctx, nil, "serve", "-addr", "127.0.0.1:0", "-bind", "-slot", "sh", "-exec", "echo said:")
 	addr := serve.bound(t, ctx)
 	code, stdout, stderr := runSync(t, ctx, "", "call", "-addr", addr, "-slot", "sh", "exec", "hi", "42")
@@ -265,12 +252,8 @@ func TestServeExec(t *testing.T) {
 }
 
 func TestStateWatch(t *testing.T) {
-	ctx := testContext(t)
-	r, err := reactor.New()
-	require.NoError(t, err)
-	t.Cleanup(func() { assert.NoError(t, r.Close()) })
-	x, err := r.NewContext()
-	require.NoError(t, err)
+	ctx := testkit.Context(t)
+	x := reactorkit.NewContext(t, reactorkit.NewReactor(t))
 	st, err := channels.NewStateChannel(x, "status", channels.Text)
 	require.NoError(t, err)
 	require.NoError(t, st.Send(ctx, "idle"))
@@ -289,10 +272,8 @@ func TestStateWatch(t *testing.T) {
 }
 
 func TestRequest(t *testing.T) {
-	ctx := testContext(t)
-	r, err := reactor.New()
-	require.NoError(t, err)
-	t.Cleanup(func() { assert.NoError(t, r.Close()) })
+	ctx := testkit.Context(t)
+	r := reactorkit.NewReactor(t)
 	srv, err := clientserver.NewRequestServer(r, "127.0.0.1:0", func(req string) string { return "got " + req })
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, srv.Close()) })
@@ -320,13 +301,13 @@ func TestUsage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, _, stderr := runSync(t, testContext(t), "", tt.args...)
+			code, _, stderr := runSync(t, testkit.Context(t), "", tt.args...)
 			assert.Equal(t, 2, code)
 			assert.Contains(t, stderr, tt.want)
 		})
 	}
 	t.Run("bad object message sends nothing", func(t *testing.T) {
-		code, _, stderr := runSync(t, testContext(t), "", "pub", "-addr", "127.0.0.1:1", "-slot", "x", "-type", "object", "{bad")
+		code, _, stderr := runSync(t, testkit.Context(t), "", "pub", "-addr", "127.0.0.1:1", "-slot", "x", "-type", "object", "{bad")
 		assert.Equal(t, 1, code)
 		assert.Contains(t, stderr, "invalid JSON")
 	})
@@ -346,7 +327,7 @@ func python(t *testing.T, ctx context.Context) (*pypeer.Process, string) {
 }
 
 func TestPythonRep(t *testing.T) {
-	ctx := testContext(t)
+	ctx := testkit.Context(t)
 	proc, addr := python(t, ctx)
 	require.NoError(t, proc.Call(ctx, map[string]any{"op": "rep", "slot": "calc", "type": "object"}, nil))
 	// A Python bind serves one peer: the error case uses a second peer process.
@@ -364,7 +345,7 @@ func TestPythonRep(t *testing.T) {
 }
 
 func TestPythonPubToSub(t *testing.T) {
-	ctx := testContext(t)
+	ctx := testkit.Context(t)
 	proc, addr := python(t, ctx)
 	require.NoError(t, proc.Call(ctx, map[string]any{"op": "pub", "slot": "news", "type": "object"}, nil))
 	sub := start(t, ctx, nil, "sub", "-addr", addr, "-slot", "news", "-type", "object", "-json", "-count", "2")

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"net"
 	"strconv"
 	"testing"
 	"time"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/goyoton/yoton/examples/internal/exampletest"
 	"github.com/goyoton/yoton/examples/internal/ports"
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/reactor"
 )
 
@@ -52,8 +51,7 @@ func requireFrames(t *testing.T, lines []string, n int) {
 }
 
 func TestRunAll(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+	ctx := testkit.Context(t)
 	var out exampletest.Transcript
 	require.NoError(t, run(ctx, &out, config{role: "all", addr: "127.0.0.1:0", frames: 20, interval: 5 * time.Millisecond, timeout: 20 * time.Second}))
 	lines := out.Lines()
@@ -73,41 +71,11 @@ func TestRunAll(t *testing.T) {
 	requireFrames(t, lines, 20)
 }
 
-// freeBase returns an address whose port and the next n-1 ports were
-// free a moment ago, for roles that find each other by a fixed address.
-func freeBase(t *testing.T, n int) string {
-	t.Helper()
-	for range 20 {
-		first, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		port := first.Addr().(*net.TCPAddr).Port
-		ls := []net.Listener{first}
-		ok := true
-		for k := 1; k < n && ok; k++ {
-			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port+k))
-			if err != nil {
-				ok = false
-				break
-			}
-			ls = append(ls, l)
-		}
-		for _, l := range ls {
-			require.NoError(t, l.Close())
-		}
-		if ok {
-			return fmt.Sprintf("127.0.0.1:%d", port)
-		}
-	}
-	t.Fatal("no run of free ports found")
-	return ""
-}
-
 // The four roles as four programs, finding each other by the connector's
 // address.
 func TestRunRoles(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	base := freeBase(t, 3)
+	ctx := testkit.Context(t)
+	base := testkit.FreePorts(t, 3)
 	cfg := config{addr: base, frames: 5, interval: 5 * time.Millisecond, timeout: 10 * time.Second}
 
 	type role struct {
@@ -161,8 +129,7 @@ func TestRunFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
+			ctx := testkit.ContextTimeout(t, 10*time.Second)
 			var out exampletest.Transcript
 			err := run(ctx, &out, tt.cfg)
 			require.Error(t, err)

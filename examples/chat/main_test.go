@@ -11,6 +11,7 @@ import (
 
 	"github.com/goyoton/yoton/examples/internal/exampletest"
 	"github.com/goyoton/yoton/internal/pypeer"
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/reactor"
 )
 
@@ -32,8 +33,7 @@ func lines(ls ...string) <-chan string {
 }
 
 func TestRunRoom(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	ctx := testkit.ContextTimeout(t, 30*time.Second)
 	var out exampletest.Transcript
 	in := lines("hello", "bob: hi alice", "", "carol: hi all", "zoe: not in the room")
 	require.NoError(t, run(ctx, in, &out, config{role: "all", nodes: 3, addr: "127.0.0.1:0", timeout: 30 * time.Second}))
@@ -69,28 +69,17 @@ func goNode(ctx context.Context, cfg config) (*exampletest.Transcript, chan<- st
 	return out, in, wait
 }
 
-// send hands a line to a node, bounded by ctx.
-func send(t *testing.T, ctx context.Context, in chan<- string, line string) {
-	t.Helper()
-	select {
-	case in <- line:
-	case <-ctx.Done():
-		t.Fatalf("sending %q: %v", line, ctx.Err())
-	}
-}
-
 // Two nodes as two programs: alice binds, bob connects to her.
 func TestRunNodes(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	ctx := testkit.ContextTimeout(t, 30*time.Second)
 	alice, aliceIn, aliceWait := goNode(ctx, config{role: "node", name: "alice", bind: "127.0.0.1:0", timeout: 10 * time.Second})
 	m := alice.RequireWait(t, ctx, `^alice: bound at (127\.0\.0\.1:\d+)$`)
 	bob, bobIn, bobWait := goNode(ctx, config{role: "node", name: "bob", bind: "127.0.0.1:0", connect: m[1], timeout: 10 * time.Second})
 
 	alice.RequireWait(t, ctx, `^\*\*\* bob joined$`)
-	send(t, ctx, bobIn, "hi alice")
+	testkit.Send(t, ctx, bobIn, "hi alice")
 	alice.RequireWait(t, ctx, `^bob: hi alice$`)
-	send(t, ctx, aliceIn, "hi bob")
+	testkit.Send(t, ctx, aliceIn, "hi bob")
 	bob.RequireWait(t, ctx, `^alice: hi bob$`)
 	// alice said she joined before bob came: her bind kept it for him.
 	bob.RequireWait(t, ctx, `^\*\*\* alice joined$`)
@@ -104,28 +93,27 @@ func TestRunNodes(t *testing.T) {
 	exampletest.RequireInOrder(t, alice.Lines(), `^alice: left$`, `^closed cleanly$`)
 }
 
-// A Python yoton node (internal/pypeer/scripts/examples_peer.py) joins a
+// A Python yoton node (internal/pypeer/scripts/peer_examples.py) joins a
 // room of two Go nodes at its end: it hears both, and both hear it, alice
 // through bob.
 func TestRunPythonNode(t *testing.T) {
 	peer := pypeer.Require(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	ctx := testkit.ContextTimeout(t, 30*time.Second)
 	in := make(chan string)
 	room, wait := exampletest.Go(ctx, func(ctx context.Context, w io.Writer) error {
 		return run(ctx, in, w, config{role: "all", nodes: 2, wait: 1, addr: "127.0.0.1:0", timeout: 30 * time.Second})
 	})
-	defer func() { cancel(); _ = wait() }()
+	t.Cleanup(func() { _ = wait() })
 	m := room.RequireWait(t, ctx, `^bob: waiting for 1 more node\(s\) to join at (127\.0\.0\.1:\d+)$`)
 
-	py := peer.Start(t, "examples_peer.py", "chat", "--connect", m[1], "--name", "py", "--say", "hello from python")
+	py := peer.StartModule(t, "examples", "chat", "--connect", m[1], "--name", "py", "--say", "hello from python")
 	exampletest.WaitPeerLine(t, ctx, py, `^joined as py$`)
 	room.RequireWait(t, ctx, `^in the room: alice, bob, py$`)
 	room.RequireWait(t, ctx, `^alice hears py: hello from python$`)
 	room.RequireWait(t, ctx, `^bob hears py: hello from python$`)
 
-	send(t, ctx, in, "alice: hi python")
-	send(t, ctx, in, "bob: welcome")
+	testkit.Send(t, ctx, in, "alice: hi python")
+	testkit.Send(t, ctx, in, "bob: welcome")
 	// bob is py's neighbour: his line may overtake alice's.
 	exampletest.WaitPeerLines(t, ctx, py, `^alice: hi python$`, `^bob: welcome$`)
 
@@ -156,8 +144,7 @@ func TestRunFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
+			ctx := testkit.ContextTimeout(t, 10*time.Second)
 			var out exampletest.Transcript
 			err := run(ctx, lines(), &out, tt.cfg)
 			require.Error(t, err)

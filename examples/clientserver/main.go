@@ -18,7 +18,7 @@
 // or with a Python yoton client (see README.md):
 //
 //	PYTHONPATH=~/.cache/goyoton/pyzo/usr/share/pyzo/pyzo \
-//	    python3 internal/pypeer/scripts/examples_peer.py calc-client --connect localhost:yotoncalc
+//	    python3 internal/pypeer/scripts/peer.py --module examples calc-client --connect localhost:yotoncalc
 //
 // It exits 0 after printing a transcript, or 1 with an error message.
 package main

@@ -11,6 +11,7 @@ import (
 
 	"github.com/goyoton/yoton/examples/internal/exampletest"
 	"github.com/goyoton/yoton/internal/pypeer"
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/reactor"
 )
 
@@ -36,8 +37,7 @@ var clientLines = []string{
 }
 
 func TestRunAll(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+	ctx := testkit.Context(t)
 	var out exampletest.Transcript
 	require.NoError(t, run(ctx, &out, config{role: "all", addr: "127.0.0.1:0", timeout: 20 * time.Second}))
 	lines := out.Lines()
@@ -77,8 +77,7 @@ func startServerRole(t *testing.T, ctx context.Context) (*exampletest.Transcript
 // The two roles as two programs: the server serves one client and stops
 // when it leaves.
 func TestRunRoles(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+	ctx := testkit.Context(t)
 	srvOut, addr, wait := startServerRole(t, ctx)
 
 	var cliOut exampletest.Transcript
@@ -105,15 +104,14 @@ func TestRunServerStops(t *testing.T) {
 	exampletest.RequireInOrder(t, srvOut.Lines(), `^server: stopping \(context canceled\)$`, `^closed cleanly$`)
 }
 
-// A Python yoton client (internal/pypeer/scripts/examples_peer.py) against
+// A Python yoton client (internal/pypeer/scripts/peer_examples.py) against
 // the Go server.
 func TestRunPythonClient(t *testing.T) {
 	peer := pypeer.Require(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	ctx := testkit.ContextTimeout(t, 30*time.Second)
 	srvOut, addr, wait := startServerRole(t, ctx)
 
-	py := peer.Start(t, "examples_peer.py", "calc-client", "--connect", addr)
+	py := peer.StartModule(t, "examples", "calc-client", "--connect", addr)
 	_, lines := exampletest.WaitPeerLine(t, ctx, py, `^done$`)
 	exampletest.RequireInOrder(t, lines,
 		`^connected to 127\.0\.0\.1:\d+$`,
@@ -150,8 +148,7 @@ func TestRunFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
+			ctx := testkit.ContextTimeout(t, 10*time.Second)
 			var out exampletest.Transcript
 			err := run(ctx, &out, tt.cfg)
 			require.Error(t, err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 
 	"github.com/goyoton/yoton/examples/internal/exampletest"
 	"github.com/goyoton/yoton/internal/pypeer"
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/reactor"
 )
 
@@ -28,8 +28,7 @@ func TestMain(m *testing.M) {
 // listener and dropping everyone and listening again on the same port,
 // the clients coming back by themselves.
 func TestRunAll(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
+	ctx := testkit.ContextTimeout(t, 60*time.Second)
 	var out exampletest.Transcript
 	cfg := config{role: "all", addr: "127.0.0.1:0", tick: 50 * time.Millisecond, downtime: 300 * time.Millisecond, timeout: 30 * time.Second}
 	require.NoError(t, run(ctx, nil, &out, cfg), "transcript:\n%s", &out)
@@ -124,50 +123,28 @@ func TestRunAll(t *testing.T) {
 	}
 }
 
-// goRole runs a role on a goroutine of the test, reading the lines sent
-// on the returned channel; stop closes the input, cancels the role
-// (Ctrl-D and Ctrl-C) and returns run's error; calling it again returns
-// that error again.
+// goRole runs a role on a goroutine of the test (exampletest.GoWithInput:
+// stop closes the input, cancels the role, as Ctrl-D and Ctrl-C do, and
+// returns run's error).
 func goRole(ctx context.Context, cfg config) (*exampletest.Transcript, chan<- string, func() error) {
-	ctx, cancel := context.WithCancel(ctx)
-	in := make(chan string)
-	out, wait := exampletest.Go(ctx, func(ctx context.Context, w io.Writer) error { return run(ctx, in, w, cfg) })
-	var once sync.Once
-	return out, in, func() error {
-		once.Do(func() {
-			close(in)
-			cancel()
-		})
-		return wait()
-	}
-}
-
-// send hands a line to a client role, bounded by ctx.
-func send(t *testing.T, ctx context.Context, in chan<- string, line string) {
-	t.Helper()
-	select {
-	case in <- line:
-	case <-ctx.Done():
-		t.Fatalf("sending %q: %v", line, ctx.Err())
-	}
+	return exampletest.GoWithInput(ctx, func(ctx context.Context, in <-chan string, w io.Writer) error { return run(ctx, in, w, cfg) })
 }
 
 // The hub and a client as separate programs; the hub program stops and a
 // new one starts on the same port: the client comes back to it by
 // itself, and takes the new hub's roster although its revision is lower.
 func TestRunRolesHubRestarts(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
+	ctx := testkit.ContextTimeout(t, 60*time.Second)
 	hub1, _, stopHub1 := goRole(ctx, config{role: "hub", addr: "127.0.0.1:0", tick: 50 * time.Millisecond})
 	addr := hub1.RequireWait(t, ctx, `^hub: listening at (127\.0\.0\.1:\d+), one port for every client; a tick every 50ms$`)[1]
 
 	ada, adaIn, stopAda := goRole(ctx, config{role: "client", name: "ada", addr: addr, timeout: 10 * time.Second})
-	defer func() { cancel(); _ = stopAda() }()
+	t.Cleanup(func() { _ = stopAda() })
 	ada.RequireWait(t, ctx, `^ada: connected to the hub at `+addr+` from port \d+$`)
 	hub1.RequireWait(t, ctx, `^hub: 127\.0\.0\.1:\d+ is ada$`)
 	ada.RequireWait(t, ctx, `^ada: state( on arrival)?: 1 client: ada$`)
 	ada.RequireWait(t, ctx, `^ada: tick \d+: 1 client: ada$`)
-	send(t, ctx, adaIn, "all good here")
+	testkit.Send(t, ctx, adaIn, "all good here")
 	hub1.RequireWait(t, ctx, `^hub: report: ada: all good here$`)
 
 	require.NoError(t, stopHub1())
@@ -195,19 +172,18 @@ func TestRunRolesHubRestarts(t *testing.T) {
 	exampletest.RequireInOrder(t, hub2.Lines(), `^hub: 2 joins, 2 leaves, `, `^closed cleanly$`)
 }
 
-// Python yoton clients (internal/pypeer/scripts/examples_peer.py
+// Python yoton clients (internal/pypeer/scripts/peer_examples.py
 // hub-client) join the Go hub on its one port: they receive the ticks and
 // the roster, one leaves while another joins.
 func TestRunPythonClients(t *testing.T) {
 	peer := pypeer.Require(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
+	ctx := testkit.ContextTimeout(t, 60*time.Second)
 	hub, _, stopHub := goRole(ctx, config{role: "hub", addr: "127.0.0.1:0", tick: 100 * time.Millisecond})
-	defer func() { cancel(); _ = stopHub() }()
+	t.Cleanup(func() { _ = stopHub() })
 	addr := hub.RequireWait(t, ctx, `^hub: listening at (127\.0\.0\.1:\d+), `)[1]
 
 	start := func(name string) *pypeer.Process {
-		return peer.Start(t, "examples_peer.py", "hub-client", "--connect", addr, "--name", name)
+		return peer.StartModule(t, "examples", "hub-client", "--connect", addr, "--name", name)
 	}
 	joined := func(py *pypeer.Process, name string) {
 		t.Helper()
@@ -269,8 +245,7 @@ func TestRunFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
+			ctx := testkit.ContextTimeout(t, 10*time.Second)
 			var out exampletest.Transcript
 			err := run(ctx, nil, &out, tt.cfg)
 			require.Error(t, err)

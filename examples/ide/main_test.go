@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"net"
 	"testing"
 	"time"
 
@@ -13,6 +11,7 @@ import (
 
 	"github.com/goyoton/yoton/examples/internal/exampletest"
 	"github.com/goyoton/yoton/examples/internal/ports"
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/reactor"
 )
 
@@ -24,8 +23,7 @@ func TestMain(m *testing.M) {
 }
 
 func TestRunAll(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+	ctx := testkit.Context(t)
 	var out exampletest.Transcript
 	require.NoError(t, run(ctx, nil, &out, config{role: "all", addr: "127.0.0.1:0", timeout: 20 * time.Second}))
 	exampletest.RequireInOrder(t, out.Lines(),
@@ -59,63 +57,18 @@ func TestRunAll(t *testing.T) {
 	)
 }
 
-// freeBase returns an address whose port and the next n-1 ports were
-// free a moment ago, for roles that find each other by a fixed address.
-func freeBase(t *testing.T, n int) string {
-	t.Helper()
-	for range 20 {
-		first, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		port := first.Addr().(*net.TCPAddr).Port
-		ls := []net.Listener{first}
-		for k := 1; k < n; k++ {
-			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port+k))
-			if err != nil {
-				break
-			}
-			ls = append(ls, l)
-		}
-		for _, l := range ls {
-			require.NoError(t, l.Close())
-		}
-		if len(ls) == n {
-			return fmt.Sprintf("127.0.0.1:%d", port)
-		}
-	}
-	t.Fatal("no run of free ports found")
-	return ""
-}
-
-// goRole runs a role on a goroutine of the test. Its input is the
-// returned channel; stop closes the input, cancels the role (Ctrl-D and
-// Ctrl-C) and returns run's error.
+// goRole runs a role on a goroutine of the test (exampletest.GoWithInput:
+// stop closes the input, cancels the role, as Ctrl-D and Ctrl-C do, and
+// returns run's error).
 func goRole(ctx context.Context, cfg config) (*exampletest.Transcript, chan<- string, func() error) {
-	ctx, cancel := context.WithCancel(ctx)
-	in := make(chan string)
-	out, wait := exampletest.Go(ctx, func(ctx context.Context, w io.Writer) error { return run(ctx, in, w, cfg) })
-	return out, in, func() error {
-		close(in)
-		cancel()
-		return wait()
-	}
-}
-
-// send sends a line to a client role, bounded by ctx.
-func send(t *testing.T, ctx context.Context, in chan<- string, line string) {
-	t.Helper()
-	select {
-	case in <- line:
-	case <-ctx.Done():
-		t.Fatalf("sending %q: %v", line, ctx.Err())
-	}
+	return exampletest.GoWithInput(ctx, func(ctx context.Context, in <-chan string, w io.Writer) error { return run(ctx, in, w, cfg) })
 }
 
 // The roles as four programs. client2 joins late and learns the kernel's
 // status from the StateChannel at once.
 func TestRunRoles(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	base := freeBase(t, 3)
+	ctx := testkit.Context(t)
+	base := testkit.FreePorts(t, 3)
 	cfg := config{addr: base, clients: 2, timeout: 10 * time.Second}
 	with := func(role string, client int) config { c := cfg; c.role, c.client = role, client; return c }
 
@@ -126,12 +79,12 @@ func TestRunRoles(t *testing.T) {
 
 	c1, in1, stop1 := goRole(ctx, with("client", 1))
 	c1.RequireWait(t, ctx, `^client1: kernel is Ready$`)
-	send(t, ctx, in1, "let a = 2")
+	testkit.Send(t, ctx, in1, "let a = 2")
 	c1.RequireWait(t, ctx, `^client1 \| >>> let a = 2$`)
 	c1.RequireWait(t, ctx, `^client1 \| a = 2$`)
-	send(t, ctx, in1, "a / 0")
+	testkit.Send(t, ctx, in1, "a / 0")
 	c1.RequireWait(t, ctx, `^client1 ! error: division by zero$`)
-	send(t, ctx, in1, "/help")
+	testkit.Send(t, ctx, in1, "/help")
 	c1.RequireWait(t, ctx, `^client1: control requests are /vars, /info, /reset and /shutdown$`)
 
 	c2, in2, stop2 := goRole(ctx, with("client", 2))
@@ -139,12 +92,12 @@ func TestRunRoles(t *testing.T) {
 	require.NoError(t, err)
 	c2.RequireWait(t, ctx, `^client2: connected to the broker at `+addr2+`$`)
 	c2.RequireWait(t, ctx, `^client2: kernel is Ready$`)
-	send(t, ctx, in2, "/vars")
+	testkit.Send(t, ctx, in2, "/vars")
 	c2.RequireWait(t, ctx, `^client2: control\.vars\(\) = \{'a': 2\}$`)
-	send(t, ctx, in2, "a * 21")
+	testkit.Send(t, ctx, in2, "a * 21")
 	c1.RequireWait(t, ctx, `^client1 \| 42$`) // everyone sees every result
 	c2.RequireWait(t, ctx, `^client2 \| 42$`)
-	send(t, ctx, in1, "/shutdown")
+	testkit.Send(t, ctx, in1, "/shutdown")
 	c1.RequireWait(t, ctx, `^client1: control\.shutdown\(\) = 'bye'$`)
 	c1.RequireWait(t, ctx, `^client1: kernel is Dead$`)
 	c2.RequireWait(t, ctx, `^client2: kernel is Dead$`)
@@ -160,9 +113,8 @@ func TestRunRoles(t *testing.T) {
 
 // A kernel stopped with Ctrl-C says "Dead" and exits without error.
 func TestRunKernelInterrupted(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	base := freeBase(t, 2)
+	ctx := testkit.Context(t)
+	base := testkit.FreePorts(t, 2)
 	broker, _, stopBroker := goRole(ctx, config{role: "broker", addr: base, clients: 1, timeout: 10 * time.Second})
 	broker.RequireWait(t, ctx, `^broker: bound `)
 	kernel, _, stopKernel := goRole(ctx, config{role: "kernel", addr: base, timeout: 10 * time.Second})
@@ -191,8 +143,7 @@ func TestRunFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
+			ctx := testkit.ContextTimeout(t, 10*time.Second)
 			var out exampletest.Transcript
 			err := run(ctx, nil, &out, tt.cfg)
 			require.Error(t, err)

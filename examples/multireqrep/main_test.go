@@ -13,6 +13,7 @@ import (
 
 	"github.com/goyoton/yoton/examples/internal/exampletest"
 	"github.com/goyoton/yoton/internal/pypeer"
+	"github.com/goyoton/yoton/internal/testkit"
 )
 
 // TestMain checks that run leaves no goroutine behind. gnet starts a
@@ -35,8 +36,7 @@ func requireServed(t *testing.T, lines []string, total int, repliers ...string) 
 }
 
 func TestRunAll(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	ctx := testkit.ContextTimeout(t, 30*time.Second)
 	var out exampletest.Transcript
 	cfg := config{role: "all", addr: "127.0.0.1:0", repliers: 3, requesters: 2, requests: 4, work: 100 * time.Millisecond, timeout: 30 * time.Second}
 	require.NoError(t, run(ctx, &out, cfg))
@@ -69,8 +69,7 @@ func goRun(ctx context.Context, cfg config) (out *exampletest.Transcript, stop f
 
 // The roles as separate programs: a hub, two repliers and a requester.
 func TestRunRoles(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	ctx := testkit.ContextTimeout(t, 30*time.Second)
 	hubOut, stopHub := goRun(ctx, config{role: "hub", addr: "127.0.0.1:0", ports: 3})
 	defer func() { require.NoError(t, stopHub()) }()
 	m := hubOut.RequireWait(t, ctx, `^hub: bound 3 ports: (\S+) (\S+) (\S+)$`)
@@ -97,19 +96,18 @@ func TestRunRoles(t *testing.T) {
 	requireServed(t, lines, 6, "A", "B")
 }
 
-// A Python yoton replier (internal/pypeer/scripts/examples_peer.py) joins
+// A Python yoton replier (internal/pypeer/scripts/peer_examples.py) joins
 // two Go repliers and takes its share of the requests.
 func TestRunPythonReplier(t *testing.T) {
 	peer := pypeer.Require(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	ctx := testkit.ContextTimeout(t, 30*time.Second)
 	cfg := config{role: "all", addr: "127.0.0.1:0", repliers: 2, requesters: 2, requests: 4, external: 1,
 		work: 100 * time.Millisecond, timeout: 30 * time.Second}
 	out, wait := exampletest.Go(ctx, func(ctx context.Context, w io.Writer) error { return run(ctx, w, cfg) })
-	defer func() { cancel(); _ = wait() }()
+	t.Cleanup(func() { _ = wait() })
 	m := out.RequireWait(t, ctx, `^hub: waiting for a replier from another process at (127\.0\.0\.1:\d+)$`)
 
-	py := peer.Start(t, "examples_peer.py", "replier", "--connect", m[1], "--name", "py", "--work", "0.1")
+	py := peer.StartModule(t, "examples", "replier", "--connect", m[1], "--name", "py", "--work", "0.1")
 	exampletest.WaitPeerLine(t, ctx, py, `^ready py$`)
 	require.NoError(t, wait())
 	lines := out.Lines()
@@ -146,8 +144,7 @@ func TestRunFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
+			ctx := testkit.ContextTimeout(t, 10*time.Second)
 			var out exampletest.Transcript
 			require.Error(t, run(ctx, &out, tt.cfg))
 			require.NotContains(t, out.String(), "closed cleanly")

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/goyoton/yoton/channels"
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/reactor"
 )
 
@@ -293,7 +294,7 @@ func (a *attack) report(t *testing.T) {
 // are in that steady state.
 func TestHonestClientsUnderAttack(t *testing.T) {
 	t.Run("listen", func(t *testing.T) {
-		ctx := deadline(t)
+		ctx := testkit.Context(t)
 		x := newGoContext(t)
 		l, addr, joined := listenGo(t, x)
 		p, _ := startPython(t, ctx, nil)
@@ -340,7 +341,7 @@ func TestHonestClientsUnderAttack(t *testing.T) {
 	})
 
 	t.Run("bind", func(t *testing.T) {
-		ctx := deadline(t)
+		ctx := testkit.Context(t)
 		hostGo := newGoContext(t)
 		hostPy := newGoContext(t)
 		bindGo, err := hostGo.Bind("127.0.0.1:0", 1, "for-go")

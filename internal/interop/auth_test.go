@@ -3,6 +3,7 @@ package interop
 import (
 	"testing"
 
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/reactor"
 )
 
@@ -12,7 +13,7 @@ import (
 // hanging, nothing of it reaches the Go side, and a Go context with the
 // secret still gets in.
 func TestSecretRefusesPython(t *testing.T) {
-	ctx := deadline(t)
+	ctx := testkit.Context(t)
 	r := newGoContext(t).Reactor() // skips without the Python peer
 	host, err := r.NewContext(reactor.WithSecret([]byte("s3cret")))
 	if err != nil {

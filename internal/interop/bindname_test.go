@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/slots"
 )
 
@@ -20,7 +21,7 @@ type bindPortReply struct {
 // neighbouring ports, and a client connecting by that name (Python's or
 // Go's) reaches the Go host.
 func TestBindByNameNextToPython(t *testing.T) {
-	ctx := deadline(t)
+	ctx := testkit.Context(t)
 	x := newGoContext(t)
 	p, _ := startPython(t, ctx, nil)
 	name := fmt.Sprintf("goyoton-interop-name-%d", x.ID()%1000)

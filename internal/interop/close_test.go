@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/reactor"
 )
 
@@ -41,7 +42,7 @@ func TestGoCloses(t *testing.T) {
 	for _, cl := range closers {
 		for _, d := range directions {
 			t.Run(cl.name+"/"+d.name, func(t *testing.T) {
-				ctx := deadline(t)
+				ctx := testkit.Context(t)
 				x := newGoContext(t)
 				p, _ := startPython(t, ctx, nil)
 				c, _ := d.link(t, x, p, "main", "c")
@@ -70,7 +71,7 @@ func TestGoCloses(t *testing.T) {
 func TestPythonClosesContext(t *testing.T) {
 	for _, d := range directions {
 		t.Run(d.name, func(t *testing.T) {
-			ctx := deadline(t)
+			ctx := testkit.Context(t)
 			x := newGoContext(t)
 			p, _ := startPython(t, ctx, nil)
 			c, _ := d.link(t, x, p, "main", "c")
@@ -99,7 +100,7 @@ func TestPythonClosesContext(t *testing.T) {
 func TestPythonKilled(t *testing.T) {
 	for _, d := range directions {
 		t.Run(d.name, func(t *testing.T) {
-			ctx := deadline(t)
+			ctx := testkit.Context(t)
 			x := newGoContext(t)
 			p, _ := startPython(t, ctx, nil)
 			c, _ := d.link(t, x, p, "main", "c")
@@ -124,7 +125,7 @@ func TestPythonKilled(t *testing.T) {
 // every 0.25 s, ours likewise) keep either side from timing out. The timer
 // is fine here: the test asserts that nothing happens.
 func TestIdleNoTimeout(t *testing.T) {
-	ctx := deadline(t)
+	ctx := testkit.Context(t)
 	x := newGoContext(t)
 	p, _ := startPython(t, ctx, nil)
 	c, _ := pyHosts(t, x, p, "main", "c")

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/goyoton/yoton/channels"
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/reactor"
 )
 
@@ -23,7 +24,7 @@ var directions = []struct {
 func TestConnect(t *testing.T) {
 	for _, d := range directions {
 		t.Run(d.name, func(t *testing.T) {
-			ctx := deadline(t)
+			ctx := testkit.Context(t)
 			x := newGoContext(t)
 			p, pc := startPython(t, ctx, nil)
 			c, r := d.link(t, x, p, "main", "c")
@@ -82,7 +83,7 @@ func TestHandshakeIDs(t *testing.T) {
 	for _, id := range ids {
 		for _, d := range directions {
 			t.Run(id.name+"/"+d.name, func(t *testing.T) {
-				ctx := deadline(t)
+				ctx := testkit.Context(t)
 				x := newGoContext(t)
 				extra := map[string]any{}
 				if id.forced != "" {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/goyoton/yoton/channels"
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/reactor"
 	"github.com/goyoton/yoton/wire"
 )
@@ -54,7 +55,7 @@ func workReply(v any, i int) (string, error) {
 // requester, whose calls must all be answered. No call fails, none is
 // answered wrongly.
 func TestFastPathPythonJoinsMidStream(t *testing.T) {
-	ctx := deadline(t)
+	ctx := testkit.Context(t)
 	a, b := twoGoContexts(t, ctx)
 	rep, err := channels.NewRepChannel(b, "fast", channels.WithWorkers(4))
 	if err != nil {

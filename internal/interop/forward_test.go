@@ -10,6 +10,7 @@ import (
 
 	"github.com/goyoton/yoton/channels"
 	"github.com/goyoton/yoton/internal/pypeer"
+	"github.com/goyoton/yoton/internal/testkit"
 )
 
 const forwardCount = 300
@@ -27,7 +28,7 @@ func numbered(prefix string) []string {
 // reach B (and B's reach A) exactly once and in order, and P, the middle
 // node, also receives each once.
 func TestForwardThroughPython(t *testing.T) {
-	ctx := deadline(t)
+	ctx := testkit.Context(t)
 	a := newGoContext(t)
 	b := newGoContext(t)
 	p, _ := startPython(t, ctx, nil)
@@ -79,7 +80,7 @@ func TestForwardThroughPython(t *testing.T) {
 // and hosts P2. Messages between the Pythons cross our context exactly
 // once and in order; G also receives each once.
 func TestForwardThroughGo(t *testing.T) {
-	ctx := deadline(t)
+	ctx := testkit.Context(t)
 	g := newGoContext(t)
 	p1, _ := startPython(t, ctx, nil)
 	p2, _ := startPython(t, ctx, nil)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/goyoton/yoton/channels"
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/slots"
 )
 
@@ -57,7 +58,7 @@ func hashNames() []string {
 // slot_hash and port_hash, on names as given and after yoton's channel
 // normalisation (strip then lower) against slots.Normalize.
 func TestHashes(t *testing.T) {
-	ctx := deadline(t)
+	ctx := testkit.Context(t)
 	p, _ := startPython(t, ctx, nil)
 	names := hashNames()
 	if len(names) < 50 {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/goyoton/yoton/channels"
+	"github.com/goyoton/yoton/internal/testkit"
 )
 
 type jsonReading struct {
@@ -17,7 +18,7 @@ type jsonReading struct {
 // slots: a Python TEXT subscriber gets a str that json.loads reads, and
 // what a Python TEXT publisher sends as json.dumps text arrives decoded.
 func TestJSONWithPython(t *testing.T) {
-	ctx := deadline(t)
+	ctx := testkit.Context(t)
 	x := newGoContext(t)
 	p, _ := startPython(t, ctx, nil)
 	goHosts(t, x, p, "main", "c")

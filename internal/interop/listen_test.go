@@ -13,6 +13,8 @@ import (
 
 	"github.com/goyoton/yoton/channels"
 	"github.com/goyoton/yoton/internal/pypeer"
+	"github.com/goyoton/yoton/internal/testkit"
+	"github.com/goyoton/yoton/internal/testkit/reactorkit"
 	"github.com/goyoton/yoton/reactor"
 )
 
@@ -164,7 +166,7 @@ func (s *stream) awaitReached(t *testing.T, ctx context.Context) {
 // stream from its joining on, without a gap, while the first three lose
 // nothing.
 func TestListenPythonLeaves(t *testing.T) {
-	ctx := deadline(t)
+	ctx := testkit.Context(t)
 	x := newGoContext(t)
 	l, addr, joined := listenGo(t, x)
 
@@ -323,21 +325,10 @@ func TestListenPythonLeaves(t *testing.T) {
 // context joining its Listen later gets only what follows (with the
 // default, TestStartupQueue shows yoton's startup queue delivering it).
 func TestListenDropBacklog(t *testing.T) {
-	ctx := deadline(t)
+	ctx := testkit.Context(t)
 	pypeer.Require(t)
-	r, err := reactor.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := r.Close(); err != nil {
-			t.Errorf("reactor.Close: %v", err)
-		}
-	})
-	x, err := r.NewContext(reactor.WithBacklog(reactor.DropBacklog))
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := reactorkit.NewReactor(t)
+	x := reactorkit.NewContext(t, r, reactor.WithBacklog(reactor.DropBacklog))
 	_, addr, joined := listenGo(t, x)
 	pub, err := channels.NewPubChannel(x, "drop.news", channels.Text)
 	if err != nil {
@@ -374,7 +365,7 @@ func TestListenDropBacklog(t *testing.T) {
 // the first connection keeps working; once the first peer leaves, the
 // next one gets in.
 func TestListenMaxConnections(t *testing.T) {
-	ctx := deadline(t)
+	ctx := testkit.Context(t)
 	x := newGoContext(t)
 	l, addr, joined := listenGo(t, x, reactor.WithMaxConnections(1))
 	down, err := channels.NewPubChannel(x, "max.down", channels.Text)

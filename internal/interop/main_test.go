@@ -6,28 +6,17 @@ import (
 	"strconv"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"go.uber.org/goleak"
 
 	"github.com/goyoton/yoton/channels"
 	"github.com/goyoton/yoton/internal/pypeer"
+	"github.com/goyoton/yoton/internal/testkit/reactorkit"
 	"github.com/goyoton/yoton/reactor"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m, goleak.IgnoreCurrent())
-}
-
-// testTimeout bounds every test; each wait inside it has this deadline.
-const testTimeout = 20 * time.Second
-
-// deadline returns a context that ends with the test or after testTimeout.
-func deadline(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
-	t.Cleanup(cancel)
-	return ctx
 }
 
 // py is one Python peer process with one or more yoton contexts.
@@ -82,20 +71,7 @@ func (p *py) recv(slot, typ string, count int) []string {
 func newGoContext(t *testing.T) *reactor.Context {
 	t.Helper()
 	pypeer.Require(t) // every test here needs the peer: skip before starting anything
-	r, err := reactor.New()
-	if err != nil {
-		t.Fatalf("reactor.New: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := r.Close(); err != nil {
-			t.Errorf("reactor.Close: %v", err)
-		}
-	})
-	x, err := r.NewContext()
-	if err != nil {
-		t.Fatalf("NewContext: %v", err)
-	}
-	return x
+	return reactorkit.NewContext(t, reactorkit.NewReactor(t))
 }
 
 func mustUint(t *testing.T, s string, base int) uint64 {

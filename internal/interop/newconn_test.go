@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/goyoton/yoton/channels"
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/reactor"
 	"github.com/goyoton/yoton/slots"
 	"github.com/goyoton/yoton/wire"
@@ -89,7 +90,7 @@ func checkPythonLog(t *testing.T, name string, p *py) {
 // states still flow both ways. Neither Python leaf logs an unknown context
 // message or any error: the link messages pass unnoticed.
 func TestListenHubNewConnection(t *testing.T) {
-	ctx := deadline(t)
+	ctx := testkit.Context(t)
 	hub := newGoContext(t)
 	l, addr, joined := listenGo(t, hub)
 
@@ -173,7 +174,7 @@ func TestListenHubNewConnection(t *testing.T) {
 // second, through the log checkPythonLog reads, and nothing about the
 // first.
 func TestPythonLogsUnknownContextMessage(t *testing.T) {
-	ctx := deadline(t)
+	ctx := testkit.Context(t)
 	p, _ := startPython(t, ctx, nil)
 	var b bindReply
 	p.call(map[string]any{"op": "bind", "conn": "raw", "addr": "127.0.0.1:0"}, &b)

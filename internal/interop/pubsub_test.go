@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/goyoton/yoton/channels"
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/reactor"
 	"github.com/goyoton/yoton/wire"
 )
@@ -19,7 +20,7 @@ import (
 // direction of connecting.
 func linked(t *testing.T, d linkFunc) (context.Context, *reactor.Context, *py) {
 	t.Helper()
-	ctx := deadline(t)
+	ctx := testkit.Context(t)
 	x := newGoContext(t)
 	p, _ := startPython(t, ctx, nil)
 	d(t, x, p, "main", "c")
@@ -314,7 +315,7 @@ func TestStartupQueue(t *testing.T) {
 	want := []string{"early 1", "early 2", "early 3"}
 	for _, d := range directions {
 		t.Run(d.name, func(t *testing.T) {
-			ctx := deadline(t)
+			ctx := testkit.Context(t)
 			x := newGoContext(t)
 			p, _ := startPython(t, ctx, nil)
 

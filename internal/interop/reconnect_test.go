@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/goyoton/yoton/channels"
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/reactor"
 )
 
@@ -66,7 +67,7 @@ func startPyHost(t *testing.T, ctx context.Context, port int, chans ...map[strin
 // meanwhile, in order, each once, then what follows; the new Python
 // context's state reaches Go's StateChannel.
 func TestReconnectToRestartedPython(t *testing.T) {
-	ctx := deadline(t)
+	ctx := testkit.Context(t)
 	x := newGoContext(t)
 	chans := []map[string]any{
 		{"op": "sub", "slot": "re.news"},
@@ -190,7 +191,7 @@ func TestReconnectToRestartedPython(t *testing.T) {
 // get the states of the network it joins (yoton's NEW_CONNECTION resend),
 // and the reconnecting side is the only one left that holds this state.
 func TestReconnectResendsGoState(t *testing.T) {
-	ctx := deadline(t)
+	ctx := testkit.Context(t)
 	x := newGoContext(t)
 	chans := []map[string]any{{"op": "state", "slot": "re.go"}}
 	first := startPyHost(t, ctx, 0, chans...)
@@ -259,7 +260,7 @@ func TestReconnectResendsGoState(t *testing.T) {
 // MaxAttempts failed attempts closes (Closed, with a reason saying it
 // gave up); the context then has no connection left.
 func TestReconnectGivesUp(t *testing.T) {
-	ctx := deadline(t)
+	ctx := testkit.Context(t)
 	x := newGoContext(t)
 	host := startPyHost(t, ctx, 0)
 	policy := reconnectPolicy

@@ -9,6 +9,7 @@ import (
 
 	"github.com/goyoton/yoton/channels"
 	"github.com/goyoton/yoton/futures"
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/wire"
 )
 
@@ -23,10 +24,7 @@ func pyHex(t *testing.T, decimal string) string {
 func shutdownWithTest(t *testing.T, rep *channels.RepChannel) {
 	t.Helper()
 	t.Cleanup(func() {
-		// t.Context() has ended by now.
-		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-		defer cancel()
-		if err := rep.Shutdown(ctx); err != nil {
+		if err := rep.Shutdown(testkit.Context(t)); err != nil {
 			t.Errorf("Shutdown: %v", err)
 		}
 	})
@@ -61,7 +59,7 @@ func TestReqGoToPythonRep(t *testing.T) {
 	for _, mode := range []string{"event", "thread"} {
 		for _, d := range directions {
 			t.Run(mode+"/"+d.name, func(t *testing.T) {
-				ctx := deadline(t)
+				ctx := testkit.Context(t)
 				x := newGoContext(t)
 				p, pc := startPython(t, ctx, nil)
 				d.link(t, x, p, "main", "c")
@@ -141,7 +139,7 @@ func TestReqPythonToGoRep(t *testing.T) {
 	for _, mode := range []channels.RepMode{channels.RepEvent, channels.RepWorkers} {
 		for _, d := range directions {
 			t.Run(mode.String()+"/"+d.name, func(t *testing.T) {
-				ctx := deadline(t)
+				ctx := testkit.Context(t)
 				x := newGoContext(t)
 				p, _ := startPython(t, ctx, nil)
 				d.link(t, x, p, "main", "c")
@@ -226,7 +224,7 @@ func TestReqPythonToGoRep(t *testing.T) {
 func TestRepGoAndPythonShareSlot(t *testing.T) {
 	for _, slow := range []string{"go", "py"} {
 		t.Run("slow-"+slow, func(t *testing.T) {
-			ctx := deadline(t)
+			ctx := testkit.Context(t)
 			a := newGoContext(t)
 			b, err := a.Reactor().NewContext()
 			if err != nil {

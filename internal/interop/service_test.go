@@ -8,6 +8,7 @@ import (
 
 	"github.com/goyoton/yoton/channels"
 	"github.com/goyoton/yoton/futures"
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/wire"
 )
 
@@ -74,7 +75,7 @@ func TestRegisterServicePython(t *testing.T) {
 	for _, mode := range []channels.RepMode{channels.RepEvent, channels.RepWorkers} {
 		for _, d := range directions {
 			t.Run(mode.String()+"/"+d.name, func(t *testing.T) {
-				ctx := deadline(t)
+				ctx := testkit.Context(t)
 				x := newGoContext(t)
 				p, _ := startPython(t, ctx, nil)
 				d.link(t, x, p, "main", "c")

@@ -7,17 +7,18 @@ import (
 
 	"github.com/goyoton/yoton/channels"
 	"github.com/goyoton/yoton/internal/pypeer"
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/reactor"
 	"github.com/goyoton/yoton/wire"
 )
 
-// startFlowPeer starts flow_peer.py (state channels and sync mode) and
-// creates its context "main"; extra adds fields to that command (e.g.
-// "queue_params").
+// startFlowPeer starts peer.py with its flow module (state channels and
+// sync mode) and creates its context "main"; extra adds fields to that
+// command (e.g. "queue_params").
 func startFlowPeer(t *testing.T, ctx context.Context, extra map[string]any) *py {
 	t.Helper()
 	peer := pypeer.Require(t)
-	p := &py{t: t, ctx: ctx, proc: peer.Start(t, "flow_peer.py")}
+	p := &py{t: t, ctx: ctx, proc: peer.StartModule(t, "flow")}
 	cmd := map[string]any{"op": "context"}
 	for k, v := range extra {
 		cmd[k] = v
@@ -63,8 +64,8 @@ func awaitState[T any](t *testing.T, ctx context.Context, events <-chan T, show 
 var stateKinds = []struct {
 	name    string
 	typ     string
-	pyValue any    // as flow_peer.py takes it
-	want    string // as flow_peer.py reports it (objects by repr)
+	pyValue any    // as peer.py takes it
+	want    string // as peer.py reports it (objects by repr)
 	goValue any
 }{
 	{name: "text", typ: "text", pyValue: "ready \u2713 h\u00e9", want: "ready \u2713 h\u00e9", goValue: "ready \u2713 h\u00e9"},
@@ -79,7 +80,7 @@ var stateKinds = []struct {
 func TestStatePythonToLateGo(t *testing.T) {
 	for _, k := range stateKinds {
 		t.Run(k.name, func(t *testing.T) {
-			ctx := deadline(t)
+			ctx := testkit.Context(t)
 			x := newGoContext(t)
 			p := startFlowPeer(t, ctx, nil)
 
@@ -145,7 +146,7 @@ func typeName[T any](mt channels.MessageType[T]) string {
 func TestStateGoToLatePython(t *testing.T) {
 	for _, k := range stateKinds {
 		t.Run(k.name, func(t *testing.T) {
-			ctx := deadline(t)
+			ctx := testkit.Context(t)
 			x := newGoContext(t)
 			p := startFlowPeer(t, ctx, nil)
 

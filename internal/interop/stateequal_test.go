@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/goyoton/yoton/channels"
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/reactor"
-	"github.com/goyoton/yoton/slots"
 	"github.com/goyoton/yoton/wire"
 )
 
@@ -44,7 +44,7 @@ func (r *stateRecorder) of(id uint64) []string {
 // both skip what Python's == calls unchanged (None first; True after 1;
 // 1.0 after True; [1.0] after [1]; a dict with its items in another order).
 func TestStateEqualityAsPython(t *testing.T) {
-	ctx := deadline(t)
+	ctx := testkit.Context(t)
 	hub := newGoContext(t)
 	p, pyCtx := startPython(t, ctx, nil)
 	goHosts(t, hub, p, "main", "py")
@@ -64,7 +64,7 @@ func TestStateEqualityAsPython(t *testing.T) {
 	// that arrive, which would change what the other side compares with.
 	rec := &stateRecorder{got: map[uint64][]string{}}
 	for _, name := range []string{"eqpy", "eqgo"} {
-		if err := hub.Register(0, slots.Hash(slots.Normalize(name+".obj.state")), rec, name+"-recorder"); err != nil {
+		if _, err := hub.Attach(reactor.Attachment{RecvSlot: name + ".obj.state", Receiver: rec}); err != nil {
 			t.Fatal(err)
 		}
 	}

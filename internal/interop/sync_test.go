@@ -8,11 +8,12 @@ import (
 	"time"
 
 	"github.com/goyoton/yoton/channels"
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/reactor"
 )
 
-// flowMessage is message i of a flow test, size bytes long, as flow_peer.py
-// makes it: "<i>:xxx...".
+// flowMessage is message i of a flow test, size bytes long, as peer.py's
+// flow module makes it: "<i>:xxx...".
 func flowMessage(i, size int) string {
 	s := strconv.Itoa(i) + ":"
 	return s + strings.Repeat("x", max(0, size-len(s)))
@@ -56,7 +57,7 @@ func TestSyncPythonSubSlowsGoPublisher(t *testing.T) {
 		size      = 1000
 		queueSize = 4000 // Python's queue: n would overflow it without flow control
 	)
-	ctx := deadline(t)
+	ctx := testkit.Context(t)
 	x := newGoContext(t)
 	p := startFlowPeer(t, ctx, map[string]any{"queue_params": []any{queueSize, "old"}})
 	goHosts(t, x, p, "main", "c")
@@ -130,7 +131,7 @@ func TestSyncGoSubSlowsPythonPublisher(t *testing.T) {
 		size      = 100
 		queueSize = 2000 // the Go subscriber's context: n would overflow it without flow control
 	)
-	ctx := deadline(t)
+	ctx := testkit.Context(t)
 	pypeerRequired := newGoContext(t) // skips without Python; its reactor hosts x
 	x, err := pypeerRequired.Reactor().NewContext(reactor.WithQueue(queueSize, reactor.DiscardOld))
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/goyoton/yoton/internal/testkit"
+	"github.com/goyoton/yoton/internal/testkit/reactorkit"
 	"github.com/goyoton/yoton/reactor"
 )
 
@@ -52,17 +54,9 @@ func samePorts(lines []string) []string {
 // hosting at, when binding and a peer joins; connected at, when
 // connecting.
 func TestVerboseLinesAsPython(t *testing.T) {
-	ctx := deadline(t)
+	ctx := testkit.Context(t)
 	goLog := &lineLog{}
-	r, err := reactor.New(reactor.WithLogger(goLog))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = r.Close() })
-	x, err := r.NewContext()
-	if err != nil {
-		t.Fatal(err)
-	}
+	x := reactorkit.NewContext(t, reactorkit.NewReactor(t, reactor.WithLogger(goLog)))
 	p, _ := startPython(t, ctx, nil)
 	p.call(map[string]any{"op": "context", "name": "v", "verbose": 1}, nil)
 

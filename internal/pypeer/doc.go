@@ -7,14 +7,32 @@
 // environment variable CI is "true" so that CI cannot silently lose the
 // interop tests.
 //
-// [Peer.Start] runs one of the Python scripts in internal/pypeer/scripts
-// with python3 -u. The main one, peer.py, reads one JSON command per line
-// on stdin and writes exactly one JSON reply line per command on stdout:
-// {"ok": true, ...} or {"error": "message"}. It keeps processing yoton
-// events (yoton.process_events) between commands and while a command
-// waits, so yoton signals and event-driven channels work. yoton's own
-// print() output goes to stderr (never stdout) and into a log the "log"
-// and "wait_log" commands expose.
+// [Peer.Start] runs the Python peer, internal/pypeer/scripts/peer.py, with
+// python3 -u. It reads one JSON command per line on stdin and writes
+// exactly one JSON reply line per command on stdout: {"ok": true, ...} or
+// {"error": "message"}. It keeps processing yoton events
+// (yoton.process_events) between commands and while a command waits, so
+// yoton signals and event-driven channels work. yoton's own print()
+// output goes to stderr (never stdout) and into a log the "log" and
+// "wait_log" commands expose.
+//
+// Command modules add to it: peer.py --module NAME ([Peer.StartModule])
+// loads scripts/peer_NAME.py, whose Commands class is mixed into peer.py's
+// Peer (more commands, sharing its helpers and protocol) and whose
+// add_roles adds roles: a role named on the command line runs instead of
+// the command loop. The modules:
+//
+//	flow         state channels and sync-mode publish/subscribe:
+//	             state_send_last, sub_status, wait_sub_full, publish (a
+//	             publisher thread), publish_status, wait_pub_locked,
+//	             wait_published (internal/interop's state and sync tests)
+//	clientserver Python yoton's clientserver module: serve (a
+//	             RequestServer), requests, request (do_request), stop
+//	examples     roles, not commands: the Python nodes of the example
+//	             programs (calc-client, replier, chat, hub-client), which
+//	             print lines for people on stdout
+//
+// Each module's docstring gives its commands' fields.
 //
 // 64-bit ids travel as decimal strings; binary messages as hex strings;
 // object messages are reported as Python repr() strings. Every command
@@ -36,8 +54,10 @@
 //	             (sub), "mode" (rep, default "event")} → slot_out, slot_in
 //	send         {"kind": "pub"|"state", "slot", "type", "value"|"table"} → repr;
 //	             {"kind", "slot", "type", "values": [...]} sends each → count
+//	             (an object value {"tuple": [...]} is a tuple)
 //	recv         {"slot", "type", "count"} → messages
-//	state_recv   {"slot", "type", "until"} → value
+//	state_recv   {"slot", "type", "until"} → value, set (whether a state
+//	             arrived or was sent)
 //	req          {"slot", "method", "args", "kwargs"} → repr or exception
 //	             (the rep side has echo, add(a, b), fail(msg), context_id(),
 //	             greet(name, greeting, punctuation), describe(*args,

@@ -114,20 +114,39 @@ func Require(t testing.TB) *Peer {
 func (p *Peer) PythonPath() string { return p.pythonPath }
 
 // Start runs python3 -u internal/pypeer/scripts/<script> args... with
-// PYTHONPATH set. The process is killed (if still running) and reaped in
-// t.Cleanup; when the test failed, its stderr is logged then. Safe for
-// concurrent use.
+// PYTHONPATH set; script is "peer.py", the one peer script (see also
+// [Peer.StartModule]). The process is killed (if still running) and
+// reaped in t.Cleanup; when the test failed, its stderr is logged then.
+// Safe for concurrent use.
 func (p *Peer) Start(t testing.TB, script string, args ...string) *Process {
+	t.Helper()
+	return p.start(t, script, script, args)
+}
+
+// StartModule runs peer.py --module module args...: peer.py with the
+// command module scripts/peer_<module>.py loaded ("flow", "clientserver",
+// "examples"). Without args that is the command loop with the module's
+// commands added; args naming one of the module's roles (e.g. "chat
+// --connect ADDR" of module "examples") run that role instead. As Start
+// otherwise.
+func (p *Peer) StartModule(t testing.TB, module string, args ...string) *Process {
+	t.Helper()
+	return p.start(t, "peer.py --module "+module, "peer.py", append([]string{"--module", module}, args...))
+}
+
+// start is Start; name stands for the process in messages.
+func (p *Peer) start(t testing.TB, name, script string, args []string) *Process {
 	t.Helper()
 	path := filepath.Join(p.scriptDir, script)
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("pypeer: %v", err)
 	}
 	cmd := exec.Command(p.python, append([]string{"-u", path}, args...)...)
-	cmd.Env = append(os.Environ(), "PYTHONPATH="+p.pythonPath, "PYTHONIOENCODING=utf-8")
+	// No __pycache__ next to the command modules in the source tree.
+	cmd.Env = append(os.Environ(), "PYTHONPATH="+p.pythonPath, "PYTHONIOENCODING=utf-8", "PYTHONDONTWRITEBYTECODE=1")
 	proc := &Process{
 		t:          t,
-		name:       script,
+		name:       name,
 		cmd:        cmd,
 		lines:      make(chan string),
 		stop:       make(chan struct{}),
@@ -150,7 +169,7 @@ func (p *Peer) Start(t testing.TB, script string, args ...string) *Process {
 		_ = pr.Close()
 		_ = pw.Close()
 		_ = stdin.Close()
-		t.Fatalf("pypeer: start %s: %v", script, err)
+		t.Fatalf("pypeer: start %s: %v", name, err)
 	}
 	_ = pw.Close() // the child holds its own copy
 	proc.stdin = stdin
@@ -243,7 +262,8 @@ func (p *Process) Send(cmd any) error {
 	return nil
 }
 
-// CloseStdin closes the process's stdin; peer.py exits on end of input.
+// CloseStdin closes the process's stdin; peer.py (its command loop and
+// the roles that read stdin) exits on end of input.
 // Safe for concurrent use.
 func (p *Process) CloseStdin() error {
 	p.sendMu.Lock()

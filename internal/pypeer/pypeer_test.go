@@ -15,22 +15,15 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"go.uber.org/goleak"
 
 	"github.com/goyoton/yoton/internal/pypeer"
+	"github.com/goyoton/yoton/internal/testkit"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
-}
-
-func testContext(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	t.Cleanup(cancel)
-	return ctx
 }
 
 func must(t *testing.T, err error, what string) {
@@ -119,7 +112,7 @@ func slotHash(name string) string {
 
 func TestPeerCommands(t *testing.T) {
 	peer := pypeer.Require(t)
-	ctx := testContext(t)
+	ctx := testkit.Context(t)
 	p := peer.Start(t, "peer.py")
 	if p.Pid() <= 0 {
 		t.Fatalf("Pid() = %d", p.Pid())
@@ -245,15 +238,17 @@ func handshake(t *testing.T, ctx context.Context, port int, id uint64, pid int) 
 }
 
 // dropped reports whether a close reason says the other end went away:
-// EOF, or a connection reset (closing a socket with unread data).
+// EOF, or a connection reset (closing a socket with unread data), which
+// yoton's receiving or its sending thread may be the first to see.
 func dropped(reason string) bool {
 	return reason == "Other end dropped the connection." ||
-		strings.HasPrefix(reason, "yoton.ReceivingThread, Socket error.")
+		strings.HasPrefix(reason, "yoton.ReceivingThread, Socket error.") ||
+		strings.HasPrefix(reason, "yoton.SendingThread, Socket error.")
 }
 
 func TestTwoPeersPubSub(t *testing.T) {
 	peer := pypeer.Require(t)
-	ctx := testContext(t)
+	ctx := testkit.Context(t)
 	host := peer.Start(t, "peer.py")
 	client := peer.Start(t, "peer.py")
 
@@ -300,7 +295,7 @@ func TestTwoPeersPubSub(t *testing.T) {
 
 func TestKill(t *testing.T) {
 	peer := pypeer.Require(t)
-	ctx := testContext(t)
+	ctx := testkit.Context(t)
 	p := peer.Start(t, "peer.py")
 	call(t, ctx, p, map[string]any{"op": "context"}, nil)
 
@@ -320,7 +315,7 @@ func TestKill(t *testing.T) {
 
 func TestCloseStdinExits(t *testing.T) {
 	peer := pypeer.Require(t)
-	ctx := testContext(t)
+	ctx := testkit.Context(t)
 	p := peer.Start(t, "peer.py")
 	must(t, p.CloseStdin(), "CloseStdin")
 	must(t, p.Wait(ctx), "Wait")
@@ -336,7 +331,91 @@ func TestCleanupKillsRunningPeer(t *testing.T) {
 	})
 	// The subtest's cleanup has killed and reaped it already.
 	var exitErr *exec.ExitError
-	if err := p.Wait(testContext(t)); err != nil && !errors.As(err, &exitErr) {
+	if err := p.Wait(testkit.Context(t)); err != nil && !errors.As(err, &exitErr) {
 		t.Errorf("Wait: %v", err)
 	}
+}
+
+// TestModules: peer.py --module NAME adds the commands of
+// scripts/peer_NAME.py, or runs one of its roles.
+func TestModules(t *testing.T) {
+	peer := pypeer.Require(t)
+	ctx := testkit.Context(t)
+
+	t.Run("plain peer.py has no module commands", func(t *testing.T) {
+		p := peer.Start(t, "peer.py")
+		var remote *pypeer.RemoteError
+		err := p.Call(ctx, map[string]any{"op": "publish", "slot": "x", "count": 1}, nil)
+		if !errors.As(err, &remote) || !strings.Contains(remote.Message, "unknown op") {
+			t.Errorf("publish without the flow module: %v, want unknown op", err)
+		}
+	})
+
+	t.Run("flow", func(t *testing.T) {
+		p := peer.StartModule(t, "flow")
+		call(t, ctx, p, map[string]any{"op": "context"}, nil)
+		call(t, ctx, p, map[string]any{"op": "publish", "slot": "flow", "count": 3, "size": 8}, nil)
+		var done struct {
+			Sent int  `json:"sent"`
+			Done bool `json:"done"`
+		}
+		call(t, ctx, p, map[string]any{"op": "wait_published", "slot": "flow"}, &done)
+		equal(t, "wait_published", struct {
+			Sent int  `json:"sent"`
+			Done bool `json:"done"`
+		}{3, true}, done)
+		// The commands of peer.py itself are there too, with the flow
+		// module's tuple values.
+		call(t, ctx, p, map[string]any{"op": "state", "slot": "st", "type": "object"}, nil)
+		call(t, ctx, p, map[string]any{"op": "send", "kind": "state", "slot": "st", "type": "object",
+			"value": map[string]any{"tuple": []any{"a", 1}}}, nil)
+		var st struct {
+			Value string `json:"value"`
+			Set   bool   `json:"set"`
+		}
+		call(t, ctx, p, map[string]any{"op": "state_recv", "slot": "st", "type": "object"}, &st)
+		equal(t, "state_recv", "('a', 1)", st.Value)
+		equal(t, "state_recv set", true, st.Set)
+	})
+
+	t.Run("clientserver", func(t *testing.T) {
+		p := peer.StartModule(t, "clientserver")
+		var served struct {
+			Port int `json:"port"`
+		}
+		call(t, ctx, p, map[string]any{"op": "serve", "addr": "localhost:0", "handler": "record"}, &served)
+		var r struct {
+			Reply string `json:"reply"`
+		}
+		call(t, ctx, p, map[string]any{"op": "request", "addr": fmt.Sprintf("localhost:%d", served.Port), "request": "hi", "timeout": 5}, &r)
+		if !strings.HasPrefix(r.Reply, "Python got hi") {
+			t.Errorf("reply %q, want Python got hi", r.Reply)
+		}
+		call(t, ctx, p, map[string]any{"op": "stop"}, nil)
+		call(t, ctx, p, map[string]any{"op": "exit"}, nil)
+		must(t, p.Wait(ctx), "Wait after exit")
+	})
+
+	t.Run("examples role", func(t *testing.T) {
+		p := peer.StartModule(t, "examples", "chat", "--name", "py")
+		line, err := p.ReadLine(ctx)
+		must(t, err, "ReadLine")
+		equal(t, "first line", "joined as py", line)
+		must(t, p.CloseStdin(), "CloseStdin")
+		line, err = p.ReadLine(ctx)
+		must(t, err, "ReadLine")
+		equal(t, "last line", "left", line)
+		must(t, p.Wait(ctx), "Wait")
+	})
+
+	t.Run("unknown module", func(t *testing.T) {
+		p := peer.StartModule(t, "nope")
+		var exitErr *exec.ExitError
+		if err := p.Wait(ctx); !errors.As(err, &exitErr) {
+			t.Fatalf("Wait: %v, want an exit error", err)
+		}
+		if !strings.Contains(p.Stderr(), "no command module peer_nope.py") {
+			t.Errorf("stderr %q", p.Stderr())
+		}
+	})
 }

@@ -167,6 +167,24 @@ func Go(ctx context.Context, run func(context.Context, io.Writer) error) (*Trans
 	}
 }
 
+// GoWithInput is Go for a program that also reads lines: run gets the
+// returned channel as its input. stop closes the input (the end of
+// stdin), cancels run's context (Ctrl-C) and returns run's error; it may
+// be called more than once.
+func GoWithInput(ctx context.Context, run func(ctx context.Context, in <-chan string, w io.Writer) error) (out *Transcript, in chan<- string, stop func() error) {
+	ctx, cancel := context.WithCancel(ctx)
+	input := make(chan string)
+	out, wait := Go(ctx, func(ctx context.Context, w io.Writer) error { return run(ctx, input, w) })
+	var once sync.Once
+	return out, input, func() error {
+		once.Do(func() {
+			close(input)
+			cancel()
+		})
+		return wait()
+	}
+}
+
 // WaitPeerLine reads lines from a Python peer's stdout until one matches
 // pattern, and returns its submatches and every line read (the matching
 // one last). It fails the test when the output ends or ctx ends first.

@@ -1,15 +1,34 @@
 # -*- coding: utf-8 -*-
 """peer.py: a command-driven Python yoton peer for the Go interop tests.
 
-Reads one JSON command per line on stdin and writes exactly one JSON reply
-line per command on stdout. A reply is {"ok": true, ...} or {"error": "..."}.
-Between commands (and while a command waits) yoton events are processed, so
-signals (closed, timedout, received) and event-driven channels keep working.
+    python3 peer.py [--module NAME]... [ROLE [ROLE OPTIONS]]
+
+Without a ROLE it reads one JSON command per line on stdin and writes
+exactly one JSON reply line per command on stdout. A reply is
+{"ok": true, ...} or {"error": "..."}. Between commands (and while a
+command waits) yoton events are processed, so signals (closed, timedout,
+received) and event-driven channels keep working.
+
+The commands are those of this script's Peer class, plus those of each
+command module named with --module: NAME loads peer_NAME.py from this
+directory. A module may define
+
+  Commands           a class whose op_<name>(self, cmd) methods are more
+                     commands; it is mixed into Peer (ahead of it), so it
+                     can use Peer's helpers, and its __init__, if any,
+                     calls super().__init__() first;
+  add_roles(parsers) argparse subcommands (each with set_defaults(run=fn)):
+                     a ROLE runs fn(args) instead of the command loop.
+
+The modules: flow (state channels and sync-mode publish/subscribe),
+clientserver (yoton's RequestServer and do_request), examples (the Python
+nodes of the example programs in examples/, as roles).
 
 yoton itself prints diagnostics with print() (for instance "Yoton: Handshake
 failed: ..." from its host thread); sys.stdout is therefore redirected to
 stderr, and those lines are also kept in a log that the "log" and "wait_log"
-commands expose. Replies go to the real stdout only.
+commands expose. Replies (and what a role prints) go to the real stdout
+(OUT) only.
 
 Values of 64-bit integers that JSON cannot carry exactly (context ids, slot
 ids) are decimal strings. Binary messages are hex strings; object messages
@@ -18,17 +37,26 @@ are reported as Python repr() strings.
 See internal/pypeer/doc.go for the list of commands.
 """
 
-import json
-import os
-import queue
-import socket
 import sys
-import threading
-import time
-import traceback
+
+if __name__ == "__main__":
+    # Command modules "import peer": let them share this running copy
+    # (one CommandError, one OUT) instead of loading the file again.
+    sys.modules.setdefault("peer", sys.modules[__name__])
+
+import argparse  # noqa: E402
+import importlib  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import queue  # noqa: E402
+import re  # noqa: E402
+import socket  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+import traceback  # noqa: E402
 
 # Keep the real stdout for replies; everything else printed goes to stderr.
-_REPLY_OUT = sys.stdout
+OUT = sys.stdout
 
 
 class _LogTee(object):
@@ -163,19 +191,19 @@ class Peer(object):
 
     # ---- helpers
 
-    def ctx(self, cmd):
-        name = cmd.get("ctx", "main")
+    @staticmethod
+    def named(table, name, what):
+        """table[name], or a CommandError saying there is no such what."""
         try:
-            return self.contexts[name]
+            return table[name]
         except KeyError:
-            raise CommandError("no context named %r" % name)
+            raise CommandError("no %s named %r" % (what, name))
+
+    def ctx(self, cmd):
+        return self.named(self.contexts, cmd.get("ctx", "main"), "context")
 
     def conn(self, cmd):
-        name = cmd.get("conn", "")
-        try:
-            return self.conns[name]
-        except KeyError:
-            raise CommandError("no connection named %r" % name)
+        return self.named(self.conns, cmd.get("conn", ""), "connection")
 
     def watch_conn(self, name, conn):
         """Record the closed and timedout signals of a connection.
@@ -249,6 +277,9 @@ class Peer(object):
             if not isinstance(v, str):
                 raise CommandError("binary values are hex strings")
             return bytes.fromhex(v)
+        if typ == "object" and isinstance(v, dict) and list(v) == ["tuple"]:
+            # JSON has no tuples: the object value {"tuple": [...]} is one.
+            return tuple(v["tuple"])
         return v
 
     @staticmethod
@@ -271,8 +302,10 @@ class Peer(object):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
-            # Blocks on the event queue: wakes up as soon as an event arrives.
-            yoton.process_events(min(0.01, remaining))
+            # Blocks on the event queue: wakes up as soon as an event
+            # arrives (pred may also turn true in another thread: a
+            # publisher thread, a hold point, a log line).
+            yoton.process_events(min(0.005, remaining))
 
     # ---- commands
 
@@ -383,21 +416,22 @@ class Peer(object):
             "connection_count": conn._context.connection_count,
         }
 
-    def op_pub(self, cmd):
-        ch = self.channel(cmd, "pub", create=True)
+    def make_channel(self, cmd, kind):
+        """Makes (or finds) a channel → its slot ids."""
+        ch = self.channel(cmd, kind, create=True)
         return {"slot_out": str(ch._slot_out_h), "slot_in": str(ch._slot_in_h)}
+
+    def op_pub(self, cmd):
+        return self.make_channel(cmd, "pub")
 
     def op_sub(self, cmd):
-        ch = self.channel(cmd, "sub", create=True)
-        return {"slot_out": str(ch._slot_out_h), "slot_in": str(ch._slot_in_h)}
+        return self.make_channel(cmd, "sub")
 
     def op_state(self, cmd):
-        ch = self.channel(cmd, "state", create=True)
-        return {"slot_out": str(ch._slot_out_h), "slot_in": str(ch._slot_in_h)}
+        return self.make_channel(cmd, "state")
 
     def op_rep(self, cmd):
-        ch = self.channel(cmd, "rep", create=True)
-        return {"slot_out": str(ch._slot_out_h), "slot_in": str(ch._slot_in_h)}
+        return self.make_channel(cmd, "rep")
 
     def op_send(self, cmd):
         kind = cmd.get("kind", "pub")
@@ -424,12 +458,13 @@ class Peer(object):
         messages = []
 
         def got_all():
+            # recv() checks the sync-mode queue status, as in yoton.
             while len(messages) < count and ch.pending:
                 messages.append(self.fmt(typ, ch.recv(False)))
             return len(messages) >= count
 
         if not self.wait_until(got_all, cmd.get("timeout", 5)):
-            raise CommandError("timed out after %d of %d messages: %r" % (len(messages), count, messages))
+            raise CommandError("timed out after %d of %d messages: last %r" % (len(messages), count, messages[-3:]))
         return {"messages": messages}
 
     def op_state_recv(self, cmd):
@@ -441,7 +476,7 @@ class Peer(object):
                 raise CommandError("timed out; state is %r" % self.fmt(typ, ch.recv()))
         else:
             yoton.process_events(False)
-        return {"value": self.fmt(typ, ch.recv())}
+        return {"value": self.fmt(typ, ch.recv()), "set": ch._current_package is not None}
 
     def op_req(self, cmd):
         ch = self.channel(cmd, "req", create=True)
@@ -572,7 +607,7 @@ class Peer(object):
             fn = getattr(self, "op_%s" % op, None) if isinstance(op, str) else None
             if fn is None:
                 raise CommandError("unknown op %r" % (op,))
-            reply = fn(cmd)
+            reply = fn(cmd) or {}
             reply["ok"] = True
             return reply
         except CommandError as e:
@@ -911,36 +946,113 @@ class Peer(object):
         return {}
 
 
-def _reader(q):
-    for line in sys.stdin:
-        q.put(line)
-    q.put(None)
-
-
-def main():
-    peer = Peer()
+def stdin_lines():
+    """A queue of the lines read on stdin (newline included), then None at
+    its end, filled by a daemon thread. Each line also posts a yoton event,
+    which wakes up a process_events() that waits for events."""
     lines = queue.Queue()
-    t = threading.Thread(target=_reader, args=(lines,), daemon=True)
-    t.start()
+
+    def read():
+        for line in sys.stdin:
+            lines.put(line)
+            yoton.call_later(_wake)
+        lines.put(None)
+        yoton.call_later(_wake)
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
+def _wake():
+    pass
+
+
+def lines_and_events(poll=None):
+    """Yields each line read on stdin (newline included) until stdin ends,
+    processing yoton events all along, between lines and while waiting for
+    the next one: a line and an event are both handled as soon as they
+    come. poll(), when given, runs after each round of events."""
+    lines = stdin_lines()
     while True:
         yoton.process_events(False)
+        if poll is not None:
+            poll()
         try:
-            line = lines.get(timeout=0.01)
+            line = lines.get_nowait()
         except queue.Empty:
+            # Blocks on the event queue, which the stdin reader wakes up.
+            yoton.process_events(0.01)
             continue
         if line is None:
-            break  # stdin closed
+            return
+        yield line
+
+
+def write_reply(obj):
+    """Writes one reply line to OUT."""
+    try:
+        text = json.dumps(obj, ensure_ascii=True)
+    except (TypeError, ValueError) as e:
+        text = json.dumps({"error": "unencodable reply: %s" % e})
+    OUT.write(text + "\n")
+    OUT.flush()
+
+
+def serve_commands(peer):
+    """The command loop: one reply per command line, until stdin ends or
+    the exit command."""
+    for line in lines_and_events():
         if not line.strip():
             continue
-        reply = peer.handle(line)
-        try:
-            _REPLY_OUT.write(json.dumps(reply, ensure_ascii=True) + "\n")
-            _REPLY_OUT.flush()
-        except (TypeError, ValueError) as e:
-            _REPLY_OUT.write(json.dumps({"error": "unencodable reply: %s" % e}) + "\n")
-            _REPLY_OUT.flush()
+        write_reply(peer.handle(line))
         if peer.exiting:
-            break
+            return
+
+
+def load_module(name):
+    """The command module peer_<name>.py of this directory."""
+    if not re.match(r"^[a-z][a-z0-9_]*$", name):
+        raise SystemExit("peer.py: bad module name %r" % name)
+    try:
+        return importlib.import_module("peer_" + name)
+    except ModuleNotFoundError as e:
+        if e.name != "peer_" + name:
+            raise
+        raise SystemExit("peer.py: no command module peer_%s.py next to peer.py" % name)
+
+
+def make_peer(modules):
+    """A Peer with the commands of the modules mixed in."""
+    mixins = tuple(m.Commands for m in modules if hasattr(m, "Commands"))
+    if not mixins:
+        return Peer()
+    return type("Peer", mixins + (Peer,), {})()
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    modules_arg = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    modules_arg.add_argument("--module", action="append", default=[], metavar="NAME",
+                             help="load the command module peer_NAME.py (repeatable)")
+    opts, _ = modules_arg.parse_known_args(argv)
+    modules = [load_module(name) for name in opts.module]
+
+    ap = argparse.ArgumentParser(prog="peer.py", description=__doc__, parents=[modules_arg],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)
+    add_roles = [m.add_roles for m in modules if hasattr(m, "add_roles")]
+    if add_roles:
+        parsers = ap.add_subparsers(dest="role", metavar="ROLE")
+        for add in add_roles:
+            add(parsers)
+    args = ap.parse_args(argv)
+
+    if getattr(args, "role", None):
+        try:
+            args.run(args)
+        except KeyboardInterrupt:
+            pass
+    else:
+        serve_commands(make_peer(modules))
     sys.stderr.flush()
     # yoton's threads are daemons; leave without waiting for them.
     os._exit(0)

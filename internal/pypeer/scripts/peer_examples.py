@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
-"""examples_peer.py: Python yoton roles for the Go example networks.
+"""peer_examples.py: Python yoton roles for the Go example networks
+(peer.py --module examples ROLE ...).
 
-Each subcommand is one node of an example in examples/, written with
+Each role is one node of an example in examples/, written with
 plain Python yoton 2.2, so that a Go network and a Python process can be
 seen to talk (by hand, or from the examples' Go tests):
 
@@ -38,57 +39,31 @@ seen to talk (by hand, or from the examples' Go tests):
 Start it with yoton on the path, for example:
 
   PYTHONPATH=~/.cache/goyoton/pyzo/usr/share/pyzo/pyzo \\
-      python3 internal/pypeer/scripts/examples_peer.py chat --connect localhost:yotonchat+2
+      python3 internal/pypeer/scripts/peer.py --module examples chat --connect localhost:yotonchat+2
 
-What the script prints goes to stdout, one line at a time; yoton's own
+What a role prints goes to stdout, one line at a time; yoton's own
 diagnostics go to stderr.
 """
 
-import argparse
-import os
-import queue
-import sys
-import threading
 import time
 
-_OUT = sys.stdout
-sys.stdout = sys.stderr  # yoton print()s its diagnostics
+import yoton
 
-import yoton  # noqa: E402  (after the stdout redirection on purpose)
+import peer
 
 
 def say(*args):
-    _OUT.write(" ".join(str(a) for a in args) + "\n")
-    _OUT.flush()
+    peer.OUT.write(" ".join(str(a) for a in args) + "\n")
+    peer.OUT.flush()
 
 
-def stdin_lines():
-    """A queue of stdin lines, None at the end, filled by a daemon thread."""
-    q = queue.Queue()
-
-    def reader():
-        for line in sys.stdin:
-            q.put(line.rstrip("\r\n"))
-        q.put(None)
-
-    threading.Thread(target=reader, daemon=True).start()
-    return q
-
-
-def serve_until_stdin_ends(poll=None):
-    """Process yoton events until stdin ends; call poll() in between."""
-    lines = stdin_lines()
+def say_queued(sub):
+    """Prints every message queued on the SubChannel sub."""
     while True:
-        yoton.process_events(False)
-        if poll is not None:
-            poll()
-        try:
-            line = lines.get(timeout=0.01)
-        except queue.Empty:
-            continue
-        if line is None:
+        msg = sub.recv(False)
+        if not msg:
             return
-        yield line
+        say(msg)
 
 
 # ---- examples/clientserver
@@ -138,7 +113,7 @@ def replier(args):
     rep.set_mode("thread")
     ct.connect(args.connect)
     say("ready", args.name)
-    for _ in serve_until_stdin_ends():
+    for _ in peer.lines_and_events():
         pass
     ct.close()
     say("done")
@@ -161,14 +136,8 @@ def chat(args):
     for text in args.say:
         pub.send("%s: %s" % (args.name, text))
 
-    def heard():
-        while True:
-            msg = sub.recv(False)
-            if not msg:
-                return
-            say(msg)
-
-    for line in serve_until_stdin_ends(heard):
+    for line in peer.lines_and_events(lambda: say_queued(sub)):
+        line = line.rstrip("\r\n")
         if line:
             pub.send("%s: %s" % (args.name, line))
     pub.send("*** %s left" % args.name)
@@ -214,17 +183,13 @@ def hub_client(args):
     newest = [None]  # (hub, rev) of the newest roster printed
 
     def poll():
-        while True:
-            msg = ticks.recv(False)
-            if not msg:
-                break
-            say(msg)
+        say_queued(ticks)
         st = parse_hub_state(state.recv())
         if st is not None and (newest[0] is None or (st["hub"], st["rev"]) > newest[0]):
             newest[0] = (st["hub"], st["rev"])
             say("state:", describe_hub_state(st))
 
-    for line in serve_until_stdin_ends(poll):
+    for line in peer.lines_and_events(poll):
         if line.strip():
             reports.send("%s: %s" % (args.name, line.strip()))
     ct.flush()
@@ -232,42 +197,26 @@ def hub_client(args):
     say("left")
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = ap.add_subparsers(dest="role", required=True)
-
-    p = sub.add_parser("calc-client", help="client of examples/clientserver")
+def add_roles(parsers):
+    p = parsers.add_parser("calc-client", help="client of examples/clientserver")
     p.add_argument("--connect", required=True)
     p.add_argument("--timeout", type=float, default=10.0)
-    p.set_defaults(fn=calc_client)
+    p.set_defaults(run=calc_client)
 
-    p = sub.add_parser("replier", help="replier of examples/multireqrep")
+    p = parsers.add_parser("replier", help="replier of examples/multireqrep")
     p.add_argument("--connect", required=True)
     p.add_argument("--name", default="python")
     p.add_argument("--work", type=float, default=0.1, help="seconds each request takes")
-    p.set_defaults(fn=replier)
+    p.set_defaults(run=replier)
 
-    p = sub.add_parser("chat", help="node of examples/chat")
+    p = parsers.add_parser("chat", help="node of examples/chat")
     p.add_argument("--connect", default="")
     p.add_argument("--bind", default="")
     p.add_argument("--name", default="python")
     p.add_argument("--say", action="append", default=[])
-    p.set_defaults(fn=chat)
+    p.set_defaults(run=chat)
 
-    p = sub.add_parser("hub-client", help="client of examples/hub")
+    p = parsers.add_parser("hub-client", help="client of examples/hub")
     p.add_argument("--connect", required=True)
     p.add_argument("--name", default="python")
-    p.set_defaults(fn=hub_client)
-
-    args = ap.parse_args()
-    try:
-        args.fn(args)
-    except KeyboardInterrupt:
-        pass
-    sys.stderr.flush()
-    # yoton's threads are daemons; leave without waiting for them.
-    os._exit(0)
-
-
-if __name__ == "__main__":
-    main()
+    p.set_defaults(run=hub_client)
