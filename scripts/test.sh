@@ -19,6 +19,10 @@ fi
 
 echo "== go vet"
 go vet ./...
+echo "== cross-compile (macOS, Windows): the library and its tools build there"
+GOOS=darwin GOARCH=arm64 go build ./...
+GOOS=windows GOARCH=amd64 go build ./...
+GOOS=darwin GOARCH=arm64 go vet ./reactor ./channels ./clientserver ./timers ./futures ./wire ./slots
 (cd bench && go vet ./... && go vet -tags libzmq ./...)
 
 echo "== go test -race ./... (library, interop, examples, fuzz seeds)"
