@@ -18,7 +18,9 @@ another pubsub.py or a Go yoton process (interop).
         prints "SENT" and stays connected until stdin closes (so that no
         close races the last packages).
 
-Queues are raised to (2**20, "new") so that nothing is discarded. yoton
+Queues are raised to (2**20, "new") so that nothing is discarded; with
+--defaults (the benchmark's defaults scenario) every context keeps
+yoton's default queue_params, (10000, "old"). yoton
 prints diagnostics with print(): stdout is redirected to stderr and only
 the protocol lines go to the real stdout. Flags the Go roles take and
 this script does not use (--sync, --cpuprofile, ...) are accepted and
@@ -54,6 +56,13 @@ def free_port():
     return port
 
 
+def context(args):
+    """A context with the benchmark's queues, or yoton's defaults."""
+    if args.defaults:
+        return yoton.Context()
+    return yoton.Context(queue_params=QUEUE)
+
+
 def bind(ctx):
     """Binds ctx on a free port and returns "host:port"."""
     # Debian's yoton 4.12.3 binds one port above the one asked for (its
@@ -66,7 +75,7 @@ def run_sub(args):
     subs = []
     addrs = []
     for _ in range(args.subs):
-        ctx = yoton.Context(queue_params=QUEUE)
+        ctx = context(args)
         subs.append((ctx, yoton.SubChannel(ctx, SLOT, yoton.BINARY)))
         addrs.append(bind(ctx))
     emit("READY " + ",".join(addrs))
@@ -109,7 +118,7 @@ def run_sub(args):
 
 
 def run_pub(args):
-    ctx = yoton.Context(queue_params=QUEUE)
+    ctx = context(args)
     pub = yoton.PubChannel(ctx, SLOT, yoton.BINARY)
     for addr in args.addr.split(","):
         ctx.connect(addr, timeout=5.0)
@@ -131,6 +140,7 @@ def main():
     p.add_argument("--count", type=int, default=1000)
     p.add_argument("--subs", type=int, default=1)
     p.add_argument("--idle", type=float, default=10.0)
+    p.add_argument("--defaults", action="store_true")
     args, _ = p.parse_known_args()
     if args.role == "sub":
         run_sub(args)

@@ -52,6 +52,7 @@ func compareFiles(arg string, w io.Writer) error {
 		{"setup s", false, func(w *row) float64 { return w.Setup }, "scale"},
 		{"RSS B / conn", false, func(w *row) float64 { return w.BytesPerConn }, "scale"},
 		{"fan-out ms", false, func(w *row) float64 { return w.FanoutMs }, "scale"},
+		{"received with the defaults", true, func(w *row) float64 { return w.Received }, "defaults"},
 	}
 	matched := 0
 	for i := range a.Rows {

@@ -5,9 +5,10 @@
 // Python interop. It prints markdown tables, writes them with plots to
 // RESULTS.md, and writes every run to results.json.
 //
-//	cd bench && go run ./cmd/yotonbench            # full run, ~15 min
-//	cd bench && go run ./cmd/yotonbench -quick     # < 2 min
+//	cd bench && go run -tags libzmq ./cmd/yotonbench   # full run, about 10 minutes
+//	cd bench && go run ./cmd/yotonbench -quick          # under 2 minutes
 //	go run ./cmd/yotonbench -compare old.json,new.json
+//	go run ./cmd/yotonbench -from results.json -readme ../README.md  # re-render, no measuring
 //
 // Every process of a run is a child: this executable started again in a
 // role mode (-role system.role), a copy of it built with -tags libzmq for
@@ -36,36 +37,41 @@ const (
 	scReqRep  = "reqrep"  // 3: latency and calls/s
 	scScale   = "scale"   // 4: a hub with thousands of connections
 	scInterop = "interop" // 5: Go yoton ↔ Python yoton: pub/sub, and req/rep (shown under 3)
+	// 6: pub/sub at -defaults-size with each library's default settings
+	// (queues, high-water marks): how many messages each loses.
+	scDefaults = "defaults"
 )
 
-var allScenarios = []string{scPubSub, scFanout, scReqRep, scScale, scInterop}
+var allScenarios = []string{scPubSub, scFanout, scReqRep, scScale, scInterop, scDefaults}
 
 type options struct {
-	runs        int
-	sizes       []int
-	counts      []int64 // fixed pub/sub counts, one per size; nil means calibrate
-	target      time.Duration
-	systems     []string
-	scenarios   []string
-	fanoutSubs  int
-	fanoutSize  int
-	fanoutCount int64 // fixed; 0 means calibrate
-	rrSize      int
-	outstanding int
-	conns       []int
-	scaleProcs  int
-	rounds      int
-	scaleSetup  time.Duration
-	goRecv      string
-	require     bool
-	python      string
-	pythonPath  string
-	out         string
-	jsonOut     string
-	profileDir  string
-	timeout     time.Duration
-	note        string
-	quick       bool
+	runs         int
+	sizes        []int
+	counts       []int64 // fixed pub/sub counts, one per size; nil means calibrate
+	target       time.Duration
+	systems      []string
+	scenarios    []string
+	fanoutSubs   int
+	fanoutSize   int
+	fanoutCount  int64 // fixed; 0 means calibrate
+	defaultsSize int   // scenario 6: payload size
+	rrSize       int
+	outstanding  int
+	conns        []int
+	scaleProcs   int
+	rounds       int
+	scaleSetup   time.Duration
+	goRecv       string
+	require      bool
+	python       string
+	pythonPath   string
+	out          string
+	jsonOut      string
+	readme       string // file whose generated benchmark summary to rewrite
+	profileDir   string
+	timeout      time.Duration
+	note         string
+	quick        bool
 }
 
 // run parses args and runs a role (a child process), a comparison, or the
@@ -76,7 +82,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var ra roleArgs
 	roleFlags(fs, &ra)
 	var o options
-	var sizes, counts, systems, scenarios, conns, fanoutSize, rrSize, compare, from string
+	var sizes, counts, systems, scenarios, conns, fanoutSize, rrSize, defaultsSize, compare, from string
 	fs.IntVar(&o.runs, "runs", 3, "runs per figure; each figure is their median")
 	fs.StringVar(&sizes, "sizes", "64,1KiB,64KiB,1MiB", "pub/sub and interop payload sizes (bytes, or with a KiB/MiB suffix)")
 	fs.StringVar(&counts, "counts", "", "pub/sub messages per run, one per size, for every system (default: calibrate to -target)")
@@ -87,6 +93,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&fanoutSize, "fanout-size", "1KiB", "fan-out: payload size")
 	fs.Int64Var(&o.fanoutCount, "fanout-count", 0, "fan-out: messages per run (default: calibrate)")
 	fs.StringVar(&rrSize, "rr-size", "64", "req/rep: payload size")
+	fs.StringVar(&defaultsSize, "defaults-size", "64", "defaults scenario: payload size of its pub/sub runs (each library's default queues)")
 	fs.IntVar(&ra.outstanding, "outstanding", 64, "req/rep: calls in flight for calls/s; Go yoton replier: requests taken at once (channels.WithWindow)")
 	fs.StringVar(&conns, "conns", "1000,10000", "scale: connections held by the hub")
 	fs.IntVar(&o.scaleProcs, "scale-procs", 4, "scale: client processes")
@@ -97,13 +104,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.python, "python", "python3", "Python interpreter")
 	fs.StringVar(&o.pythonPath, "pythonpath", "", "directory holding yoton/ (default: $YOTON_PYTHONPATH, else the scripts/fetch-pyzo.sh cache)")
 	fs.StringVar(&o.out, "out", "RESULTS.md", "write the markdown report here, and the plots next to it (\"\" for none)")
-	fs.StringVar(&o.jsonOut, "json", "results.json", "write every run as JSON here (\"\" for none)")
+	fs.StringVar(&o.jsonOut, "json", "results.json", "write every run as JSON here (\"\" for none; with -from only when given: the rows and settings recomputed, -note applied)")
+	fs.StringVar(&o.readme, "readme", "", "also rewrite the generated benchmark summary in this file (../README.md), between its yotonbench markers")
 	fs.StringVar(&o.profileDir, "profile", "", "write CPU profiles of the Go child processes (pub/sub) into this directory")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "limit for one run")
-	fs.StringVar(&o.note, "note", "", "a line about the conditions of this run, for the report")
-	fs.BoolVar(&o.quick, "quick", false, "quick run (< 2 min): 1 run per figure, 0.25 s target, 1,000 connections, 3 rounds")
+	fs.StringVar(&o.note, "note", "", "a line about the conditions of this run, for the report (with -from: replaces the file's note)")
+	fs.BoolVar(&o.quick, "quick", false, "quick run (under 2 minutes): 1 run per figure, 0.25 s target, 1,000 connections, 3 rounds")
 	fs.StringVar(&compare, "compare", "", "a.json,b.json: compare two results files and exit")
-	fs.StringVar(&from, "from", "", "results.json: write the report and plots (-out) from an earlier run instead of measuring")
+	fs.StringVar(&from, "from", "", "results.json: write the report and plots (-out, and -readme) from an earlier run instead of measuring")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -122,15 +130,23 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	}
 	o.outstanding = ra.outstanding
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if from != "" {
-		if err := rewrite(from, o.out, stdout); err != nil {
+		var note *string
+		if set["note"] {
+			note = &o.note
+		}
+		jsonOut := "" // -from writes results.json only when told to (-json)
+		if set["json"] {
+			jsonOut = o.jsonOut
+		}
+		if err := rewrite(from, o.out, o.readme, jsonOut, note, stdout); err != nil {
 			fmt.Fprintln(stderr, "yotonbench:", err)
 			return 1
 		}
 		return 0
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if o.quick {
 		if !set["runs"] {
 			o.runs = 1
@@ -145,10 +161,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			o.rounds = 3
 		}
 	}
-	err := parseOptions(&o, sizes, counts, systems, scenarios, conns, fanoutSize, rrSize)
+	err := parseOptions(&o, sizes, counts, systems, scenarios, conns, fanoutSize, rrSize, defaultsSize)
 	if err != nil {
 		fmt.Fprintln(stderr, "yotonbench:", err)
 		return 2
+	}
+	if o.readme != "" {
+		if err := checkReadme(o.readme); err != nil {
+			fmt.Fprintln(stderr, "yotonbench:", err)
+			return 2
+		}
 	}
 	if err := runner(o, stdout, stderr); err != nil {
 		fmt.Fprintln(stderr, "yotonbench:", err)
@@ -157,7 +179,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func parseOptions(o *options, sizes, counts, systems, scenarios, conns, fanoutSize, rrSize string) error {
+func parseOptions(o *options, sizes, counts, systems, scenarios, conns, fanoutSize, rrSize, defaultsSize string) error {
 	var err error
 	if o.runs < 1 {
 		return errors.New("-runs must be at least 1")
@@ -179,6 +201,10 @@ func parseOptions(o *options, sizes, counts, systems, scenarios, conns, fanoutSi
 		return fmt.Errorf("bad -rr-size %q", rrSize)
 	}
 	o.rrSize = one[0]
+	if one, err = parseSizes(defaultsSize); err != nil || len(one) != 1 {
+		return fmt.Errorf("bad -defaults-size %q", defaultsSize)
+	}
+	o.defaultsSize = one[0]
 	if o.conns, err = parseSizes(conns); err != nil {
 		return fmt.Errorf("bad -conns: %w", err)
 	}

@@ -36,7 +36,7 @@ func (rep *report) writePlots(dir string) error {
 		{"throughput-msgs.png", "Pub/sub message rate (msgs/s) vs message size", func() (*plot.Plot, *plot.Legend, error) {
 			return rep.sizePlot("Pub/sub 1→1 message rate", "messages/s (log)", func(w row) float64 { return w.MsgsPerSec })
 		}},
-		{"latency.png", "Req/rep round-trip latency percentiles", rep.latencyPlot},
+		{"latency.png", "Req/rep round-trip latency percentiles (log axis; bars: lowest to highest run)", rep.latencyPlot},
 		{"calls.png", fmt.Sprintf("Req/rep calls per second, %d in flight", rep.Outstanding), rep.callsPlot},
 	} {
 		pl, leg, err := p.make()
@@ -58,9 +58,9 @@ func (rep *report) plotLinks(b *strings.Builder) {
 	if len(rep.plots) == 0 {
 		return
 	}
-	b.WriteString("\n## Plots\n\n")
+	b.WriteString("\n## Plots\n")
 	for _, p := range rep.plots {
-		fmt.Fprintf(b, "![%s](%s)\n\n", p.Title, p.Name)
+		fmt.Fprintf(b, "\n![%s](%s)\n", p.Title, p.Name)
 	}
 }
 
@@ -117,40 +117,94 @@ func (rep *report) sizePlot(title, ylabel string, f func(row) float64) (*plot.Pl
 	return p, &leg, nil
 }
 
-// latencyPlot draws p50, p99 and p99.9 of each system's req/rep latency.
+// latencyPlot draws p50, p99 and p99.9 of each system's req/rep latency
+// on a log axis, each median with a bar from the lowest to the highest
+// run (the lines sit a little apart so that the bars do not cover each
+// other).
 func (rep *report) latencyPlot() (*plot.Plot, *plot.Legend, error) {
 	p := plot.New()
 	p.Title.Text = "Req/rep round trip, one call in flight"
 	python := rep.systemNames()[sysPython]
-	p.X.Label.Text = "percentile"
-	p.Y.Label.Text = "latency, µs (log)"
+	p.X.Label.Text = "percentile (bars: lowest to highest run)"
+	p.Y.Label.Text = "round trip (log scale)"
 	p.Y.Scale = plot.LogScale{}
-	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	p.Y.Tick.Marker = plot.TickerFunc(logTicks125)
 	p.X.Tick.Marker = plot.ConstantTicks([]plot.Tick{{Value: 0, Label: "p50"}, {Value: 1, Label: "p99"}, {Value: 2, Label: "p99.9"}})
-	p.X.Min, p.X.Max = -0.2, 2.2
+	p.X.Min, p.X.Max = -0.3, 2.3
 	p.Add(plotter.NewGrid())
 	leg := plot.NewLegend()
-	drawn := 0
+	type line struct {
+		i int
+		w row
+	}
+	var lines []line
 	for i, w := range rep.rowsOf(grpLatency) {
 		if !w.usable() || w.P50us <= 0 {
 			continue
 		}
 		if python != "" && w.System == python {
 			// About 200 ms (it polls every 10 ms and leaves Nagle on):
-			// on the same axis it would squeeze every other line.
+			// even on a log axis it would squeeze every other line.
 			p.Title.Text += fmt.Sprintf(" (%s, %s at p50, left out)", python, micros(w.P50us))
 			continue
 		}
-		pts := plotter.XYs{{X: 0, Y: w.P50us}, {X: 1, Y: w.P99us}, {X: 2, Y: w.P999us}}
-		if err := addLine(p, &leg, i, w.System, pts); err != nil {
-			return nil, nil, err
-		}
-		drawn++
+		lines = append(lines, line{i, w})
 	}
-	if drawn == 0 {
+	if len(lines) == 0 {
 		return nil, nil, nil
 	}
+	lo, hi := math.Inf(1), 0.0
+	for k, l := range lines {
+		dx := (float64(k) - float64(len(lines)-1)/2) * 0.04
+		var pts plotter.XYs
+		var errs plotter.YErrors
+		for x, name := range []string{figP50, figP99, figP999} {
+			v := l.w.value(name)
+			r, ok := l.w.Ranges[name]
+			if !ok {
+				r = [2]float64{v, v}
+			}
+			pts = append(pts, plotter.XY{X: float64(x) + dx, Y: v})
+			errs = append(errs, struct{ Low, High float64 }{v - r[0], r[1] - v})
+			lo, hi = min(lo, r[0], v), max(hi, r[1], v)
+		}
+		if err := addLine(p, &leg, l.i, l.w.System, pts); err != nil {
+			return nil, nil, err
+		}
+		bars, err := plotter.NewYErrorBars(struct {
+			plotter.XYs
+			plotter.YErrors
+		}{pts, errs})
+		if err != nil {
+			return nil, nil, err
+		}
+		c, _, _ := lineStyle(l.w.System, l.i)
+		bars.LineStyle.Color = c
+		bars.CapWidth = vg.Points(4)
+		p.Add(bars)
+	}
+	// Room around the lines, to the next 1, 2 or 5 × 10ⁿ.
+	p.Y.Min, p.Y.Max = step125(lo, false), step125(hi, true)
 	return p, &leg, nil
+}
+
+// step125 returns the nearest 1, 2 or 5 × 10ⁿ below v (or, with up,
+// above it).
+func step125(v float64, up bool) float64 {
+	e := math.Pow(10, math.Floor(math.Log10(v)))
+	if up {
+		for _, m := range []float64{1, 2, 5, 10} {
+			if m*e >= v {
+				return m * e
+			}
+		}
+	}
+	for _, m := range []float64{5, 2, 1} {
+		if m*e <= v {
+			return m * e
+		}
+	}
+	return e
 }
 
 // callsPlot draws one bar per system: its req/rep calls/s with
@@ -231,6 +285,32 @@ func (rep *report) callsPlot() (*plot.Plot, *plot.Legend, error) {
 	lb.Offset = vg.Point{Y: vg.Points(2)}
 	p.Add(lb)
 	return p, &leg, nil
+}
+
+// logTicks125 marks a log axis of microseconds at 1, 2 and 5 × 10ⁿ with
+// labels ("20 µs", "500 µs", "1 ms") and at the other whole multiples
+// without, so that a reader sees the axis is logarithmic and can read
+// values between the powers of ten.
+func logTicks125(lo, hi float64) []plot.Tick {
+	if lo <= 0 || hi <= lo {
+		return nil
+	}
+	var ticks []plot.Tick
+	for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
+		for m := 1.0; m <= 9; m++ {
+			v := m * math.Pow(10, e)
+			if v < lo*0.999 || v > hi*1.001 {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if m == 1 || m == 2 || m == 5 {
+				// micros writes "20.0 µs", "2.00 ms": whole numbers here.
+				t.Label = strings.Replace(strings.Replace(micros(v), ".00 ", " ", 1), ".0 ", " ", 1)
+			}
+			ticks = append(ticks, t)
+		}
+	}
+	return ticks
 }
 
 // linearTicks marks about five round values (1, 2 or 5 × 10ⁿ apart)

@@ -60,7 +60,7 @@ type record struct {
 
 // derive computes the rates from the raw figures.
 func (r *record) derive() {
-	if r.Seconds > 0 && (r.Group == grpPubSub || r.Group == grpFanout || r.Group == grpInterop) {
+	if r.Seconds > 0 && (r.Group == grpPubSub || r.Group == grpFanout || r.Group == grpInterop || r.Group == grpDefaults) {
 		r.MsgsPerSec = float64(r.Count) / r.Seconds
 		r.MBPerSec = float64(r.Bytes) / 1e6 / r.Seconds
 		if r.Count > 0 {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // kind is a family of scenarios. Each kind needs some roles of a system:
@@ -33,9 +34,17 @@ const (
 // system is one implementation under test. Roles run in child processes:
 // for Go systems the code of each role is in roleFuncs (registerRole).
 type system struct {
-	key      string // -systems name
-	name     string // in tables
-	about    string // how it is set up, for the report
+	key   string // -systems name
+	name  string // in tables
+	about string // what it is, for the report
+	// settings: what the benchmark sets (queues, high-water marks,
+	// windows), for the report; "{outstanding}" stands for -outstanding.
+	settings string
+	// defaults: the library's own defaults for what settings changes.
+	// A system with defaults runs the defaults scenario (pub/sub with
+	// -defaults: nothing set); one without (raw TCP) has no queue that
+	// could drop and does not.
+	defaults string
 	launcher launcherKind
 	// roles implemented, for systems run by another program (libzmq,
 	// Python); a launchSelf system implements the roles in roleFuncs.
@@ -109,38 +118,61 @@ func registerPending(key string, k kind, why string) {
 func init() {
 	registerSystem(&system{
 		key: sysGoyoton, name: "Go yoton", launcher: launchSelf, hubBinds: true,
-		about:      "this library; reactor.WithQueue(1<<20, DiscardNew) on every context; TCP_NODELAY",
+		about: "this library; TCP_NODELAY (its default)",
+		settings: "`reactor.WithQueue(1<<20, DiscardNew)` on every context (queues of 2^20 packages); " +
+			"replier `channels.WithWindow({outstanding})` in event mode",
+		defaults: "queues of 10,000 packages that drop the oldest (`reactor.WithQueue(10000, DiscardOld)`), " +
+			"256 MiB of payload each; replier window 1",
 		startSmall: 20000, startLarge: 50,
 	})
 	registerSystem(&system{
 		key: sysPython, name: "Python yoton", launcher: launchPython,
-		about: "Debian's pyzo copy of yoton 2.2; queue_params=(2**20, \"new\"); as shipped (Nagle on)",
-		roles: []string{"sub", "pub", "rep", "req"}, startSmall: 2000, startLarge: 50,
+		about:    "Debian's pyzo copy of yoton 2.2, as shipped (Nagle on)",
+		settings: "`queue_params=(2**20, \"new\")` on every context; replier in thread mode (one request at a time)",
+		defaults: "`queue_params=(10000, \"old\")`",
+		roles:    []string{"sub", "pub", "rep", "req"}, startSmall: 2000, startLarge: 50,
 	})
 	registerSystem(&system{
 		key: sysLibzmq, name: "libzmq", launcher: launchLibzmq, sync: true, hubBinds: true,
-		roles:      []string{"sub", "pub", "rep", "req", "hub", "clients"},
-		about:      "libzmq via cgo (github.com/pebbe/zmq4); SNDHWM=RCVHWM=0 (unlimited); one I/O thread",
+		roles: []string{"sub", "pub", "rep", "req", "hub", "clients"},
+		about: "libzmq via cgo (github.com/pebbe/zmq4); one I/O thread",
+		settings: "SNDHWM = RCVHWM = 0 (no limit) and MAXMSGSIZE −1 on every socket; " +
+			"req/rep: REQ (1 in flight), DEALER ({outstanding} in flight)",
+		defaults:   "SNDHWM = RCVHWM = 1,000 messages (a PUB drops what does not fit)",
 		startSmall: 50000, startLarge: 50,
 	})
 	registerSystem(&system{
 		key: sysGozmq, name: "go-zeromq", launcher: launchSelf, sync: true,
-		about:      "github.com/go-zeromq/zmq4 (pure Go ZeroMQ); HWM 0 (unbounded queues)",
+		about:      "github.com/go-zeromq/zmq4 (pure Go ZeroMQ)",
+		settings:   "nothing set: HWM 0 (an unbounded PUB queue); req/rep: REQ (1 in flight), DEALER ({outstanding} in flight)",
+		defaults:   "HWM 0 (unbounded): the same as the benchmark's",
 		startSmall: 20000, startLarge: 50,
 	})
 	registerSystem(&system{
 		key: sysMangos, name: "mangos", launcher: launchSelf, sync: true,
-		about:      "go.nanomsg.org/mangos/v3 (pure Go nng); read/write queues as long as the run; no receive size limit",
+		about: "go.nanomsg.org/mangos/v3 (pure Go nng)",
+		settings: "PUB `OptionWriteQLen` and SUB `OptionReadQLen` = messages per run + 1,024; " +
+			"`OptionMaxRecvSize` 0 (no limit); req/rep: {outstanding} contexts on one REQ socket",
+		defaults:   "write and read queues of 128 messages (a PUB drops what does not fit); receive limit 1 MiB",
 		startSmall: 20000, startLarge: 50,
 	})
 	registerSystem(&system{
 		key: sysTCP, name: "raw TCP (discard)", launcher: launchSelf,
-		about:      "8-byte length prefix, 64 KiB buffered writes; the subscriber skips payloads (bufio.Reader.Discard)",
+		about:      "8-byte length prefix; the subscriber skips payloads (bufio.Reader.Discard)",
+		settings:   "64 KiB bufio reader and writer; no queue that could drop",
 		startSmall: 100000, startLarge: 100,
 	})
 	registerSystem(&system{
 		key: sysTCPAlloc, name: "raw TCP (alloc)", launcher: launchSelf, hubBinds: true,
 		about:      "as raw TCP, but one new buffer per received message (io.ReadFull into make([]byte, n)); req/rep: an echo server",
+		settings:   "64 KiB bufio reader and writer; no queue that could drop",
 		startSmall: 100000, startLarge: 100,
 	})
+}
+
+// info describes s for the report, with -outstanding written into its
+// settings.
+func (s *system) info(outstanding int) systemInfo {
+	return systemInfo{Key: s.key, Name: s.name, About: s.about,
+		Settings: strings.ReplaceAll(s.settings, "{outstanding}", fmt.Sprint(outstanding)), Defaults: s.defaults}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"runtime"
 	"slices"
 	"strings"
 )
@@ -31,10 +30,15 @@ type report struct {
 }
 
 type systemInfo struct {
-	Key     string `json:"key"`
-	Name    string `json:"name"`
-	About   string `json:"about"`
-	Version string `json:"version,omitempty"`
+	Key   string `json:"key"`
+	Name  string `json:"name"`
+	About string `json:"about"`
+	// Settings: what the benchmark set (queues, high-water marks,
+	// windows); Defaults: the library's own, which the defaults scenario
+	// keeps ("" for raw TCP, which has none).
+	Settings string `json:"settings,omitempty"`
+	Defaults string `json:"defaults,omitempty"`
+	Version  string `json:"version,omitempty"`
 }
 
 // row is one figure of a table: the medians of a cell's good runs.
@@ -68,7 +72,11 @@ type row struct {
 	Setup         float64 `json:"setup_seconds,omitempty"`
 	BytesPerConn  float64 `json:"rss_bytes_per_conn,omitempty"`
 	FanoutMs      float64 `json:"fanout_ms,omitempty"`
+	Received      float64 `json:"received,omitempty"` // defaults scenario: messages that arrived per run
 	fastKnown     bool    // a run reported FastCalls (set by summarize)
+	// Ranges: the lowest and highest run of each figure (by its name in
+	// this file: "msgs_per_sec", "p50_us", ...), with two runs or more.
+	Ranges map[string][2]float64 `json:"ranges,omitempty"`
 
 	// The headline figure (headline()) divided by the same figure of
 	// libzmq, of raw TCP (alloc) and of Python yoton in the same scenario
@@ -95,8 +103,9 @@ func (w *row) headline() (float64, bool) {
 
 func (w *row) usable() bool { return w.Runs > 0 && w.Pending == "" }
 
-// summarize computes the rows: per cell, medians over the runs that
-// neither failed nor lost anything; then the ratios.
+// summarize computes the rows: per cell, medians (and ranges) over the
+// runs that neither failed nor lost anything; then the ratios. In the
+// defaults scenario losing is the figure: its lost runs count too.
 func (rep *report) summarize() {
 	rep.Rows = nil
 	type key struct{ scenario, system string }
@@ -118,10 +127,13 @@ func (rep *report) summarize() {
 		case r.Error != "":
 			w.Error = r.Error
 		case r.Pilot:
-		case r.Lost:
+		case r.Lost && r.Group != grpDefaults:
 			w.LostRuns++
 			w.Expected = r.Expected
 		default:
+			if r.Lost {
+				w.LostRuns++
+			}
 			w.Runs++
 			w.Expected = r.Expected
 			w.fastKnown = w.fastKnown || r.AllCalls > 0
@@ -131,27 +143,36 @@ func (rep *report) summarize() {
 	}
 	for k, i := range index {
 		rs := perRow[k]
-		m := func(f func(r record) float64) float64 {
+		w := &rep.Rows[i]
+		m := func(name string, f func(r record) float64) float64 {
 			v := make([]float64, 0, len(rs))
 			for _, r := range rs {
 				v = append(v, f(r))
 			}
+			if name != "" && len(v) > 1 && slices.Max(v) > 0 {
+				if w.Ranges == nil {
+					w.Ranges = map[string][2]float64{}
+				}
+				w.Ranges[name] = [2]float64{slices.Min(v), slices.Max(v)}
+			}
 			return median(v)
 		}
-		w := &rep.Rows[i]
-		w.MsgsPerSec = m(func(r record) float64 { return r.MsgsPerSec })
-		w.MBPerSec = m(func(r record) float64 { return r.MBPerSec })
-		w.CPUPerMillion = m(func(r record) float64 { return r.CPUPerMillion })
-		w.Calls = m(func(r record) float64 { return float64(r.Calls) })
-		w.CallsPerSec = m(func(r record) float64 { return r.CallsPerSec })
-		w.P50us = m(func(r record) float64 { return r.P50us })
-		w.P99us = m(func(r record) float64 { return r.P99us })
-		w.P999us = m(func(r record) float64 { return r.P999us })
-		w.MeanUs = m(func(r record) float64 { return r.MeanUs })
-		w.FastShare = m(func(r record) float64 { return r.FastShare })
-		w.Setup = m(func(r record) float64 { return r.Setup })
-		w.BytesPerConn = m(func(r record) float64 { return r.BytesPerConn })
-		w.FanoutMs = m(func(r record) float64 { return r.FanoutMs })
+		w.MsgsPerSec = m(figMsgs, func(r record) float64 { return r.MsgsPerSec })
+		w.MBPerSec = m(figMB, func(r record) float64 { return r.MBPerSec })
+		w.CPUPerMillion = m(figCPU, func(r record) float64 { return r.CPUPerMillion })
+		w.Calls = m("", func(r record) float64 { return float64(r.Calls) })
+		w.CallsPerSec = m(figCalls, func(r record) float64 { return r.CallsPerSec })
+		w.P50us = m(figP50, func(r record) float64 { return r.P50us })
+		w.P99us = m(figP99, func(r record) float64 { return r.P99us })
+		w.P999us = m(figP999, func(r record) float64 { return r.P999us })
+		w.MeanUs = m("", func(r record) float64 { return r.MeanUs })
+		w.FastShare = m("", func(r record) float64 { return r.FastShare })
+		w.Setup = m(figSetup, func(r record) float64 { return r.Setup })
+		w.BytesPerConn = m(figRSS, func(r record) float64 { return r.BytesPerConn })
+		w.FanoutMs = m(figFanout, func(r record) float64 { return r.FanoutMs })
+		if w.Group == grpDefaults {
+			w.Received = m(figReceived, func(r record) float64 { return float64(r.Count) })
+		}
 		if mid, _ := w.headline(); mid > 0 && len(rs) > 1 {
 			lo, hi := math.Inf(1), math.Inf(-1)
 			for _, r := range rs {
@@ -197,7 +218,7 @@ func (rep *report) ratios() {
 			w.VsGo = ratio(w, find(grpPubSub, "", goyoton, w.Size))
 			w.VsPython = ratio(w, find(grpPubSub, "", python, w.Size))
 			continue
-		case grpRRInterop: // table 3 holds each side's own figures
+		case grpRRInterop, grpDefaults: // table 3 holds each side's own figures; losses are not compared
 			continue
 		}
 		w.VsLibzmq = ratio(w, find(w.Group, w.Scenario, libzmq, 0))
@@ -265,6 +286,8 @@ func ratioCell(v float64) string {
 		return ""
 	}
 	switch {
+	case v >= 1000:
+		return thousands(v) + "×"
 	case v >= 10:
 		return fmt.Sprintf("%.0f×", v)
 	case v < 0.1:
@@ -281,7 +304,18 @@ func (rep *report) systemNames() map[string]string {
 	return m
 }
 
-// markdown renders RESULTS.md.
+// How to rerun the benchmark, stated alike in RESULTS.md, bench/README.md
+// and the top-level README (TestRerunStatedAlike checks the READMEs).
+const (
+	rerunCommand = "cd bench && go run -tags libzmq ./cmd/yotonbench -readme ../README.md"
+	rerunTime    = "about 10 minutes"
+	quickTime    = "under 2 minutes"
+	renderFrom   = "go run ./cmd/yotonbench -from results.json -readme ../README.md"
+)
+
+// markdown renders RESULTS.md. It depends only on the report (what
+// results.json holds) and the plots written, so that -from renders the
+// same page again.
 func (rep *report) markdown() string {
 	var b strings.Builder
 	m := rep.Machine
@@ -301,37 +335,137 @@ func (rep *report) markdown() string {
 	if rep.Quick {
 		mode = " (-quick: a smoke run, not a measurement)"
 	}
-	fmt.Fprintf(&b, "- Method: every side is its own process on 127.0.0.1; each figure is the median of %d run(s)%s; "+
+	fmt.Fprintf(&b, "- Method: every side is its own process on 127.0.0.1; each figure is the median of %d run(s)%s, "+
+		"with the lowest and the highest run in brackets where they differ; "+
 		"pub/sub runs are sized to last about %s; the systems take turns run by run.\n", rep.Runs, mode, rep.Target)
 	fmt.Fprintf(&b, "- **Noise:** this machine has %d cores, "+
 		"and every run puts two or more busy processes on them: differences under ~20 %% are noise. "+
-		"Ratios are taken within one run of the benchmark, where all systems saw the same conditions.\n", runtime.NumCPU())
+		"Ratios are taken within one run of the benchmark, where all systems saw the same conditions.\n", m.Cores)
 	if rep.Note != "" {
 		fmt.Fprintf(&b, "- Note: %s\n", rep.Note)
 	}
-	b.WriteString("\nReproduce: `cd bench && go run ./cmd/yotonbench` (about 15 minutes; `-quick` for a smoke run). " +
-		"Compare two runs: `go run ./cmd/yotonbench -compare old.json,new.json`.\n")
+	fmt.Fprintf(&b, "\nRerun: `%s` (%s; `-quick`: a smoke run, %s). "+
+		"Render this page, the plots and the README's summary again from `results.json` without measuring: `%s`. "+
+		"Compare two runs: `go run ./cmd/yotonbench -compare old.json,new.json`.\n",
+		rerunCommand, rerunTime, quickTime, renderFrom)
 
+	rep.settingsTable(&b)
 	rep.throughputTable(&b, grpPubSub, "## 1. Pub/sub, 1 publisher → 1 subscriber",
 		"Two processes. msgs/s and MB/s (payload, 10⁶ B) from the first to the last message at the subscriber; "+
 			"CPU is user+sys of both processes for their whole life, per million messages.")
 	rep.throughputTable(&b, grpFanout, fmt.Sprintf("## 2. Fan-out, 1 publisher → %d subscribers", rep.FanoutSubs),
 		fmt.Sprintf("**%d connections, 2 processes**: one publisher process connected to %d subscriber sockets "+
-			"(contexts, for yoton), all %d in one subscriber process (8 processes would only measure the "+
-			"scheduler on 2 cores). msgs/s counts deliveries: one message reaching %d subscribers counts %d.",
-			rep.FanoutSubs, rep.FanoutSubs, rep.FanoutSubs, rep.FanoutSubs, rep.FanoutSubs))
+			"(contexts, for yoton), all %d in one subscriber process (%d processes would only measure the "+
+			"scheduler on %d cores). msgs/s counts deliveries: one message reaching %d subscribers counts %d.",
+			rep.FanoutSubs, rep.FanoutSubs, rep.FanoutSubs, rep.FanoutSubs, m.Cores, rep.FanoutSubs, rep.FanoutSubs))
 	rep.reqrepTable(&b)
 	rep.scaleTable(&b)
 	rep.interopTable(&b)
+	rep.defaultsTable(&b)
 	rep.spreadTable(&b)
 	rep.plotLinks(&b)
-	rep.targets(&b)
 	b.WriteString("\n## Systems\n\n")
 	for _, s := range rep.Systems {
 		fmt.Fprintf(&b, "- **%s**: %s\n", s.Name, s.About)
 	}
 	rep.notes(&b)
 	return b.String()
+}
+
+// defaultsRows returns the rows of the defaults scenario.
+func (rep *report) defaultsRows() []row { return rep.rowsOf(grpDefaults) }
+
+// lossCell says what a defaults row lost: "none of 4.99 M",
+// "1.23 M of 2.46 M (50 %; 3 of 3 runs lost some)".
+func (w *row) lossCell() string {
+	if st := w.status(); st != "" {
+		return st
+	}
+	sent := float64(w.Expected)
+	if w.LostRuns == 0 {
+		return "none of " + rateUnit(sent).num(sent) + rateUnit(sent).suffix
+	}
+	lost := sent - w.Received
+	u := rateUnit(sent)
+	s := fmt.Sprintf("%s of %s (%s", rateUnit(lost).num(lost)+rateUnit(lost).suffix, u.num(sent)+u.suffix, percent(100*lost/sent))
+	if r, ok := w.Ranges[figReceived]; ok && r[0] != r[1] {
+		s += fmt.Sprintf(", runs %s–%s", percent(100*(sent-r[1])/sent), percent(100*(sent-r[0])/sent))
+	}
+	if w.LostRuns < w.Runs {
+		s += fmt.Sprintf("; %d of %d runs lost some", w.LostRuns, w.Runs)
+	}
+	return s + ")"
+}
+
+// defaultsLoss is what the settings tables show for a system's defaults
+// run: its loss, "not measured in this results.json", or "–" for a
+// system without defaults.
+func (rep *report) defaultsLoss(s systemInfo) string {
+	if s.Defaults == "" {
+		return "–"
+	}
+	if w := findIn(rep.defaultsRows(), s.Name); w != nil {
+		return w.lossCell()
+	}
+	return "not measured in this results.json"
+}
+
+// defaultsTitle names the column of the defaults scenario's losses.
+func (rep *report) defaultsTitle() string {
+	if rows := rep.defaultsRows(); len(rows) > 0 {
+		return fmt.Sprintf("pub/sub %s with the defaults: lost", humanSize(rows[0].Size))
+	}
+	return "pub/sub with the defaults: lost"
+}
+
+// settingsTable states what the benchmark set for every system, the
+// library's defaults, and what pub/sub lost with those (scenario 6).
+func (rep *report) settingsTable(b *strings.Builder) {
+	if len(rep.Systems) == 0 {
+		return
+	}
+	b.WriteString("\n## Settings\n\n")
+	b.WriteString("What each system was set to in tables 1–5, chosen so that no pub/sub run drops a message, " +
+		"and its library's defaults, which drop when a queue is full (table 6 measures how much).\n\n")
+	fmt.Fprintf(b, "| system | settings in these runs | library defaults | %s |\n|---|---|---|---|\n", rep.defaultsTitle())
+	for _, s := range rep.Systems {
+		def := s.Defaults
+		if def == "" {
+			def = "– (no library)"
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", s.Name, s.Settings, def, rep.defaultsLoss(s))
+	}
+}
+
+// defaultsTable is scenario 6: pub/sub with each library's defaults.
+func (rep *report) defaultsTable(b *strings.Builder) {
+	rows := rep.defaultsRows()
+	b.WriteString("\n## 6. Pub/sub with each library's defaults\n\n")
+	if len(rows) == 0 {
+		fmt.Fprintf(b, "Not measured in this results.json: it comes from a run without the defaults scenario. "+
+			"`%s` measures it with everything else.\n", rerunCommand)
+		return
+	}
+	size := humanSize(rows[0].Size)
+	fmt.Fprintf(b, "Pub/sub 1 → 1 at %s as in table 1, but every system keeps its library's default queues, "+
+		"high-water marks and limits (the settings table above; raw TCP has none and is left out). "+
+		"Each system's publisher sends, as fast as it can, as many messages as its runs with the benchmark's settings "+
+		"were sized to at that size (to take about %s; table 1's count). \"received\" counts what arrived; "+
+		"the runs that lost messages count here.\n\n",
+		size, rep.Target)
+	b.WriteString("| system | library defaults | sent per run | runs | received | lost |\n|---|---|--:|--:|--:|---|\n")
+	defaults := map[string]string{}
+	for _, s := range rep.Systems {
+		defaults[s.Name] = s.Defaults
+	}
+	for _, w := range rows {
+		if st := w.status(); st != "" {
+			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | |\n", w.System, defaults[w.System], thousands(float64(w.Expected)), w.runsCell(), st)
+			continue
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %d | %s | %s |\n", w.System, defaults[w.System], thousands(float64(w.Expected)),
+			w.Runs, w.cell(figReceived), w.lossCell())
+	}
 }
 
 func (rep *report) throughputTable(b *strings.Builder, group, title, intro string) {
@@ -347,8 +481,8 @@ func (rep *report) throughputTable(b *strings.Builder, group, title, intro strin
 			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | | | | | |\n", humanSize(w.Size), w.System, thousands(float64(w.Expected)), w.runsCell(), st)
 			continue
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %.1f | %.2f | %s | %s | %s |\n", humanSize(w.Size), w.System,
-			thousands(float64(w.Expected)), w.runsCell(), thousands(w.MsgsPerSec), w.MBPerSec, w.CPUPerMillion,
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", humanSize(w.Size), w.System,
+			thousands(float64(w.Expected)), w.runsCell(), w.cell(figMsgs), w.cell(figMB), w.cell(figCPU),
 			ratioCell(w.VsLibzmq), ratioCell(w.VsRaw), ratioCell(w.VsPython))
 	}
 }
@@ -395,7 +529,7 @@ func (rep *report) reqrepMain(b *strings.Builder, lat, calls []row) {
 			if st := l.status(); st != "" {
 				cells[0] = st
 			} else {
-				cells[0], cells[1], cells[2] = micros(l.P50us), micros(l.P99us), micros(l.P999us)
+				cells[0], cells[1], cells[2] = l.cell(figP50), l.cell(figP99), l.cell(figP999)
 				cells[3] = thousands(l.Calls)
 				cells[5] = ratioCell(l.VsLibzmq)
 			}
@@ -406,7 +540,7 @@ func (rep *report) reqrepMain(b *strings.Builder, lat, calls []row) {
 					cells[4] = st
 				}
 			} else {
-				cells[4] = thousands(c.CallsPerSec)
+				cells[4] = c.cell(figCalls)
 				cells[6], cells[7] = ratioCell(c.VsLibzmq), ratioCell(c.VsRaw)
 			}
 		}
@@ -448,7 +582,7 @@ func (rep *report) reqrepInterop(b *strings.Builder, rows []row) {
 		case w.status() != "":
 			return w.status()
 		}
-		return thousands(w.CallsPerSec)
+		return w.cell(figCalls)
 	}
 	for _, p := range pairs {
 		a, c := findIn(one, p), findIn(many, p)
@@ -513,8 +647,8 @@ func (rep *report) scaleTable(b *strings.Builder) {
 			fmt.Fprintf(b, "| %s | %s | %s | %s | | | | | |\n", thousands(float64(w.Conns)), w.System, w.runsCell(), st)
 			continue
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %.2f s | %s | %.2f ms | %s per round | %s | %s |\n",
-			thousands(float64(w.Conns)), w.System, w.runsCell(), w.Setup, kib(w.BytesPerConn), w.FanoutMs,
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s per round | %s | %s |\n",
+			thousands(float64(w.Conns)), w.System, w.runsCell(), w.cell(figSetup), w.cell(figRSS), w.cell(figFanout),
 			thousands(float64(w.Conns)), ratioCell(w.VsLibzmq), ratioCell(w.VsRaw))
 	}
 	if py := rep.systemNames()[sysPython]; py != "" {
@@ -537,17 +671,24 @@ func (rep *report) interopTable(b *strings.Builder) {
 			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | | | | |\n", humanSize(w.Size), w.System, thousands(float64(w.Expected)), w.runsCell(), st)
 			continue
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %.1f | %.2f | %s | %s |\n", humanSize(w.Size), w.System,
-			thousands(float64(w.Expected)), w.runsCell(), thousands(w.MsgsPerSec), w.MBPerSec, w.CPUPerMillion,
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", humanSize(w.Size), w.System,
+			thousands(float64(w.Expected)), w.runsCell(), w.cell(figMsgs), w.cell(figMB), w.cell(figCPU),
 			ratioCell(w.VsGo), ratioCell(w.VsPython))
 	}
 }
 
-// notes lists messages per run, lost runs and failures.
+// notes lists lost runs and failures (losses of the defaults scenario
+// are its figures, not notes).
 func (rep *report) notes(b *strings.Builder) {
 	var lines []string
 	lost := 0
 	for _, w := range rep.Rows {
+		if w.Group == grpDefaults {
+			if w.Error != "" {
+				lines = append(lines, fmt.Sprintf("%s, %s: FAILED: %s", w.Scenario, w.System, strings.ReplaceAll(firstLine(w.Error), "|", "/")))
+			}
+			continue
+		}
 		lost += w.LostRuns
 		if w.LostRuns > 0 {
 			lines = append(lines, fmt.Sprintf("%s, %s: %d of %d runs LOST messages and are not in the medians",
@@ -558,7 +699,7 @@ func (rep *report) notes(b *strings.Builder) {
 		}
 	}
 	if len(lines) == 0 {
-		b.WriteString("\nEvery run of every figure delivered every message.\n")
+		b.WriteString("\nWith the benchmark's settings, every run of every figure delivered every message.\n")
 		return
 	}
 	b.WriteString("\n## Notes\n\n")
@@ -584,7 +725,7 @@ func sortedKeys(m map[string]string) []string {
 func (rep *report) spreadTable(b *strings.Builder) {
 	var rows []row
 	for _, w := range rep.Rows {
-		if w.usable() && w.Runs > 1 {
+		if w.usable() && w.Runs > 1 && w.Group != grpDefaults {
 			rows = append(rows, w)
 		}
 	}
@@ -593,7 +734,7 @@ func (rep *report) spreadTable(b *strings.Builder) {
 	}
 	b.WriteString("\n## Spread over runs\n\n")
 	b.WriteString("(max − min) ÷ median of each figure's headline number (msgs/s, p50, calls/s, fan-out time) over its runs; " +
-		"the tables above show the medians.\n\n")
+		"the tables above show the medians, with the lowest and highest run beside them.\n\n")
 	b.WriteString("| scenario | system | runs | spread |\n|---|---|--:|--:|\n")
 	for _, w := range rows {
 		fmt.Fprintf(b, "| %s | %s | %d | %.0f %% |\n", w.Scenario, w.System, w.Runs, 100*w.Spread)

@@ -86,6 +86,7 @@ type roleArgs struct {
 	duration    float64 // req: measured seconds
 	warmup      float64 // req: unmeasured seconds before
 	recvMode    string  // goyoton sub: callback or goroutine
+	defaults    bool    // pub/sub: the library's default queues and limits (scenario 6)
 	cpuprofile  string
 }
 
@@ -103,6 +104,7 @@ func roleFlags(fs *flag.FlagSet, a *roleArgs) {
 	fs.Float64Var(&a.duration, "duration", 1, "role: seconds of measured calls")
 	fs.Float64Var(&a.warmup, "warmup", 0.2, "role: seconds of unmeasured calls first")
 	fs.StringVar(&a.recvMode, "recv", recvCallback, "role: goyoton subscriber, callback or goroutine")
+	fs.BoolVar(&a.defaults, "defaults", false, "role: pub/sub with the library's default queues and limits instead of the benchmark's")
 	fs.StringVar(&a.cpuprofile, "cpuprofile", "", "role: write a CPU profile to this file")
 }
 

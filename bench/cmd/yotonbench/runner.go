@@ -28,6 +28,14 @@ type bench struct {
 	rep     *report
 	step    int // measured runs done
 	steps   int // measured runs planned
+	// sized: the count each system's pub/sub runs were calibrated to, per
+	// size, for the defaults scenario.
+	sized map[sizedKey]int64
+}
+
+type sizedKey struct {
+	system string
+	size   int
 }
 
 func runner(o options, stdout, stderr io.Writer) error {
@@ -67,23 +75,29 @@ func runner(o options, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	if o.readme != "" {
+		if err := b.rep.updateReadme(o.readme); err != nil {
+			return err
+		}
+	}
 	if n := b.rep.failures(); n > 0 && o.require {
 		return fmt.Errorf("%d figure(s) failed (see the notes under the tables)", n)
 	}
 	return nil
 }
 
-// rewrite renders the report of an earlier run (its results.json) again.
-func rewrite(from, out string, stdout io.Writer) error {
-	data, err := os.ReadFile(from)
+// rewrite renders the report of an earlier run (its results.json) again:
+// RESULTS.md and the plots (out), the summary in readme, and, when
+// jsonOut is set, the results file itself (its records unchanged, its
+// rows and settings recomputed). A non-nil note replaces the file's note.
+func rewrite(from, out, readme, jsonOut string, note *string, stdout io.Writer) error {
+	rep, err := loadReport(from)
 	if err != nil {
 		return err
 	}
-	var rep report
-	if err := json.Unmarshal(data, &rep); err != nil {
-		return fmt.Errorf("%s: %w", from, err)
+	if note != nil {
+		rep.Note = *note
 	}
-	rep.summarize()
 	if out != "" {
 		if err := rep.writePlots(filepath.Dir(out)); err != nil {
 			return fmt.Errorf("plots: %w", err)
@@ -92,8 +106,44 @@ func rewrite(from, out string, stdout io.Writer) error {
 			return err
 		}
 	}
+	if readme != "" {
+		if err := rep.updateReadme(readme); err != nil {
+			return err
+		}
+	}
+	if jsonOut != "" {
+		if err := rep.writeJSON(jsonOut); err != nil {
+			return err
+		}
+	}
 	fmt.Fprint(stdout, rep.markdown())
 	return nil
+}
+
+// loadReport reads a results.json and computes its rows. A file written
+// before the settings were recorded on their own gets them (and the
+// descriptions that go with them) from this program's registry.
+func loadReport(path string) (*report, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var rep report
+	if err := json.Unmarshal(data, &rep); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	for i := range rep.Records {
+		rep.Records[i].derive() // the rates, as this program computes them
+	}
+	for i, s := range rep.Systems {
+		if reg := systemsByKey[s.Key]; reg != nil && s.Settings == "" {
+			info := reg.info(rep.Outstanding)
+			info.Version = s.Version
+			rep.Systems[i] = info
+		}
+	}
+	rep.summarize()
+	return &rep, nil
 }
 
 // newBench finds what every selected system needs, skipping (or, with
@@ -103,7 +153,7 @@ func newBench(o options, stderr io.Writer) (*bench, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &bench{o: o, stderr: stderr, self: self}
+	b := &bench{o: o, stderr: stderr, self: self, sized: map[sizedKey]int64{}}
 	if b.tmp, err = os.MkdirTemp("", "yotonbench"); err != nil {
 		return nil, err
 	}
@@ -130,7 +180,7 @@ func newBench(o options, stderr io.Writer) (*bench, error) {
 			continue
 		}
 		s := systemsByKey[key]
-		info := systemInfo{Key: s.key, Name: s.name, About: s.about}
+		info := s.info(o.outstanding)
 		switch s.launcher {
 		case launchPython:
 			py, err := findPython(o.python, o.pythonPath)

@@ -18,6 +18,10 @@ const (
 	// with -outstanding calls in flight (planned with scenario 5, shown
 	// under table 3).
 	grpRRInterop = "rr-interop"
+	// pub/sub with each library's default queues and limits: messages
+	// sent and received (runs that lose some count: losing is the
+	// figure).
+	grpDefaults = "defaults"
 )
 
 // scenario is one figure per system: its cells are measured turn by turn,
@@ -41,6 +45,7 @@ type cell struct {
 	sys                   *system // scale
 	pending               string  // not available yet: why
 	count                 int64   // pub/sub: messages per run (per subscriber)
+	defaults              bool    // pub/sub: the library's defaults (-defaults), not the benchmark's settings
 	failed                bool    // a run failed: no further runs
 }
 
@@ -128,6 +133,19 @@ func (b *bench) plan() []*scenario {
 			}
 		}
 	}
+	if want(scDefaults) {
+		// After scenario 1, so that each cell can reuse the count its
+		// system was calibrated to at that size.
+		name := fmt.Sprintf("pub/sub %s, library defaults", humanSize(b.o.defaultsSize))
+		sc := &scenario{group: grpDefaults, name: name}
+		for _, s := range b.systems {
+			if s.supports(kindPubSub) && s.defaults != "" {
+				sc.cells = append(sc.cells, &cell{group: grpDefaults, scenario: name, name: s.name,
+					size: b.o.defaultsSize, subs: 1, pub: s, sub: s, defaults: true})
+			}
+		}
+		plan = append(plan, sc)
+	}
 	var out []*scenario
 	for _, sc := range plan {
 		if len(sc.cells) > 0 {
@@ -185,7 +203,7 @@ func (b *bench) measure(c *cell, run int, pilot bool) record {
 	start := time.Now()
 	var err error
 	switch c.group {
-	case grpPubSub, grpFanout, grpInterop:
+	case grpPubSub, grpFanout, grpInterop, grpDefaults:
 		err = b.runPubSub(c, run, pilot, &rec)
 	case grpLatency, grpCalls, grpRRInterop:
 		err = b.runReqRep(c, &rec)
@@ -202,13 +220,24 @@ func (b *bench) measure(c *cell, run int, pilot bool) record {
 
 // sizeRuns sets c.count: the fixed count when one was given, otherwise
 // from pilot runs (recorded, not averaged) the count that should take
-// about o.target from the first to the last message.
+// about o.target from the first to the last message. A defaults cell
+// takes the count its system was sized to in scenario 1 at that size when
+// there is one; its pilot runs use the benchmark's settings (they must
+// not lose anything).
 func (b *bench) sizeRuns(c *cell) error {
+	defer func() {
+		if c.group == grpPubSub && c.count > 0 {
+			b.sized[sizedKey{c.name, c.size}] = c.count
+		}
+	}()
 	switch {
 	case c.group == grpFanout && b.o.fanoutCount > 0:
 		c.count = b.o.fanoutCount
 		return nil
-	case c.group != grpFanout && b.o.counts != nil:
+	case c.group == grpDefaults && b.sized[sizedKey{c.name, c.size}] > 0:
+		c.count = b.sized[sizedKey{c.name, c.size}]
+		return nil
+	case c.group != grpFanout && b.o.counts != nil && slices.Contains(b.o.sizes, c.size):
 		c.count = b.o.counts[slices.Index(b.o.sizes, c.size)]
 		return nil
 	}

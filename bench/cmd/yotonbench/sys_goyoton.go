@@ -16,11 +16,21 @@ import (
 
 // Go yoton: this library. Every context holds queues of 1<<20 packages
 // with DiscardNew; the publisher's backpressure (yoton's "tiny" queue)
-// keeps them short, so nothing is discarded.
+// keeps them short, so nothing is discarded. With -defaults (scenario 6)
+// the pub/sub contexts keep the library's defaults.
 const (
 	goQueueSize = 1 << 20
 	goQueueRule = reactor.DiscardNew
 )
+
+// goContextOptions are the options of a pub/sub context: the benchmark's
+// queues, or none with -defaults (10000 packages, DiscardOld).
+func goContextOptions(a roleArgs) []reactor.ContextOption {
+	if a.defaults {
+		return nil
+	}
+	return []reactor.ContextOption{reactor.WithQueue(goQueueSize, goQueueRule)}
+}
 
 // Receive modes of the Go yoton subscriber.
 const (
@@ -49,7 +59,7 @@ func goyotonSub(a roleArgs, io *childIO) error {
 	defer func() { cancel(); wg.Wait() }()
 	addrs := make([]string, a.subs)
 	for i := range addrs {
-		x, err := r.NewContext(reactor.WithQueue(goQueueSize, goQueueRule))
+		x, err := r.NewContext(goContextOptions(a)...)
 		if err != nil {
 			return err
 		}
@@ -115,7 +125,7 @@ func goyotonPub(a roleArgs, io *childIO) error {
 		return err
 	}
 	defer r.Close()
-	x, err := r.NewContext(reactor.WithQueue(goQueueSize, goQueueRule))
+	x, err := r.NewContext(goContextOptions(a)...)
 	if err != nil {
 		return err
 	}

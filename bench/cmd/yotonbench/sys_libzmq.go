@@ -14,7 +14,8 @@ import (
 // libzmq through cgo (github.com/pebbe/zmq4): built only with -tags
 // libzmq, so that the module builds and tests without libzmq installed.
 // The runner builds a tagged copy of itself when it is not one (libzmq.go).
-// HWMs are 0 (no limit) on every socket, so nothing is dropped.
+// HWMs are 0 (no limit) on every socket, so nothing is dropped; with
+// -defaults (scenario 6) the pub/sub sockets keep libzmq's (1000).
 func init() {
 	libzmqLinked = true
 	registerRole(sysLibzmq, "sub", libzmqSub)
@@ -41,10 +42,15 @@ func libzmqBind(s *zmq.Socket) (string, error) {
 	return strings.TrimPrefix(ep, "tcp://"), nil
 }
 
-func libzmqSocket(t zmq.Type) (*zmq.Socket, error) {
+// libzmqSocket makes a socket with the benchmark's options, or with
+// libzmq's defaults when defaults is set.
+func libzmqSocket(t zmq.Type, defaults bool) (*zmq.Socket, error) {
 	s, err := zmq.NewSocket(t)
 	if err != nil {
 		return nil, err
+	}
+	if defaults {
+		return s, nil
 	}
 	if err := errors.Join(s.SetSndhwm(0), s.SetRcvhwm(0), s.SetMaxmsgsize(-1)); err != nil {
 		s.Close()
@@ -58,7 +64,7 @@ func libzmqSub(a roleArgs, cio *childIO) error {
 	pr := newProbes(cio, a.subs, a.sync)
 	addrs := make([]string, a.subs)
 	for i := range addrs {
-		s, err := libzmqSocket(zmq.SUB)
+		s, err := libzmqSocket(zmq.SUB, a.defaults)
 		if err != nil {
 			return err
 		}
@@ -96,7 +102,7 @@ func libzmqPub(a roleArgs, cio *childIO) error {
 	if err != nil {
 		return err
 	}
-	s, err := libzmqSocket(zmq.PUB)
+	s, err := libzmqSocket(zmq.PUB, a.defaults)
 	if err != nil {
 		return err
 	}
@@ -126,7 +132,7 @@ func libzmqPub(a roleArgs, cio *childIO) error {
 }
 
 func libzmqRep(a roleArgs, cio *childIO) error {
-	s, err := libzmqSocket(zmq.REP)
+	s, err := libzmqSocket(zmq.REP, false)
 	if err != nil {
 		return err
 	}
@@ -163,7 +169,7 @@ func libzmqReq(a roleArgs, cio *childIO) error {
 	var res result
 	switch a.mode {
 	case "latency":
-		s, err := libzmqSocket(zmq.REQ)
+		s, err := libzmqSocket(zmq.REQ, false)
 		if err != nil {
 			return err
 		}
@@ -184,7 +190,7 @@ func libzmqReq(a roleArgs, cio *childIO) error {
 			return err
 		}
 	case "throughput":
-		s, err := libzmqSocket(zmq.DEALER)
+		s, err := libzmqSocket(zmq.DEALER, false)
 		if err != nil {
 			return err
 		}
@@ -216,7 +222,7 @@ func libzmqReq(a roleArgs, cio *childIO) error {
 // libzmqHub binds one XPUB socket (verbose, so that it sees every
 // subscription) and is UP once a.conns subscribers subscribed.
 func libzmqHub(a roleArgs, cio *childIO) error {
-	s, err := libzmqSocket(zmq.XPUB)
+	s, err := libzmqSocket(zmq.XPUB, false)
 	if err != nil {
 		return err
 	}
@@ -265,7 +271,7 @@ func libzmqClients(a roleArgs, cio *childIO) error {
 	g := newGotRounds(cio, a.conns)
 	poller := zmq.NewPoller()
 	for i := 0; i < a.conns; i++ {
-		s, err := libzmqSocket(zmq.SUB)
+		s, err := libzmqSocket(zmq.SUB, false)
 		if err != nil {
 			return fmt.Errorf("socket %d: %w", i, err)
 		}

@@ -20,6 +20,8 @@ import (
 // queue is full, and its SUB drops the oldest message when the read queue
 // is full: both queues are made as long as the run (a.count + slack), so
 // that nothing is dropped. Its default receive limit (1 MB) is removed.
+// With -defaults (scenario 6) the pub/sub sockets keep mangos' defaults
+// (queues of 128, the 1 MB limit).
 func init() {
 	registerRole(sysMangos, "sub", mangosSub)
 	registerRole(sysMangos, "pub", mangosPub)
@@ -52,14 +54,18 @@ func mangosSub(a roleArgs, cio *childIO) error {
 			return err
 		}
 		defer s.Close()
-		for _, o := range []struct {
+		opts := []struct {
 			name  string
 			value any
 		}{
 			{mangos.OptionSubscribe, []byte{}},
 			{mangos.OptionReadQLen, mangosQueue(a.count)},
 			{mangos.OptionMaxRecvSize, 0},
-		} {
+		}
+		if a.defaults {
+			opts = opts[:1]
+		}
+		for _, o := range opts {
 			if err := s.SetOption(o.name, o.value); err != nil {
 				return fmt.Errorf("%s: %w", o.name, err)
 			}
@@ -100,8 +106,10 @@ func mangosPub(a roleArgs, cio *childIO) error {
 		return err
 	}
 	defer s.Close()
-	if err := s.SetOption(mangos.OptionWriteQLen, mangosQueue(a.count)); err != nil {
-		return err
+	if !a.defaults {
+		if err := s.SetOption(mangos.OptionWriteQLen, mangosQueue(a.count)); err != nil {
+			return err
+		}
 	}
 	for _, addr := range addrs {
 		if err := s.Dial("tcp://" + addr); err != nil {
