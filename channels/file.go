@@ -15,13 +15,14 @@ import (
 // This file is yoton's FileWrapper (channels_file.py), split in two: a
 // Writer around a text PubChannel and a Reader around a text SubChannel.
 
-// WriterOption configures a Writer (NewWriter). Options are immutable
-// values, safe for concurrent use.
-type WriterOption interface{ applyWriter(*Writer) }
+// WriterOption configures a Writer (NewWriter), which validates it: an
+// invalid value is an error wrapping reactor.ErrBadOption. Options are
+// immutable values, safe for concurrent use.
+type WriterOption interface{ applyWriter(*Writer) error }
 
-// ReaderOption configures a Reader (NewReader). Options are immutable
-// values, safe for concurrent use.
-type ReaderOption interface{ applyReader(*Reader) }
+// ReaderOption configures a Reader (NewReader), which validates it as
+// NewWriter does. Options are immutable values, safe for concurrent use.
+type ReaderOption interface{ applyReader(*Reader) error }
 
 // FileOption configures a Writer or a Reader: it is both a WriterOption
 // and a ReaderOption. Options are immutable values, safe for concurrent
@@ -31,19 +32,19 @@ type FileOption interface {
 	ReaderOption
 }
 
-type writerOptionFunc func(*Writer)
+type writerOptionFunc func(*Writer) error
 
-func (f writerOptionFunc) applyWriter(w *Writer) { f(w) }
+func (f writerOptionFunc) applyWriter(w *Writer) error { return f(w) }
 
-type readerOptionFunc func(*Reader)
+type readerOptionFunc func(*Reader) error
 
-func (f readerOptionFunc) applyReader(r *Reader) { f(r) }
+func (f readerOptionFunc) applyReader(r *Reader) error { return f(r) }
 
 // isattyOption is WithIsatty.
 type isattyOption bool
 
-func (o isattyOption) applyWriter(w *Writer) { w.isatty = bool(o) }
-func (o isattyOption) applyReader(r *Reader) { r.isatty = bool(o) }
+func (o isattyOption) applyWriter(w *Writer) error { w.isatty = bool(o); return nil }
+func (o isattyOption) applyReader(r *Reader) error { r.isatty = bool(o); return nil }
 
 // WithIsatty sets what Isatty reports (yoton's FileWrapper(...,
 // isatty=...); false by default, as in yoton). Pyzo's kernel wraps its
@@ -82,27 +83,42 @@ type Writer struct {
 
 // WithChunkSize splits writes longer than n bytes into messages of at
 // most n bytes, cut at UTF-8 character boundaries (yoton's chunksize,
-// which counts characters; 0, the default, never splits). Safe for
-// concurrent use.
+// which counts characters; 0, the default, never splits; a negative n
+// is an error). Safe for concurrent use.
 func WithChunkSize(n int) WriterOption {
-	return writerOptionFunc(func(w *Writer) { w.chunk = max(n, 0) })
+	return writerOptionFunc(func(w *Writer) error {
+		if n < 0 {
+			return fmt.Errorf("%w: WithChunkSize(%d)", reactor.ErrBadOption, n)
+		}
+		w.chunk = n
+		return nil
+	})
 }
 
 // WithWriteContext sets the context that bounds Write's waits for room
 // (io.Writer has no ctx argument); the default never ends. Safe for
 // concurrent use.
 func WithWriteContext(ctx context.Context) WriterOption {
-	return writerOptionFunc(func(w *Writer) { w.ctx = ctx })
+	return writerOptionFunc(func(w *Writer) error {
+		if ctx == nil {
+			return fmt.Errorf("%w: WithWriteContext(nil)", reactor.ErrBadOption)
+		}
+		w.ctx = ctx
+		return nil
+	})
 }
 
-// NewWriter wraps a text publisher as an io.Writer. Safe for concurrent
-// use.
-func NewWriter(pub *PubChannel[string], opts ...WriterOption) *Writer {
+// NewWriter wraps a text publisher as an io.Writer. It fails with an
+// error wrapping reactor.ErrBadOption for an invalid option. Safe for
+// concurrent use.
+func NewWriter(pub *PubChannel[string], opts ...WriterOption) (*Writer, error) {
 	w := &Writer{pub: pub, ctx: context.Background()}
 	for _, o := range opts {
-		o.applyWriter(w)
+		if err := o.applyWriter(w); err != nil {
+			return nil, err
+		}
 	}
-	return w
+	return w, nil
 }
 
 // Write publishes p as text, one message per chunk. It returns len(p)
@@ -261,24 +277,39 @@ type Reader struct {
 // WithEcho republishes every message read on echo (yoton's echo, used to
 // show a kernel's stdin on its stdout). Safe for concurrent use.
 func WithEcho(echo *PubChannel[string]) ReaderOption {
-	return readerOptionFunc(func(r *Reader) { r.echo = echo })
+	return readerOptionFunc(func(r *Reader) error {
+		if echo == nil {
+			return fmt.Errorf("%w: WithEcho(nil)", reactor.ErrBadOption)
+		}
+		r.echo = echo
+		return nil
+	})
 }
 
 // WithReadContext sets the context that bounds Read (io.Reader has no
 // ctx argument) and the echo of ReadNow; the default never ends. Safe
 // for concurrent use.
 func WithReadContext(ctx context.Context) ReaderOption {
-	return readerOptionFunc(func(r *Reader) { r.ctx = ctx })
+	return readerOptionFunc(func(r *Reader) error {
+		if ctx == nil {
+			return fmt.Errorf("%w: WithReadContext(nil)", reactor.ErrBadOption)
+		}
+		r.ctx = ctx
+		return nil
+	})
 }
 
-// NewReader wraps a text subscriber as an io.Reader. Safe for concurrent
-// use.
-func NewReader(sub *SubChannel[string], opts ...ReaderOption) *Reader {
+// NewReader wraps a text subscriber as an io.Reader. It fails with an
+// error wrapping reactor.ErrBadOption for an invalid option. Safe for
+// concurrent use.
+func NewReader(sub *SubChannel[string], opts ...ReaderOption) (*Reader, error) {
 	r := &Reader{sub: sub, ctx: context.Background()}
 	for _, o := range opts {
-		o.applyReader(r)
+		if err := o.applyReader(r); err != nil {
+			return nil, err
+		}
 	}
-	return r
+	return r, nil
 }
 
 // recv takes the next message, echoing it; a closed, drained channel

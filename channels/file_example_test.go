@@ -39,7 +39,11 @@ func ExampleReader_ReadNow() {
 		fmt.Println(err)
 		return
 	}
-	stdin := channels.NewReader(sub, channels.WithIsatty(true))
+	stdin, err := channels.NewReader(sub, channels.WithIsatty(true))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	fmt.Println("isatty:", stdin.Isatty())
 
 	m, err := stdin.ReadNow()
@@ -49,7 +53,11 @@ func ExampleReader_ReadNow() {
 	}
 	fmt.Printf("nothing yet: %q\n", m)
 
-	w := channels.NewWriter(pub)
+	w, err := channels.NewWriter(pub)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	if err := w.WriteLines([]string{"print(1)", "x = 'a long line'\n", "exit()"}); err != nil {
 		fmt.Println(err)
 		return

@@ -22,7 +22,8 @@ func TestReadNowDoesNotWaitForAnotherRead(t *testing.T) {
 	require.NoError(t, err)
 	sub, err := NewSubChannel(x, "in", Text)
 	require.NoError(t, err)
-	rd := NewReader(sub)
+	rd, err := NewReader(sub)
+	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	require.NoError(t, r.Do(ctx, func() {

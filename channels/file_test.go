@@ -21,8 +21,8 @@ import (
 func TestFileWrapperStream(t *testing.T) {
 	r := newReactor(t)
 	kernel, client := pair(t, r)
-	w := channels.NewWriter(mustPub(t, kernel, "stdout"), channels.WithChunkSize(7))
-	rd := channels.NewReader(mustSub(t, client, "stdout"), channels.WithReadContext(testCtx(t)))
+	w := newWriter(t, mustPub(t, kernel, "stdout"), channels.WithChunkSize(7))
+	rd := newReader(t, mustSub(t, client, "stdout"), channels.WithReadContext(testCtx(t)))
 
 	// A long write is split into chunks at character boundaries; the
 	// reader gives the same bytes back as a stream.
@@ -40,7 +40,7 @@ func TestFileWrapperStream(t *testing.T) {
 func TestFileWrapperChunksAreValidUTF8(t *testing.T) {
 	r := newReactor(t)
 	a, b := pair(t, r)
-	w := channels.NewWriter(mustPub(t, a, "out"), channels.WithChunkSize(2))
+	w := newWriter(t, mustPub(t, a, "out"), channels.WithChunkSize(2))
 	sub := mustSub(t, b, "out")
 	_, err := w.Write([]byte("a日b"))
 	require.NoError(t, err)
@@ -55,7 +55,7 @@ func TestFileWrapperLinesEchoAndEOF(t *testing.T) {
 	a, b := pair(t, r)
 	stdin := mustPub(t, a, "stdin")
 	echoBack := mustSub(t, a, "echo")
-	rd := channels.NewReader(mustSub(t, b, "stdin"), channels.WithEcho(mustPub(t, b, "echo")))
+	rd := newReader(t, mustSub(t, b, "stdin"), channels.WithEcho(mustPub(t, b, "echo")))
 	ctx := testCtx(t)
 	require.NoError(t, stdin.Send(ctx, "print(1)"))
 	require.NoError(t, stdin.Send(ctx, "x = 2\n"))
@@ -82,7 +82,7 @@ func TestFileWrapperLinesEchoAndEOF(t *testing.T) {
 func TestFileWriterAfterClose(t *testing.T) {
 	r := newReactor(t)
 	a, _ := pair(t, r)
-	w := channels.NewWriter(mustPub(t, a, "out"))
+	w := newWriter(t, mustPub(t, a, "out"))
 	require.NoError(t, w.Close())
 	_, err := w.Write([]byte("x"))
 	require.ErrorIs(t, err, reactor.ErrClosed)
@@ -92,7 +92,7 @@ func TestFileWriterAfterClose(t *testing.T) {
 func TestFileReaderHonoursContext(t *testing.T) {
 	r := newReactor(t)
 	_, b := pair(t, r)
-	rd := channels.NewReader(mustSub(t, b, "quiet"))
+	rd := newReader(t, mustSub(t, b, "quiet"))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := rd.ReadContext(ctx, make([]byte, 8))
@@ -111,7 +111,7 @@ func TestFileReaderReadNow(t *testing.T) {
 	a, b := pair(t, r)
 	pub := mustPub(t, a, "in")
 	echoBack := mustSub(t, a, "echo")
-	rd := channels.NewReader(mustSub(t, b, "in"), channels.WithEcho(mustPub(t, b, "echo")))
+	rd := newReader(t, mustSub(t, b, "in"), channels.WithEcho(mustPub(t, b, "echo")))
 	mark := newMarker(t, a, b)
 	ctx := testCtx(t)
 
@@ -161,7 +161,7 @@ func TestFileReaderReadLineN(t *testing.T) {
 	r := newReactor(t)
 	a, b := pair(t, r)
 	pub := mustPub(t, a, "in")
-	rd := channels.NewReader(mustSub(t, b, "in"))
+	rd := newReader(t, mustSub(t, b, "in"))
 	mark := newMarker(t, a, b)
 	ctx := testCtx(t)
 	tests := []struct {
@@ -205,10 +205,10 @@ func TestFileReaderReadLineN(t *testing.T) {
 func TestFileIsatty(t *testing.T) {
 	r := newReactor(t)
 	a, b := pair(t, r)
-	require.False(t, channels.NewWriter(mustPub(t, a, "w0")).Isatty(), "yoton's default")
-	require.False(t, channels.NewReader(mustSub(t, b, "r0")).Isatty(), "yoton's default")
-	require.True(t, channels.NewWriter(mustPub(t, a, "w1"), channels.WithIsatty(true)).Isatty())
-	require.True(t, channels.NewReader(mustSub(t, b, "r1"), channels.WithIsatty(true)).Isatty())
+	require.False(t, newWriter(t, mustPub(t, a, "w0")).Isatty(), "yoton's default")
+	require.False(t, newReader(t, mustSub(t, b, "r0")).Isatty(), "yoton's default")
+	require.True(t, newWriter(t, mustPub(t, a, "w1"), channels.WithIsatty(true)).Isatty())
+	require.True(t, newReader(t, mustSub(t, b, "r1"), channels.WithIsatty(true)).Isatty())
 }
 
 // TestFileWriterWriteLines: one message per line, as it is: no newline
@@ -217,7 +217,7 @@ func TestFileIsatty(t *testing.T) {
 func TestFileWriterWriteLines(t *testing.T) {
 	r := newReactor(t)
 	a, b := pair(t, r)
-	w := channels.NewWriter(mustPub(t, a, "out"), channels.WithChunkSize(2))
+	w := newWriter(t, mustPub(t, a, "out"), channels.WithChunkSize(2))
 	sub := mustSub(t, b, "out")
 	require.NoError(t, w.WriteLines([]string{"a", "", "b\n", "longer than the chunk size"}))
 	require.NoError(t, w.WriteLines(nil))
@@ -235,7 +235,7 @@ func TestFileWriterWriteLines(t *testing.T) {
 func TestFileWriterCompletesSplitCharacters(t *testing.T) {
 	r := newReactor(t)
 	a, b := pair(t, r)
-	w := channels.NewWriter(mustPub(t, a, "out"))
+	w := newWriter(t, mustPub(t, a, "out"))
 	sub := mustSub(t, b, "out")
 	mark := newMarker(t, a, b)
 
@@ -291,7 +291,7 @@ func TestFileReaderInvalidText(t *testing.T) {
 	a, b := pair(t, r)
 	raw, err := channels.NewPubChannel(a, "in", rawText)
 	require.NoError(t, err)
-	rd := channels.NewReader(mustSub(t, b, "in"))
+	rd := newReader(t, mustSub(t, b, "in"))
 	mark := newMarker(t, a, b)
 	ctx := testCtx(t)
 	for _, m := range []string{"\xff1", "ok", "\xff2", "\xff3", "line"} {
@@ -324,7 +324,7 @@ func TestReaderOnLoopNeverWaits(t *testing.T) {
 	require.NoError(t, err)
 	sub, err := channels.NewSubChannel(b, "loopread", channels.Text)
 	require.NoError(t, err)
-	rd := channels.NewReader(sub)
+	rd := newReader(t, sub)
 	got := make(chan string, 1)
 	go func() {
 		m, err := rd.ReadMessage(testCtx(t))
@@ -349,5 +349,37 @@ func TestReaderOnLoopNeverWaits(t *testing.T) {
 		assert.Equal(t, "through", m)
 	case <-testCtx(t).Done():
 		t.Fatal("the waiting read never got its message")
+	}
+}
+
+// newWriter is channels.NewWriter, failing the test on an error.
+func newWriter(t testing.TB, pub *channels.PubChannel[string], opts ...channels.WriterOption) *channels.Writer {
+	t.Helper()
+	w, err := channels.NewWriter(pub, opts...)
+	require.NoError(t, err)
+	return w
+}
+
+// newReader is channels.NewReader, failing the test on an error.
+func newReader(t testing.TB, sub *channels.SubChannel[string], opts ...channels.ReaderOption) *channels.Reader {
+	t.Helper()
+	rd, err := channels.NewReader(sub, opts...)
+	require.NoError(t, err)
+	return rd
+}
+
+// TestFileOptionsRejectBadValues: invalid options are errors, never
+// clamped.
+func TestFileOptionsRejectBadValues(t *testing.T) {
+	r := newReactor(t)
+	a, _ := pair(t, r)
+	pub, sub := mustPub(t, a, "bad-out"), mustSub(t, a, "bad-in")
+	for _, opt := range []channels.WriterOption{channels.WithChunkSize(-1), channels.WithWriteContext(nil)} {
+		_, err := channels.NewWriter(pub, opt)
+		require.ErrorIs(t, err, reactor.ErrBadOption)
+	}
+	for _, opt := range []channels.ReaderOption{channels.WithEcho(nil), channels.WithReadContext(nil)} {
+		_, err := channels.NewReader(sub, opt)
+		require.ErrorIs(t, err, reactor.ErrBadOption)
 	}
 }

@@ -24,7 +24,6 @@ type config struct {
 	async          bool
 	requestTimeout time.Duration
 	maxRequestSize int
-	logger         reactor.Logger
 	filter         func(remote net.Addr) bool
 }
 
@@ -87,13 +86,4 @@ func WithMaxRequestSize(n int) Option {
 		c.maxRequestSize = n
 		return nil
 	})
-}
-
-// WithLogger sends the server's diagnostics (dropped clients, handler
-// panics, accept errors) to l. The default discards them. l is called on
-// the loop goroutine, the accepting goroutine and the goroutines that
-// answer requests, possibly at once: it must be safe for concurrent use.
-// WithLogger itself is safe for concurrent use.
-func WithLogger(l reactor.Logger) Option {
-	return optionFunc(func(c *config) error { c.logger = l; return nil })
 }

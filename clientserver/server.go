@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"runtime/debug"
 	"strconv"
@@ -262,17 +263,17 @@ func (s *RequestServer) end() {
 	}
 }
 
+// logf sends a diagnostic to the reactor's logger (reactor.WithLogger
+// or WithSlog), as a Warn record. Any goroutine.
 func (s *RequestServer) logf(format string, args ...any) {
-	if s.cfg.logger != nil {
-		s.cfg.logger.Printf(format, args...)
-	}
+	loop.Of(s.r).Logf(slog.LevelWarn, format, args...)
 }
 
 // handle calls the handler, turning a panic into a log line and ok=false.
 func (s *RequestServer) handle(request string) (reply string, ok bool) {
 	defer func() {
 		if v := recover(); v != nil {
-			s.logf("yoton: request server %s: panic in handler: %v\n%s", s.ln.Addr(), v, debug.Stack())
+			loop.Of(s.r).Logf(slog.LevelError, "yoton: request server %s: panic in handler: %v\n%s", s.ln.Addr(), v, debug.Stack())
 			ok = false
 		}
 	}()

@@ -133,7 +133,6 @@ func TestLargeReplies(t *testing.T) {
 // nothing, as Python yoton's server answers after one second; such
 // clients do not keep other clients waiting meanwhile.
 func TestSlowClientAnsweredWithWhatArrived(t *testing.T) {
-	r := reactorkit.NewReactor(t)
 	tests := []struct {
 		name    string
 		timeout time.Duration // 0: the default, yoton's second
@@ -145,7 +144,8 @@ func TestSlowClientAnsweredWithWhatArrived(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			log := newLogger()
-			opts := []clientserver.Option{clientserver.WithLogger(log)}
+			r := reactorkit.NewReactor(t, reactor.WithLogger(log)) // the server logs through its reactor
+			var opts []clientserver.Option
 			timeout := clientserver.DefaultRequestTimeout
 			if tt.timeout > 0 {
 				timeout = tt.timeout
@@ -239,11 +239,11 @@ func TestRequestTooLargeDropped(t *testing.T) {
 }
 
 func TestHandlerPanicDropsOneClient(t *testing.T) {
-	r := reactorkit.NewReactor(t)
 	for _, async := range []bool{false, true} {
 		t.Run(fmt.Sprintf("async=%v", async), func(t *testing.T) {
 			log := newLogger()
-			opts := []clientserver.Option{clientserver.WithLogger(log)}
+			r := reactorkit.NewReactor(t, reactor.WithLogger(log)) // the server logs through its reactor
+			var opts []clientserver.Option
 			if async {
 				opts = append(opts, clientserver.WithAsync())
 			}

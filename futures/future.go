@@ -63,16 +63,18 @@ const (
 
 func (s state) done() bool { return s >= stateCancelled }
 
-// Option configures a Future.
-type Option interface{ apply(*config) }
+// Option configures a Future. New validates it: an invalid value is an
+// error wrapping reactor.ErrBadOption. Options are immutable values, safe
+// for concurrent use.
+type Option interface{ apply(*config) error }
 
 type config struct {
 	onCancel func()
 }
 
-type optionFunc func(*config)
+type optionFunc func(*config) error
 
-func (f optionFunc) apply(c *config) { f(c) }
+func (f optionFunc) apply(c *config) error { return f(c) }
 
 // OnCancel sets a function called once when the future is cancelled (by
 // Cancel or by its auto-cancel timeout), for implementers that must tell
@@ -83,7 +85,13 @@ func (f optionFunc) apply(c *config) { f(c) }
 // for long and must not wait for the future. OnCancel itself is safe for
 // concurrent use.
 func OnCancel(fn func()) Option {
-	return optionFunc(func(c *config) { c.onCancel = fn })
+	return optionFunc(func(c *config) error {
+		if fn == nil {
+			return fmt.Errorf("%w: OnCancel(nil)", reactor.ErrBadOption)
+		}
+		c.onCancel = fn
+		return nil
+	})
 }
 
 // Future is the result of a call that completes later (yoton's Future).
@@ -111,7 +119,8 @@ type Future[T any] struct {
 }
 
 // New returns a pending future whose callbacks and auto-cancel timeout
-// run on l (a *reactor.Reactor). It fails with ErrNilLoop when l is nil. Safe for
+// run on l (a *reactor.Reactor). It fails with ErrNilLoop when l is nil,
+// and with an error wrapping reactor.ErrBadOption for an invalid option. Safe for
 // concurrent use.
 func New[T any](l timers.Loop, opts ...Option) (*Future[T], error) {
 	if l == nil {
@@ -119,7 +128,9 @@ func New[T any](l timers.Loop, opts ...Option) (*Future[T], error) {
 	}
 	var cfg config
 	for _, o := range opts {
-		o.apply(&cfg)
+		if err := o.apply(&cfg); err != nil {
+			return nil, err
+		}
 	}
 	return &Future[T]{
 		loop:     loop.Of(l),

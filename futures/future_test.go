@@ -31,6 +31,11 @@ func TestFutureNewNeedsLoop(t *testing.T) {
 	require.ErrorIs(t, err, futures.ErrNilLoop)
 }
 
+func TestFutureNewRejectsBadOption(t *testing.T) {
+	_, err := futures.New[int](reactorkit.NewReactor(t), futures.OnCancel(nil))
+	require.ErrorIs(t, err, reactor.ErrBadOption)
+}
+
 // TestFutureTransitions walks every transition of the state machine.
 func TestFutureTransitions(t *testing.T) {
 	r := reactorkit.NewReactor(t)

@@ -631,3 +631,6 @@ func (o loopOps) CancelTimer(e *loop.Entry) bool { return o.r.cancelTimer(e) }
 func (o loopOps) WaitSignal(ctx context.Context, ch <-chan struct{}, d time.Duration) error {
 	return o.r.waitSignal(ctx, ch, d)
 }
+func (o loopOps) Logf(level slog.Level, format string, args ...any) {
+	o.r.logEvent(level, nil, format, args...)
+}

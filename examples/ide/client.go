@@ -55,7 +55,9 @@ func startClient(ctx context.Context, r *reactor.Reactor, name, addr string, con
 	if err != nil {
 		return nil, err
 	}
-	c.stdin = channels.NewWriter(stdinPub, channels.WithWriteContext(ctx))
+	if c.stdin, err = channels.NewWriter(stdinPub, channels.WithWriteContext(ctx)); err != nil {
+		return nil, err
+	}
 	stdout, err := channels.NewSubChannel(x, stdoutSlot, channels.Text)
 	if err != nil {
 		return nil, err
@@ -78,9 +80,17 @@ func startClient(ctx context.Context, r *reactor.Reactor, name, addr string, con
 	// The kernel writes pieces of lines (the prompt, then the echo of
 	// what was typed): a Reader is an io.Reader, so bufio puts them
 	// together.
+	outReader, err := channels.NewReader(stdout, channels.WithReadContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	errReader, err := channels.NewReader(stderr, channels.WithReadContext(ctx))
+	if err != nil {
+		return nil, err
+	}
 	c.wg.Add(2)
-	go c.scan(channels.NewReader(stdout, channels.WithReadContext(ctx)), false)
-	go c.scan(channels.NewReader(stderr, channels.WithReadContext(ctx)), true)
+	go c.scan(outReader, false)
+	go c.scan(errReader, true)
 	return c, nil
 }
 

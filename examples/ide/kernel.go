@@ -76,9 +76,15 @@ func startKernel(ctx context.Context, r *reactor.Reactor, addr string, connectTi
 		return nil, err
 	}
 	// What the kernel reads is echoed on its stdout, as yoton's echo does.
-	k.stdin = channels.NewReader(stdinSub, channels.WithEcho(stdoutPub))
-	k.stdout = channels.NewWriter(stdoutPub, channels.WithWriteContext(ctx))
-	k.stderr = channels.NewWriter(stderrPub, channels.WithWriteContext(ctx))
+	if k.stdin, err = channels.NewReader(stdinSub, channels.WithEcho(stdoutPub)); err != nil {
+		return nil, err
+	}
+	if k.stdout, err = channels.NewWriter(stdoutPub, channels.WithWriteContext(ctx)); err != nil {
+		return nil, err
+	}
+	if k.stderr, err = channels.NewWriter(stderrPub, channels.WithWriteContext(ctx)); err != nil {
+		return nil, err
+	}
 	if k.status, err = channels.NewStateChannel(x, statusSlot, channels.Text); err != nil {
 		return nil, err
 	}

@@ -76,7 +76,10 @@ func TestFileWrapperReadSideBySide(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rd := channels.NewReader(sub, channels.WithEcho(echoGoPub), channels.WithIsatty(true))
+	rd, err := channels.NewReader(sub, channels.WithEcho(echoGoPub), channels.WithIsatty(true))
+	if err != nil {
+		t.Fatal(err)
+	}
 	stdin, err := channels.NewPubChannel(x, "stdin", rawText)
 	if err != nil {
 		t.Fatal(err)
@@ -217,7 +220,10 @@ func TestFileWrapperWriteSideBySide(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := channels.NewWriter(goPub, channels.WithChunkSize(3))
+	w, err := channels.NewWriter(goPub, channels.WithChunkSize(3))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if wrapped.Isatty || w.Isatty() {
 		t.Errorf("default isatty: Python %v, Go %v; want false", wrapped.Isatty, w.Isatty())
 	}

@@ -6,6 +6,7 @@ package loop
 
 import (
 	"context"
+	"log/slog"
 	"time"
 )
 
@@ -30,6 +31,9 @@ type Loop interface {
 	// the loop goroutine; on it, it returns the reactor's
 	// ErrBlockingCall at once.
 	WaitSignal(ctx context.Context, ch <-chan struct{}, d time.Duration) error
+	// Logf sends a diagnostic to the reactor's logger (WithLogger or
+	// WithSlog, at level); without one it does nothing. Any goroutine.
+	Logf(level slog.Level, format string, args ...any)
 }
 
 // Provider is implemented by the values that carry a Loop without
