@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/goyoton/yoton/internal/objconv"
 	"github.com/goyoton/yoton/wire"
 )
 
@@ -14,7 +15,7 @@ import (
 func encodeRequest(method string, args []any, kwargs Kwargs) ([]byte, error) {
 	objArgs := make(wire.Tuple, len(args))
 	for i, a := range args {
-		v, err := toObject(a)
+		v, err := objconv.ToObject(a)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s() argument %d: %w", ErrEncode, method, i+1, err)
 		}
@@ -22,7 +23,7 @@ func encodeRequest(method string, args []any, kwargs Kwargs) ([]byte, error) {
 	}
 	kw := wire.NewDict()
 	for _, k := range slices.Sorted(maps.Keys(kwargs)) {
-		v, err := toObject(kwargs[k])
+		v, err := objconv.ToObject(kwargs[k])
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s() argument %s: %w", ErrEncode, method, k, err)
 		}
@@ -52,11 +53,11 @@ func decodeRequest(b []byte) (name string, args []any, kwargs *wire.Dict, err er
 		}
 	}
 	if !ok || len(t) != 3 {
-		return "", nil, nil, fmt.Errorf("invalid request: want (name, args, kwargs), got %s", clipRepr(v))
+		return "", nil, nil, fmt.Errorf("invalid request: want (name, args, kwargs), got %s", objconv.ClipRepr(v))
 	}
 	name, ok = t[0].(string)
 	if !ok {
-		return "", nil, nil, fmt.Errorf("invalid request: method name %s is not a string", clipRepr(t[0]))
+		return "", nil, nil, fmt.Errorf("invalid request: method name %s is not a string", objconv.ClipRepr(t[0]))
 	}
 	switch a := t[1].(type) {
 	case wire.Tuple:
@@ -64,24 +65,16 @@ func decodeRequest(b []byte) (name string, args []any, kwargs *wire.Dict, err er
 	case []any:
 		args = a
 	default:
-		return "", nil, nil, fmt.Errorf("invalid request: arguments %s are not a tuple", clipRepr(t[1]))
+		return "", nil, nil, fmt.Errorf("invalid request: arguments %s are not a tuple", objconv.ClipRepr(t[1]))
 	}
 	switch k := t[2].(type) {
 	case *wire.Dict:
 		kwargs = k
 	case nil:
 	default:
-		return "", nil, nil, fmt.Errorf("invalid request: keyword arguments %s are not a dict", clipRepr(t[2]))
+		return "", nil, nil, fmt.Errorf("invalid request: keyword arguments %s are not a dict", objconv.ClipRepr(t[2]))
 	}
 	return name, args, kwargs, nil
-}
-
-func clipRepr(v any) string {
-	s := wire.Repr(v)
-	if len(s) > 80 {
-		s = s[:77] + "..."
-	}
-	return s
 }
 
 // echoArgs binds echo's arguments as Python would.
@@ -127,7 +120,7 @@ func echoArgs(args []any, kwargs *wire.Dict) (arg1 any, sleep time.Duration, err
 			secs = 1
 		}
 	default:
-		return nil, 0, fmt.Errorf("'%s' object cannot be interpreted as a number of seconds", pyTypeName(sleepV))
+		return nil, 0, fmt.Errorf("'%s' object cannot be interpreted as a number of seconds", objconv.PyTypeName(sleepV))
 	}
 	if secs < 0 || secs != secs {
 		return nil, 0, errors.New("sleep length must be non-negative")

@@ -15,6 +15,7 @@ import (
 	"github.com/goyoton/yoton/reactor"
 	"github.com/goyoton/yoton/timers"
 	"github.com/goyoton/yoton/wire"
+	"github.com/goyoton/yoton/internal/objconv"
 )
 
 // RepMode is how a RepChannel handles requests (yoton's set_mode). A
@@ -739,7 +740,7 @@ func (c *RepChannel) run(ctx context.Context, name string, args []any, kwargs *w
 	if err != nil {
 		return errorReply(err.Error())
 	}
-	obj, err := toObject(v)
+	obj, err := objconv.ToObject(v)
 	if err != nil {
 		return errorReply(fmt.Sprintf("cannot send the reply of %s(): %v", name, err))
 	}

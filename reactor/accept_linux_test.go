@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/wire"
 )
 
@@ -59,7 +60,7 @@ func TestAcceptSurvivesFileDescriptorExhaustion(t *testing.T) {
 	defer nc.Close()
 
 	for {
-		line := waitChan(t, logged, "accept error in the log")
+		line := testkit.Wait(t, logged, "accept error in the log")
 		if strings.Contains(line, "accept") && strings.Contains(line, "too many open files") {
 			break
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/wire"
 )
 
@@ -111,7 +112,7 @@ func TestHonestPeerGetsInUnderAttack(t *testing.T) {
 			rx := newRecorder(t, host, testSlot)
 			c, err := peer.Connect(context.Background(), addr, "")
 			require.NoError(t, err)
-			waitChan(t, joined, "the honest peer to join")
+			testkit.Wait(t, joined, "the honest peer to join")
 			send(t, peer, "honest")
 			assert.Equal(t, []string{"honest"}, payloads(rx.waitN(t, 1)))
 			assert.True(t, c.IsConnected())
@@ -153,7 +154,7 @@ func TestBindSkipsAbandonedSocket(t *testing.T) {
 			// Wait until the bind let the abandoned socket go.
 			require.Eventually(t, func() bool {
 				n := -1
-				onLoop(t, r, func() {
+				testkit.Do(t, r, func() {
 					if bound.acc != nil {
 						n = bound.acc.inProgress()
 					}
@@ -163,7 +164,7 @@ func TestBindSkipsAbandonedSocket(t *testing.T) {
 			require.True(t, bound.IsWaiting(), "bind stopped waiting: %s", bound.Status())
 			peer := newContext(t, r)
 			rx := newRecorder(t, peer, testSlot)
-			_, err := peer.Connect(testContext(t), addr, "")
+			_, err := peer.Connect(testkit.Context(t), addr, "")
 			require.NoError(t, err)
 			waitEstablished(t, bound)
 			assert.Equal(t, peer.ID(), bound.PeerID())
@@ -212,7 +213,7 @@ func TestBindOptions(t *testing.T) {
 	silent := dialRaw(t, addr, false)
 	assert.Equal(t, "", readReply(t, silent), "dropped after the short handshake time-out")
 	peer := newContext(t, r)
-	_, err = peer.Connect(testContext(t), addr, "")
+	_, err = peer.Connect(testkit.Context(t), addr, "")
 	require.NoError(t, err)
 	waitEstablished(t, bound)
 

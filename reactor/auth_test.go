@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/goyoton/yoton/internal/testkit"
 )
 
 func TestSecretAuthentication(t *testing.T) {
@@ -32,7 +34,7 @@ func TestSecretAuthentication(t *testing.T) {
 			hostRx := newRecorder(t, host, testSlot)
 			peer := newContext(t, newReactor(t), WithSecret(secret))
 			peerRx := newRecorder(t, peer, testSlot)
-			c, err := peer.Connect(testContext(t), addr, "")
+			c, err := peer.Connect(testkit.Context(t), addr, "")
 			require.NoError(t, err)
 			assert.True(t, c.IsConnected())
 			send(t, peer, "to the host")
@@ -50,18 +52,18 @@ func TestSecretRefusals(t *testing.T) {
 
 	t.Run("wrong secret", func(t *testing.T) {
 		peer := newContext(t, r, WithSecret([]byte("theirs")))
-		_, err := peer.Connect(testContext(t), addr, "")
+		_, err := peer.Connect(testkit.Context(t), addr, "")
 		require.ErrorIs(t, err, ErrConnect)
 		require.ErrorIs(t, err, ErrAuth)
 		assert.Contains(t, err.Error(), "refused")
 	})
 	t.Run("no secret", func(t *testing.T) {
 		peer := newContext(t, r)
-		c, err := peer.Connect(testContext(t), addr, "")
+		c, err := peer.Connect(testkit.Context(t), addr, "")
 		if err == nil {
 			// The challenge came after Connect returned: the connection
 			// closes as soon as it arrives.
-			waitChan(t, c.Done(), "the refused connection to close")
+			testkit.Wait(t, c.Done(), "the refused connection to close")
 			err = &closedError{c.CloseReason()}
 		}
 		assert.Contains(t, err.Error(), ReasonAuth)

@@ -4,10 +4,11 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/goyoton/yoton/internal/testkit"
 )
 
 // cancelledCtx is a context that has already ended: a Send given it
@@ -42,11 +43,11 @@ func TestWaitingConnectionNeverStallsSenders(t *testing.T) {
 			// A reconnecting connection that is down.
 			gone := newContext(t, r)
 			_, goneAddr := listenLocal(t, gone)
-			down, err := x.Connect(testContext(t), goneAddr, "", WithReconnect(Reconnect{MinDelay: 1 << 40}))
+			down, err := x.Connect(testkit.Context(t), goneAddr, "", WithReconnect(Reconnect{MinDelay: 1 << 40}))
 			require.NoError(t, err)
 			downEvents, _ := reconnectEvents(down)
 			require.NoError(t, gone.Close())
-			waitChan(t, downEvents, "Disconnected")
+			testkit.Wait(t, downEvents, "Disconnected")
 
 			n := 3 * TinyQueueLength
 			for i := 0; i < n; i++ {
@@ -54,12 +55,12 @@ func TestWaitingConnectionNeverStallsSenders(t *testing.T) {
 					"send %d waited", i)
 			}
 			assert.Len(t, rxY.waitN(t, n), n, "the connected peer got everything")
-			barrier(t, r)
+			testkit.Barrier(t, r)
 			assert.False(t, x.backlogHigh.Load())
 
 			late := newContext(t, r)
 			rxLate := newRecorder(t, late, testSlot)
-			_, err = late.Connect(testContext(t), addr, "")
+			_, err = late.Connect(testkit.Context(t), addr, "")
 			require.NoError(t, err)
 			waitEstablished(t, spare)
 			send(t, x, "live")
@@ -81,15 +82,15 @@ func TestDropBacklogWithNobodyConnected(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		require.NoError(t, x.send(cancelledCtx(), testSlot, []byte("stale"), 0, 0))
 	}
-	barrier(t, r)
+	testkit.Barrier(t, r)
 	assert.Equal(t, uint64(5), x.Discarded())
 	peer := newContext(t, r)
 	rx := newRecorder(t, peer, testSlot)
-	_, err := peer.Connect(testContext(t), addr, "")
+	_, err := peer.Connect(testkit.Context(t), addr, "")
 	require.NoError(t, err)
 	// Until the host has the peer (its first package arrived), the host
 	// drops what it sends: nobody is connected yet.
-	require.Eventually(t, func() bool { return l.ConnectionCount() == 1 }, waitTimeout, time.Millisecond)
+	waitConnections(t, l, 1)
 	send(t, x, "fresh")
 	assert.Equal(t, []string{"fresh"}, payloads(rx.waitN(t, 1)))
 

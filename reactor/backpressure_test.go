@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/wire"
 )
 
@@ -35,7 +36,7 @@ func TestBackpressureStalledPeer(t *testing.T) {
 		submitted := len(x.subQ)
 		x.subMu.Unlock()
 		assert.LessOrEqual(t, submitted, submitLimit+1, "submission queue grew")
-		onLoop(t, r, func() {
+		testkit.Do(t, r, func() {
 			assert.LessOrEqual(t, bound.pending.Len(), queueSize, "pending queue past its size")
 			if bound.gc != nil {
 				assert.LessOrEqual(t, bound.gc.OutboundBuffered(), hwm+payload+wire.HeaderSize,
@@ -65,7 +66,7 @@ func TestBackpressureStalledPeer(t *testing.T) {
 	// package goes in anyway, under the queue's discard rule.
 	done := make(chan error, 1)
 	go func() { done <- x.send(context.Background(), testSlot, data, 0, 0) }()
-	assert.NoError(t, waitChan(t, done, "Send to return after SendWait"))
+	assert.NoError(t, testkit.Wait(t, done, "Send to return after SendWait"))
 	checkBounded(t)
 
 	// 3. On the loop goroutine Send never waits (waiting there would
@@ -89,20 +90,18 @@ func TestBackpressureReleasesWhenPeerReads(t *testing.T) {
 	const hwm = 4 << 10
 	r := newReactor(t, WithHighWaterMark(hwm))
 	x := newContext(t, r)
-	bound, addr := bindLocal(t, x)
-	p, _ := connectRaw(t, addr, true)
-	waitEstablished(t, bound)
+	_, p := rawPair(t, x, true)
 	// 3 × 64 packages of 64 KiB: more than the kernel's send buffer takes
 	// (4 MiB at most on Linux), so the queue must back up.
 	data := make([]byte, 64<<10)
 	// Fill the queue past the tiny length from the loop (no waiting).
 	const n = 3 * TinyQueueLength
-	onLoop(t, r, func() {
+	testkit.Do(t, r, func() {
 		for i := 0; i < n; i++ {
 			require.NoError(t, x.send(context.Background(), testSlot, data, 0, 0))
 		}
 	})
-	barrier(t, r)
+	testkit.Barrier(t, r)
 	require.True(t, x.backlogHigh.Load(), "queue should be congested")
 	// Once the peer reads, the backlog clears and every package arrives.
 	got := 0
@@ -114,7 +113,7 @@ func TestBackpressureReleasesWhenPeerReads(t *testing.T) {
 			got++
 		}
 	}
-	barrier(t, r)
+	testkit.Barrier(t, r)
 	assert.False(t, x.backlogHigh.Load())
 	// A sender from a user goroutine is not held up any more.
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
@@ -141,19 +140,17 @@ func TestQueueByteBudget(t *testing.T) {
 	)
 	r := newReactor(t)
 	x := newContext(t, r, WithQueueBytes(budget))
-	bound, addr := bindLocal(t, x)
-	p, _ := connectRaw(t, addr, true) // shakes hands, then does not read
-	waitEstablished(t, bound)
+	bound, p := rawPair(t, x, true) // shakes hands, then does not read
 	runtime.GC()
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
 	for i := 0; i < n; i++ {
 		data := make([]byte, payload) // a fresh buffer each: the queue owns it
 		binary.LittleEndian.PutUint64(data, uint64(i))
-		require.NoError(t, x.send(testContext(t), testSlot, data, 0, 0))
+		require.NoError(t, x.send(testkit.Context(t), testSlot, data, 0, 0))
 	}
-	barrier(t, r)
-	onLoop(t, r, func() {
+	testkit.Barrier(t, r)
+	testkit.Do(t, r, func() {
 		assert.LessOrEqual(t, bound.pending.Bytes(), budget)
 	})
 	runtime.GC()
@@ -190,10 +187,10 @@ func TestSlowConsumerDisconnected(t *testing.T) {
 	l, addr := listenLocal(t, x)
 	reader := newContext(t, newReactor(t))
 	rx := newRecorder(t, reader, testSlot)
-	_, err := reader.Connect(testContext(t), addr, "")
+	_, err := reader.Connect(testkit.Context(t), addr, "")
 	require.NoError(t, err)
 	_, _ = connectRaw(t, addr, true) // shakes hands, then does not read
-	require.Eventually(t, func() bool { return l.ConnectionCount() == 2 }, waitTimeout, time.Millisecond)
+	waitConnections(t, l, 2)
 	var slow *Connection
 	for _, c := range l.Connections() {
 		if c.PeerID() != reader.ID() {
@@ -204,7 +201,7 @@ func TestSlowConsumerDisconnected(t *testing.T) {
 	closed := closedEvents(slow)
 	data := make([]byte, 16<<10)
 	sent := 0
-	limit := testContext(t)
+	limit := testkit.Context(t)
 	for done := false; !done; {
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 		err := x.send(ctx, testSlot, data, 0, 0)

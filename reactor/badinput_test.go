@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/wire"
 )
 
@@ -45,7 +46,7 @@ func requireBindStillServes(t *testing.T, r *Reactor, x *Context, bound *Connect
 	peer := newContext(t, r)
 	rxHere := newRecorder(t, x, testSlot)
 	rxThere := newRecorder(t, peer, testSlot)
-	_, err := peer.Connect(testContext(t), addr, "")
+	_, err := peer.Connect(testkit.Context(t), addr, "")
 	require.NoError(t, err)
 	waitEstablished(t, bound)
 	send(t, peer, "to the bind")
@@ -135,12 +136,12 @@ func TestLostTrackOfStream(t *testing.T) {
 				_ = p.nc.SetWriteDeadline(time.Now().Add(waitTimeout))
 				_, _ = p.nc.Write(w)
 			}
-			ev := waitChan(t, events, "Closed")
+			ev := testkit.Wait(t, events, "Closed")
 			assert.Equal(t, ReasonLostTrack, ev.Reason)
 			assert.Same(t, bound, ev.Conn)
-			waitChan(t, bound.Done(), "Done")
+			testkit.Wait(t, bound.Done(), "Done")
 			assert.Equal(t, ReasonLostTrack, bound.CloseReason())
-			barrier(t, r)
+			testkit.Barrier(t, r)
 			assert.Equal(t, []string{"good"}, payloads(rx.snapshot()))
 		})
 	}
@@ -167,7 +168,7 @@ func TestPackageTooLarge(t *testing.T) {
 			runtime.ReadMemStats(&before)
 			h := wire.AppendHeader(nil, wire.Header{Slot: testSlot, SourceID: p.id, SourceSeq: 1, Length: tt.length})
 			p.write(append(h, "some of the body"...))
-			waitChan(t, bound.Done(), "Done")
+			testkit.Wait(t, bound.Done(), "Done")
 			runtime.ReadMemStats(&after)
 			assert.True(t, strings.HasPrefix(bound.CloseReason(), ReasonTooLarge), "reason %q", bound.CloseReason())
 			assert.ErrorIs(t, bound.Err(), ErrProtocol)
@@ -193,7 +194,7 @@ func TestConnectToSelf(t *testing.T) {
 	r := newReactor(t)
 	x := newContext(t, r)
 	bound, addr := bindLocal(t, x)
-	c, err := x.Connect(testContext(t), addr, "")
+	c, err := x.Connect(testkit.Context(t), addr, "")
 	require.Error(t, err)
 	assert.Nil(t, c)
 	assert.ErrorIs(t, err, ErrConnect)
@@ -218,7 +219,7 @@ func TestStalledBodyCostsLittleAndIsClosed(t *testing.T) {
 		p, _ := connectRaw(t, addr, false)
 		raws = append(raws, p)
 	}
-	require.Eventually(t, func() bool { return l.ConnectionCount() == peers }, waitTimeout, time.Millisecond)
+	waitConnections(t, l, peers)
 	conns := l.Connections()
 	var closed []<-chan ClosedEvent
 	for _, c := range conns {
@@ -230,7 +231,7 @@ func TestStalledBodyCostsLittleAndIsClosed(t *testing.T) {
 	}
 	require.Eventually(t, func() bool {
 		reading, reserved := 0, 0
-		onLoop(t, r, func() {
+		testkit.Do(t, r, func() {
 			for _, c := range conns {
 				if c.inBody && c.curN > 0 {
 					reading++
@@ -244,7 +245,7 @@ func TestStalledBodyCostsLittleAndIsClosed(t *testing.T) {
 		return reading == peers
 	}, waitTimeout, time.Millisecond)
 	for i, ch := range closed {
-		ev := waitChan(t, ch, "the stalled connection to close")
+		ev := testkit.Wait(t, ch, "the stalled connection to close")
 		assert.True(t, strings.HasPrefix(ev.Reason, ReasonBodyStalled), "peer %d: %q", i, ev.Reason)
 	}
 	assert.Equal(t, 0, l.ConnectionCount())
@@ -258,9 +259,7 @@ func TestLargeBodyArrivesWhole(t *testing.T) {
 			r := newReactor(t)
 			x := newContext(t, r)
 			rx := newRecorder(t, x, testSlot)
-			bound, addr := bindLocal(t, x)
-			p, _ := connectRaw(t, addr, false)
-			waitEstablished(t, bound)
+			_, p := rawPair(t, x, false)
 			body := make([]byte, 3*bodyReserve+12345)
 			for i := range body {
 				body[i] = byte(i * 7)

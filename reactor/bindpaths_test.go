@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/slots"
 )
 
@@ -44,7 +45,7 @@ func TestBindByPortName(t *testing.T) {
 	}
 	_, port := c.LocalAddr()
 	assert.Equal(t, int(slots.PortHash(name))+3, port)
-	_, err = newContext(t, r).Connect(testContext(t), "localhost:"+name+"+3", "")
+	_, err = newContext(t, r).Connect(testkit.Context(t), "localhost:"+name+"+3", "")
 	require.NoError(t, err)
 	waitEstablished(t, c)
 }

@@ -12,27 +12,27 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/goyoton/yoton/internal/testkit"
 )
 
 func TestFlushWaitsForTheKernel(t *testing.T) {
 	const n, size = 96, 64 << 10
 	r := newReactor(t)
 	x := newContext(t, r)
-	bound, addr := bindLocal(t, x)
-	p, _ := connectRaw(t, addr, true)
-	waitEstablished(t, bound)
+	bound, p := rawPair(t, x, true)
 	data := make([]byte, size)
 	// Sent from the loop so that no Send waits for room: 6 MiB is more
 	// than the kernel takes for a peer that does not read.
-	onLoop(t, r, func() {
+	testkit.Do(t, r, func() {
 		for i := 0; i < n; i++ {
 			require.NoError(t, x.send(context.Background(), testSlot, data, 0, 0))
 		}
 	})
 	flushed := make(chan error, 1)
-	go func() { flushed <- x.Flush(testContext(t)) }()
-	barrier(t, r)
-	barrier(t, r)
+	go func() { flushed <- x.Flush(testkit.Context(t)) }()
+	testkit.Barrier(t, r)
+	testkit.Barrier(t, r)
 	select {
 	case err := <-flushed:
 		t.Fatalf("Flush returned (%v) while the peer had not read anything", err)
@@ -47,27 +47,25 @@ func TestFlushWaitsForTheKernel(t *testing.T) {
 			got++
 		}
 	}
-	require.NoError(t, waitChan(t, flushed, "Flush"))
-	onLoop(t, r, func() {
+	require.NoError(t, testkit.Wait(t, flushed, "Flush"))
+	testkit.Do(t, r, func() {
 		assert.Zero(t, bound.pending.Len())
 		assert.Zero(t, bound.gc.OutboundBuffered())
 	})
 	// Nothing queued: Flush returns at once.
-	require.NoError(t, bound.Flush(testContext(t)))
+	require.NoError(t, bound.Flush(testkit.Context(t)))
 }
 
 func TestFlushEdgeCases(t *testing.T) {
 	r := newReactor(t)
 	x := newContext(t, r)
 	waiting, _ := bindLocal(t, x)
-	assert.ErrorIs(t, waiting.Flush(testContext(t)), ErrNotConnected)
-	assert.NoError(t, x.Flush(testContext(t)), "no connection: nothing to flush")
+	assert.ErrorIs(t, waiting.Flush(testkit.Context(t)), ErrNotConnected)
+	assert.NoError(t, x.Flush(testkit.Context(t)), "no connection: nothing to flush")
 
 	a := newContext(t, r)
-	bound, addr := bindLocal(t, a)
-	p, _ := connectRaw(t, addr, true)
-	waitEstablished(t, bound)
-	onLoop(t, r, func() {
+	bound, p := rawPair(t, a, true)
+	testkit.Do(t, r, func() {
 		for i := 0; i < 64; i++ {
 			require.NoError(t, a.send(context.Background(), testSlot, make([]byte, 64<<10), 0, 0))
 		}
@@ -76,17 +74,17 @@ func TestFlushEdgeCases(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		flushed := make(chan error, 1)
 		go func() { flushed <- bound.Flush(ctx) }()
-		barrier(t, r)
+		testkit.Barrier(t, r)
 		cancel()
-		assert.ErrorIs(t, waitChan(t, flushed, "Flush"), context.Canceled)
+		assert.ErrorIs(t, testkit.Wait(t, flushed, "Flush"), context.Canceled)
 	})
 	t.Run("connection closes first", func(t *testing.T) {
 		flushed := make(chan error, 1)
-		go func() { flushed <- bound.Flush(testContext(t)) }()
-		barrier(t, r)
+		go func() { flushed <- bound.Flush(testkit.Context(t)) }()
+		testkit.Barrier(t, r)
 		require.NoError(t, p.nc.Close())
 		// ErrClosed if Flush was waiting, ErrNotConnected if it started late.
-		err := waitChan(t, flushed, "Flush")
+		err := testkit.Wait(t, flushed, "Flush")
 		assert.True(t, errors.Is(err, ErrClosed) || errors.Is(err, ErrNotConnected), "Flush: %v", err)
 	})
 }
@@ -115,7 +113,7 @@ func TestBlockingCallsOnLoop(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got := make(chan error, 1)
 			require.NoError(t, r.Post(func() { got <- tt.call() }))
-			assert.ErrorIs(t, waitChan(t, got, "call on the loop"), ErrBlockingCall)
+			assert.ErrorIs(t, testkit.Wait(t, got, "call on the loop"), ErrBlockingCall)
 		})
 	}
 	assert.True(t, connected.IsConnected(), "nothing was closed")
@@ -141,7 +139,7 @@ func TestReactorCloseEndsEverything(t *testing.T) {
 
 	require.NoError(t, r.Close())
 	require.NoError(t, r.Close(), "Close is idempotent")
-	waitChan(t, r.Done(), "Done")
+	testkit.Wait(t, r.Done(), "Done")
 	for _, conn := range []*Connection{bound, connected, waiting, handshaking} {
 		assert.Equal(t, StatusClosed, conn.Status())
 		assert.Equal(t, ReasonReactorClosed, conn.CloseReason())

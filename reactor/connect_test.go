@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/wire"
 )
 
@@ -41,8 +42,8 @@ func TestConnectKeepsPackagesSentWithTheHandshake(t *testing.T) {
 	r := newReactor(t)
 	x := newContext(t, r)
 	rx := newRecorder(t, x, testSlot)
-	_, err = x.Connect(testContext(t), ln.Addr().String(), "")
+	_, err = x.Connect(testkit.Context(t), ln.Addr().String(), "")
 	require.NoError(t, err)
-	require.NoError(t, waitChan(t, served, "host"))
+	require.NoError(t, testkit.Wait(t, served, "host"))
 	assert.Equal(t, []string{"first", "second"}, payloads(rx.waitN(t, 2)))
 }

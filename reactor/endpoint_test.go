@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/goyoton/yoton/internal/testkit"
 )
 
 // counterChannel is a channel kind of the test's own, as a user would
@@ -41,8 +43,8 @@ func TestAttachCustomChannel(t *testing.T) {
 	ca, cb := newCounterChannel(t, a, "custom"), newCounterChannel(t, b, "custom")
 	require.Same(t, a, ca.ep.Context())
 
-	require.NoError(t, ca.ep.Send(testContext(t), []byte("one"), Destination{}))
-	require.NoError(t, ca.ep.Send(testContext(t), []byte("two"), Destination{ID: b.ID(), Seq: 7}))
+	require.NoError(t, ca.ep.Send(testkit.Context(t), []byte("one"), Destination{}))
+	require.NoError(t, ca.ep.Send(testkit.Context(t), []byte("two"), Destination{ID: b.ID(), Seq: 7}))
 	got := cb.rx.waitN(t, 2)
 	assert.Equal(t, []string{"one", "two"}, payloads(got))
 	assert.Equal(t, a.ID(), got[0].SourceID)
@@ -79,7 +81,7 @@ func TestAttachRejectsBadAttachments(t *testing.T) {
 
 	in, err := x.Attach(Attachment{RecvSlot: "only.in.pub-sub", Receiver: &recorder{r: r, notify: make(chan struct{}, 1)}})
 	require.NoError(t, err)
-	require.ErrorIs(t, in.Send(testContext(t), []byte("x"), Destination{}), ErrInvalidSlot)
+	require.ErrorIs(t, in.Send(testkit.Context(t), []byte("x"), Destination{}), ErrInvalidSlot)
 }
 
 func TestEndpointNewConnectionHooks(t *testing.T) {
@@ -94,7 +96,7 @@ func TestEndpointNewConnectionHooks(t *testing.T) {
 	removed() // twice is harmless
 
 	connectPair(t, a, b)
-	waitChan(t, heard, "the NEW_CONNECTION hook")
+	testkit.Wait(t, heard, "the NEW_CONNECTION hook")
 
 	// Detach unregisters the remaining hook: its count drops to zero.
 	require.True(t, ep.Detach())

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/slots"
 	"github.com/goyoton/yoton/wire"
 )
@@ -45,7 +46,7 @@ func FuzzConnectionStream(f *testing.F) {
 		defer func() { _ = x.Close() }()
 		rx := newRecorder(t, x, testSlot)
 		c := newConnection(x, "fuzz")
-		onLoop(t, r, func() {
+		testkit.Do(t, r, func() {
 			c.status.Store(int32(statusHandover))
 			x.addConnection(c)
 			x.setStatus(c, StatusHosting)
@@ -125,7 +126,7 @@ func FuzzRoutingIsolation(f *testing.F) {
 		first := len(pkg(testSlot, far, 1, 0, "f 1"))
 		fromCOrF := func(p Package) bool { return p.SourceID == c || p.SourceID == far }
 		var toB []string
-		onLoop(t, r, func() {
+		testkit.Do(t, r, func() {
 			pa, pb, pc := fakePeer(x, a), fakePeer(x, b), fakePeer(x, c)
 			pc.consume(nil, fromC[:first])
 			pa.consume(nil, fromA)

@@ -3,7 +3,6 @@ package reactor
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"errors"
 	"io"
 	"net"
@@ -18,23 +17,18 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/slots"
 	"github.com/goyoton/yoton/wire"
 )
 
-// waitTimeout bounds every wait of these tests; it is a guard against
-// hangs, never a measurement.
+// waitTimeout bounds the waits these tests make themselves (raw-socket
+// deadlines, Eventually); the kit's waits use testkit.Timeout. It is a
+// guard against hangs, never a measurement.
 const waitTimeout = 5 * time.Second
 
 // testSlot is the slot the tests' receivers listen on.
 var testSlot = slots.Hash(slots.Normalize("reactor-test.bin.pub-sub"))
-
-func testContext(t testing.TB) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 func newReactor(t testing.TB, opts ...Option) *Reactor {
 	t.Helper()
@@ -62,26 +56,20 @@ func bindLocal(t testing.TB, x *Context) (*Connection, string) {
 	return c, net.JoinHostPort(host, strconv.Itoa(port))
 }
 
-// waitChan waits for ch to be closed or to deliver, failing after waitTimeout.
-func waitChan[T any](t testing.TB, ch <-chan T, what string) T {
-	t.Helper()
-	timer := time.NewTimer(waitTimeout)
-	defer timer.Stop()
-	select {
-	case v := <-ch:
-		return v
-	case <-timer.C:
-		t.Fatalf("timed out waiting for %s", what)
-	}
-	var zero T
-	return zero
-}
-
 // waitEstablished waits until c is connected (a bind got its peer).
 func waitEstablished(t testing.TB, c *Connection) {
 	t.Helper()
-	waitChan(t, c.established, "connection to be established")
+	testkit.Wait(t, c.established, "connection to be established")
 	require.True(t, c.IsConnected(), "status %s", c.Status())
+}
+
+// waitConnections waits until l holds n connections. A Connect returns
+// before the host has read the peer's first package (its NEW_CONNECTION),
+// which is when the peer joins; a peer that leaves is dropped a little
+// after its socket closes.
+func waitConnections(t testing.TB, l *Listener, n int) {
+	t.Helper()
+	require.Eventually(t, func() bool { return l.ConnectionCount() == n }, waitTimeout, time.Millisecond)
 }
 
 // connectPair binds a and connects b to it, and waits until both ends
@@ -89,26 +77,10 @@ func waitEstablished(t testing.TB, c *Connection) {
 func connectPair(t testing.TB, a, b *Context) (bound, connected *Connection) {
 	t.Helper()
 	bound, addr := bindLocal(t, a)
-	connected, err := b.Connect(testContext(t), addr, "")
+	connected, err := b.Connect(testkit.Context(t), addr, "")
 	require.NoError(t, err)
 	waitEstablished(t, bound)
 	return bound, connected
-}
-
-// barrier waits until every piece of work already queued on r has run.
-func barrier(t testing.TB, r *Reactor) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
-	require.NoError(t, r.Do(ctx, func() {}))
-}
-
-// onLoop runs fn on r's loop and waits for it.
-func onLoop(t testing.TB, r *Reactor, fn func()) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
-	require.NoError(t, r.Do(ctx, fn))
 }
 
 // recorder is a Receiver that keeps every package deposited into it.
@@ -180,7 +152,7 @@ func payloads(ps []Package) []string {
 
 func send(t testing.TB, x *Context, data string) {
 	t.Helper()
-	require.NoError(t, x.send(testContext(t), testSlot, []byte(data), 0, 0))
+	require.NoError(t, x.send(testkit.Context(t), testSlot, []byte(data), 0, 0))
 }
 
 // rawIDs hands out context ids for raw peers, distinct from real ones
@@ -239,6 +211,16 @@ func connectRaw(t testing.TB, addr string, small bool) (*rawPeer, uint64) {
 	// number.
 	p.write(frame(wire.Header{Slot: slots.ConnectionSlot}, nil))
 	return p, id
+}
+
+// rawPair binds x on a free loopback port, connects a raw peer to it
+// (see connectRaw) and waits until the bound end is connected.
+func rawPair(t testing.TB, x *Context, small bool) (bound *Connection, p *rawPeer) {
+	t.Helper()
+	bound, addr := bindLocal(t, x)
+	p, _ = connectRaw(t, addr, small)
+	waitEstablished(t, bound)
+	return bound, p
 }
 
 // listenRaw accepts one connection from a connecting context and plays

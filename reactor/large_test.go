@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/goyoton/yoton/internal/testkit"
 )
 
 // largeTests reports whether the tests at full size run
@@ -62,16 +64,14 @@ func TestPublishOneGiBToStalledPeer(t *testing.T) {
 	)
 	r := newReactor(t)
 	x := newContext(t, r, WithQueueBytes(budget))
-	bound, addr := bindLocal(t, x)
-	p, _ := connectRaw(t, addr, true)
-	waitEstablished(t, bound)
+	_, p := rawPair(t, x, true)
 	runtime.GC()
 	base := residentKiB(t, "VmRSS")
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(base<<10 + budget + 48<<20))
 	// Sent on the loop, 16 packages per turn: a user goroutine would wait
 	// SendWait (1 s, yoton's) per package while the queue is congested.
 	for i := 0; i < n; i += 16 {
-		onLoop(t, r, func() {
+		testkit.Do(t, r, func() {
 			for j := i; j < i+16; j++ {
 				data := make([]byte, payload)
 				binary.LittleEndian.PutUint64(data, uint64(j))
@@ -79,7 +79,7 @@ func TestPublishOneGiBToStalledPeer(t *testing.T) {
 			}
 		})
 	}
-	barrier(t, r)
+	testkit.Barrier(t, r)
 	peak := residentKiB(t, "VmHWM")
 	t.Logf("RSS before %d MiB, peak %d MiB (+%d MiB), budget %d MiB, dropped %d",
 		base>>10, peak>>10, (peak-base)>>10, budget>>20, x.Discarded())

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/goyoton/yoton/internal/testkit"
 )
 
 func TestEstablishedAndNewConnectionHookRemoval(t *testing.T) {
@@ -15,12 +17,12 @@ func TestEstablishedAndNewConnectionHookRemoval(t *testing.T) {
 	removeA()
 	bound, addr := bindLocal(t, host)
 	peer := newContext(t, r)
-	_, err := peer.Connect(testContext(t), addr, "")
+	_, err := peer.Connect(testkit.Context(t), addr, "")
 	require.NoError(t, err)
-	waitChan(t, bound.Established(), "Established")
+	testkit.Wait(t, bound.Established(), "Established")
 	require.True(t, bound.IsConnected())
-	require.Equal(t, "b", waitChan(t, calls, "the remaining hook"))
-	barrier(t, r)
+	require.Equal(t, "b", testkit.Wait(t, calls, "the remaining hook"))
+	testkit.Barrier(t, r)
 	select {
 	case c := <-calls:
 		t.Fatalf("hook %q ran after its removal or twice", c)

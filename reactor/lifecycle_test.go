@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/slots"
 	"github.com/goyoton/yoton/wire"
 )
@@ -45,7 +46,7 @@ func TestCloseTellsPeer(t *testing.T) {
 				other = connected
 			}
 			tt.close(bound, connected)
-			waitChan(t, other.Done(), "other end to close")
+			testkit.Wait(t, other.Done(), "other end to close")
 			assert.Equal(t, ReasonDefault, closer.CloseReason())
 			assert.Equal(t, ReasonClosedFromThere, other.CloseReason())
 			assert.Equal(t, 0, a.ConnectionCount())
@@ -58,9 +59,9 @@ func TestCloseWritesClosePackage(t *testing.T) {
 	r := newReactor(t)
 	x := newContext(t, r)
 	addr, peers := listenRaw(t)
-	c, err := x.Connect(testContext(t), addr, "")
+	c, err := x.Connect(testkit.Context(t), addr, "")
 	require.NoError(t, err)
-	p := waitChan(t, peers, "raw peer")
+	p := testkit.Wait(t, peers, "raw peer")
 	require.NotNil(t, p)
 	// The first package a connecting context sends is NEW_CONNECTION.
 	h, data, err := p.readFrame(waitTimeout)
@@ -90,7 +91,7 @@ func TestPeerDropsConnection(t *testing.T) {
 	// Half-close: the peer's FIN. (A full close with our heartbeats
 	// unread in its buffer would reset the connection instead.)
 	require.NoError(t, p.nc.(*net.TCPConn).CloseWrite())
-	ev := waitChan(t, events, "Closed")
+	ev := testkit.Wait(t, events, "Closed")
 	assert.Equal(t, ReasonEOF, ev.Reason)
 	assert.Equal(t, ReasonEOF, bound.CloseReason())
 	assert.Equal(t, StatusClosed, bound.Status())
@@ -107,9 +108,7 @@ func TestCloseOnProblemSendsNothing(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newReactor(t)
 			x := newContext(t, r)
-			bound, addr := bindLocal(t, x)
-			p, _ := connectRaw(t, addr, false)
-			waitEstablished(t, bound)
+			bound, p := rawPair(t, x, false)
 			bound.CloseOnProblem(tt.reason)
 			for _, h := range p.readUntilEOF() {
 				assert.True(t, isHeartbeat(h), "unexpected package %+v", h)
@@ -130,11 +129,11 @@ func TestContextCloseClosesAll(t *testing.T) {
 
 	require.NoError(t, x.Close())
 	for _, conn := range []*Connection{hosting, connecting, waiting} {
-		waitChan(t, conn.Done(), "Done")
+		testkit.Wait(t, conn.Done(), "Done")
 		assert.Equal(t, ReasonByContext, conn.CloseReason())
 	}
 	for _, conn := range []*Connection{atB, atC} {
-		waitChan(t, conn.Done(), "peer's Done")
+		testkit.Wait(t, conn.Done(), "peer's Done")
 		assert.Equal(t, ReasonClosedFromThere, conn.CloseReason())
 	}
 	assert.Equal(t, 0, x.ConnectionCount())
@@ -150,28 +149,28 @@ func TestContextReusedAfterClose(t *testing.T) {
 	x, y := newContext(t, r), newContext(t, r)
 	connectPair(t, x, y)
 	require.NoError(t, x.Close())
-	require.NoError(t, x.send(testContext(t), testSlot, []byte("after close"), 0, 0), "queued for the next peer")
+	require.NoError(t, x.send(testkit.Context(t), testSlot, []byte("after close"), 0, 0), "queued for the next peer")
 
 	z := newContext(t, r)
 	rx := newRecorder(t, z, testSlot)
 	bound, addr := bindLocal(t, x)
-	_, err := z.Connect(testContext(t), addr, "")
+	_, err := z.Connect(testkit.Context(t), addr, "")
 	require.NoError(t, err)
 	waitEstablished(t, bound)
 	send(t, x, "reused")
 	assert.Equal(t, []string{"after close", "reused"}, payloads(rx.waitN(t, 2)))
 
 	require.NoError(t, x.Close())
-	short, cancel := context.WithTimeout(testContext(t), 100*time.Millisecond)
+	short, cancel := context.WithTimeout(testkit.Context(t), 100*time.Millisecond)
 	defer cancel()
 	_, err = x.Connect(short, "127.0.0.1:1", "") // yoton retries until the deadline
 	assert.ErrorIs(t, err, ErrConnect, "a closed context connects again (here to nobody)")
 
 	require.NoError(t, r.Close())
-	assert.ErrorIs(t, x.send(testContext(t), testSlot, []byte("late"), 0, 0), ErrClosed)
+	assert.ErrorIs(t, x.send(testkit.Context(t), testSlot, []byte("late"), 0, 0), ErrClosed)
 	_, err = x.Bind("127.0.0.1:0", 1, "")
 	assert.ErrorIs(t, err, ErrClosed)
-	_, err = x.Connect(testContext(t), "127.0.0.1:1", "")
+	_, err = x.Connect(testkit.Context(t), "127.0.0.1:1", "")
 	assert.ErrorIs(t, err, ErrClosed)
 }
 
@@ -197,7 +196,7 @@ func TestCloseConnectionMessage(t *testing.T) {
 			}
 			p.write(frame(wire.Header{Slot: slots.ContextSlot, SourceID: src, SourceSeq: 1}, []byte("CLOSE_CONNECTION")))
 			if tt.wantClose {
-				waitChan(t, bound.Done(), "Done")
+				testkit.Wait(t, bound.Done(), "Done")
 				assert.Equal(t, ReasonClosedFromThere, bound.CloseReason())
 				return
 			}
@@ -228,10 +227,10 @@ func TestClosedFiresOnce(t *testing.T) {
 	bound.Close("second")
 	bound.CloseOnProblem("third")
 	require.NoError(t, a.Close())
-	ev := waitChan(t, first, "Closed")
-	waitChan(t, connected.Done(), "peer's Done")
-	barrier(t, r) // emits queued by the later closes would have run
-	barrier(t, r)
+	ev := testkit.Wait(t, first, "Closed")
+	testkit.Wait(t, connected.Done(), "peer's Done")
+	testkit.Barrier(t, r) // emits queued by the later closes would have run
+	testkit.Barrier(t, r)
 	assert.Equal(t, int32(1), calls.Load())
 	assert.Equal(t, "first", ev.Reason)
 	assert.Same(t, bound, ev.Conn)
@@ -281,7 +280,7 @@ func TestStatusTransitions(t *testing.T) {
 	assert.Empty(t, a.Connections())
 	assert.Len(t, a.AllConnections(), 1)
 
-	connected, err := b.Connect(testContext(t), addr, "client")
+	connected, err := b.Connect(testkit.Context(t), addr, "client")
 	require.NoError(t, err)
 	waitEstablished(t, bound)
 	check(t, bound, state{StatusHosting, true, true, false})
@@ -300,7 +299,7 @@ func TestStatusTransitions(t *testing.T) {
 	assert.Equal(t, "", bound.CloseReason())
 
 	connected.Close("")
-	waitChan(t, bound.Done(), "Done")
+	testkit.Wait(t, bound.Done(), "Done")
 	check(t, bound, state{StatusClosed, false, false, false})
 	check(t, connected, state{StatusClosed, false, false, false})
 	assert.Equal(t, 0, a.ConnectionCount())
@@ -356,21 +355,19 @@ func TestTimedOut(t *testing.T) {
 	p, _ := connectRaw(t, addr, false)
 	// The raw peer says nothing: after Timeout (0.5 s) the connection
 	// reports it.
-	ev := waitChan(t, events, "TimedOut(true)")
+	ev := testkit.Wait(t, events, "TimedOut(true)")
 	assert.True(t, ev.TimedOut)
 	assert.Same(t, bound, ev.Conn)
 	assert.True(t, bound.IsConnected(), "a time-out does not close")
 	p.write(wire.AppendHeader(nil, wire.Header{Slot: slots.ConnectionSlot})) // heartbeat
-	ev = waitChan(t, events, "TimedOut(false)")
+	ev = testkit.Wait(t, events, "TimedOut(false)")
 	assert.False(t, ev.TimedOut)
 }
 
 func TestHeartbeat(t *testing.T) {
 	r := newReactor(t)
 	x := newContext(t, r)
-	bound, addr := bindLocal(t, x)
-	p, _ := connectRaw(t, addr, false)
-	waitEstablished(t, bound)
+	_, p := rawPair(t, x, false)
 	// Nothing else is sent on this connection: after the Go-only link
 	// message, the first package is a heartbeat, sent after
 	// HeartbeatInterval (0.25 s) of silence.
@@ -414,7 +411,7 @@ func TestConnectFailures(t *testing.T) {
 		})
 	}
 	t.Run("bad address", func(t *testing.T) {
-		_, err := x.Connect(testContext(t), "no-colon", "")
+		_, err := x.Connect(testkit.Context(t), "no-colon", "")
 		assert.Error(t, err)
 	})
 }
@@ -438,21 +435,19 @@ func TestWriteFailure(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newReactor(t)
 			x := newContext(t, r)
-			bound, addr := bindLocal(t, x)
-			connectRaw(t, addr, false)
-			waitEstablished(t, bound)
+			bound, _ := rawPair(t, x, false)
 			events := closedEvents(bound)
-			onLoop(t, r, func() {
+			testkit.Do(t, r, func() {
 				require.NoError(t, syscall.Shutdown(bound.gc.Fd(), syscall.SHUT_WR))
 			})
 			tt.act(t, x, bound)
-			ev := waitChan(t, events, "Closed")
+			ev := testkit.Wait(t, events, "Closed")
 			if tt.wantPrefix {
 				assert.True(t, strings.HasPrefix(ev.Reason, tt.wantReason), "reason %q", ev.Reason)
 			} else {
 				assert.Equal(t, tt.wantReason, ev.Reason)
 			}
-			barrier(t, r)
+			testkit.Barrier(t, r)
 			assert.Empty(t, events, "Closed fired twice")
 			assert.Equal(t, StatusClosed, bound.Status())
 		})
@@ -478,10 +473,8 @@ func TestCloseDeliversBacklog(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newReactor(t)
 			x := newContext(t, r, tt.opts...)
-			bound, addr := bindLocal(t, x)
-			p, _ := connectRaw(t, addr, true)
-			waitEstablished(t, bound)
-			onLoop(t, r, func() {
+			bound, p := rawPair(t, x, true)
+			testkit.Do(t, r, func() {
 				for i := 0; i < tt.sent; i++ {
 					data := bytes.Repeat([]byte{byte(i)}, size)
 					require.NoError(t, x.send(context.Background(), testSlot, data, 0, 0))
@@ -523,7 +516,7 @@ func TestCloseDeliversBacklog(t *testing.T) {
 				assert.Equal(t, byte(i), b, "package %d out of order", i)
 			}
 			if tt.reactor {
-				assert.NoError(t, waitChan(t, closed, "Reactor.Close"))
+				assert.NoError(t, testkit.Wait(t, closed, "Reactor.Close"))
 			}
 		})
 	}
@@ -538,11 +531,11 @@ func TestVerboseLog(t *testing.T) {
 	x, y := newContext(t, r), newContext(t, r)
 	bound, addr := bindLocal(t, x)
 	_, port := bound.LocalAddr()
-	_, err := y.Connect(testContext(t), addr, "")
+	_, err := y.Connect(testkit.Context(t), addr, "")
 	require.NoError(t, err)
 	waitEstablished(t, bound)
 	require.NoError(t, x.Close())
-	waitChan(t, bound.Done(), "closed")
+	testkit.Wait(t, bound.Done(), "closed")
 	want := []string{
 		fmt.Sprintf("Yoton: waiting at 127.0.0.1:%d.", port),
 		fmt.Sprintf("Yoton: hosting at 127.0.0.1:%d.", port),
@@ -552,7 +545,7 @@ func TestVerboseLog(t *testing.T) {
 	}
 	var got []string
 	for len(got) < len(want) {
-		line := waitChan(t, (<-chan string)(logged), "log line")
+		line := testkit.Wait(t, (<-chan string)(logged), "log line")
 		if strings.HasPrefix(line, "Yoton: ") {
 			got = append(got, line)
 		}
@@ -568,9 +561,7 @@ func TestFlushAfterPeerReset(t *testing.T) {
 	for range 20 {
 		r := newReactor(t)
 		x := newContext(t, r)
-		bound, addr := bindLocal(t, x)
-		p, _ := connectRaw(t, addr, false)
-		waitEstablished(t, bound)
+		bound, p := rawPair(t, x, false)
 		require.NoError(t, p.nc.(*net.TCPConn).SetLinger(0))
 		require.NoError(t, p.nc.Close()) // a reset
 		send(t, x, "into the reset")
@@ -594,7 +585,7 @@ func TestCloseErrorKinds(t *testing.T) {
 	assert.NoError(t, connected.Err(), "open: no error")
 	events := closedEvents(connected)
 	bound.Close("")
-	ev := waitChan(t, events, "closed from the other end")
+	ev := testkit.Wait(t, events, "closed from the other end")
 	for _, err := range []error{ev.Err(), connected.Err()} {
 		assert.ErrorIs(t, err, ErrClosed)
 		assert.ErrorIs(t, err, ErrPeerClosed)

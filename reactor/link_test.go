@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/slots"
 	"github.com/goyoton/yoton/wire"
 )
@@ -48,23 +49,23 @@ func TestNewConnectionSkipsQuietPeers(t *testing.T) {
 	python, _ := connectRaw(t, addr, false)
 	quiet, _ := connectRaw(t, addr, false)
 	quiet.sendLinkMessage("new-connection=0 some-future-key=x")
-	require.Eventually(t, func() bool { return l.ConnectionCount() == 2 }, waitTimeout, 1e6)
-	barrier(t, r)
+	waitConnections(t, l, 2)
+	testkit.Barrier(t, r)
 
 	leaf := newContext(t, newReactor(t))
-	_, err := leaf.Connect(testContext(t), addr, "")
+	_, err := leaf.Connect(testkit.Context(t), addr, "")
 	require.NoError(t, err)
-	waitJoined(t, l, 3) // the hub has taken the leaf's NEW_CONNECTION
+	waitConnections(t, l, 3) // the hub has taken the leaf's NEW_CONNECTION
 	send(t, hub, "marker 1")
 	assert.Equal(t, []string{newConnectionMessage}, python.framesUntil("marker 1"))
 	assert.Empty(t, quiet.framesUntil("marker 1"), "the quiet peer got no NEW_CONNECTION")
 
 	quiet.sendLinkMessage("new-connection=1")
-	barrier(t, r)
+	testkit.Barrier(t, r)
 	leaf2 := newContext(t, newReactor(t))
-	_, err = leaf2.Connect(testContext(t), addr, "")
+	_, err = leaf2.Connect(testkit.Context(t), addr, "")
 	require.NoError(t, err)
-	waitJoined(t, l, 4)
+	waitConnections(t, l, 4)
 	// The Python-like peer got one less than 50 ms ago: this one may be
 	// held back to the end of the window.
 	waitOwedNewConnections(t, hub)
@@ -95,7 +96,7 @@ func TestLinkMessageSaysWhatTheContextNeeds(t *testing.T) {
 	}
 	assert.Equal(t, linkPrefix+" new-connection=0 heartbeat=0", readLink())
 	p.sendLinkMessage("new-connection=0") // now x knows its peer is a Go node
-	barrier(t, r)
+	testkit.Barrier(t, r)
 	remove := x.onNewConnection(func() {})
 	assert.Equal(t, linkPrefix+" new-connection=1 heartbeat=0", readLink())
 	remove()
@@ -125,9 +126,9 @@ func TestLinkMessagesAreNeverRouted(t *testing.T) {
 	assert.Empty(t, rx.snapshot(), "nothing deposited")
 	// The forged message said nothing about b: b still gets NEW_CONNECTION.
 	leaf := newContext(t, r)
-	_, err := leaf.Connect(testContext(t), addr, "")
+	_, err := leaf.Connect(testkit.Context(t), addr, "")
 	require.NoError(t, err)
-	waitJoined(t, l, 3)
+	waitConnections(t, l, 3)
 	send(t, hub, "marker")
 	assert.Equal(t, []string{newConnectionMessage}, b.framesUntil("marker"))
 }
@@ -152,9 +153,9 @@ func TestNewConnectionHooksCoalesced(t *testing.T) {
 			[]byte(newConnectionMessage))...)
 	}
 	p.write(burst)
-	waitChan(t, ran, "the first run")
-	waitChan(t, ran, "the run after the burst")
-	barrier(t, r)
+	testkit.Wait(t, ran, "the first run")
+	testkit.Wait(t, ran, "the run after the burst")
+	testkit.Barrier(t, r)
 	assert.LessOrEqual(t, runs.Load(), int32(3), "one run per window, not one per message")
 }
 
@@ -164,7 +165,7 @@ func waitOwedNewConnections(t *testing.T, x *Context) {
 	t.Helper()
 	require.Eventually(t, func() bool {
 		held := true
-		onLoop(t, x.r, func() { held = x.newConn.forward != nil })
+		testkit.Do(t, x.r, func() { held = x.newConn.forward != nil })
 		return !held
 	}, waitTimeout, time.Millisecond)
 }
@@ -182,7 +183,7 @@ func TestForwardedNewConnectionCoalesced(t *testing.T) {
 	var last *Context
 	for i := 0; i < n; i++ {
 		last = newContext(t, leaves)
-		_, err := last.Connect(testContext(t), addr, "")
+		_, err := last.Connect(testkit.Context(t), addr, "")
 		require.NoError(t, err)
 	}
 	waitOwedNewConnections(t, hub)
@@ -213,14 +214,12 @@ func TestForwardedNewConnectionCoalesced(t *testing.T) {
 func TestHeartbeatsOnlyForPeersThatWatch(t *testing.T) {
 	r := newReactor(t)
 	x := newContext(t, r)
-	bound, addr := bindLocal(t, x)
-	p, _ := connectRaw(t, addr, false)
-	waitEstablished(t, bound)
+	bound, p := rawPair(t, x, false)
 	h, _, err := p.readAnyFrame(waitTimeout) // x's own link message
 	require.NoError(t, err)
 	require.Equal(t, linkSlot, h.Slot)
 	p.sendLinkMessage("new-connection=0 heartbeat=0")
-	barrier(t, r)
+	testkit.Barrier(t, r)
 	send(t, x, "switched") // what came before this was sent before the switch
 	p.framesUntil("switched")
 	// An observation window of three heartbeat intervals, not a wait
@@ -276,15 +275,13 @@ func TestIdleGoPeersStayInTime(t *testing.T) {
 func TestLinkMessageCatchesUpWithLatePeer(t *testing.T) {
 	r := newReactor(t)
 	x := newContext(t, r)
-	bound, addr := bindLocal(t, x)
-	p, _ := connectRaw(t, addr, false)
-	waitEstablished(t, bound)
+	_, p := rawPair(t, x, false)
 	h, data, err := p.readAnyFrame(waitTimeout)
 	require.NoError(t, err)
 	require.Equal(t, linkSlot, h.Slot)
 	assert.Equal(t, linkPrefix+" new-connection=0 heartbeat=0", string(data))
 	x.onNewConnection(func() {}) // a state channel, before the peer spoke
-	barrier(t, r)
+	testkit.Barrier(t, r)
 	p.sendLinkMessage("new-connection=0")
 	for {
 		h, data, err := p.readAnyFrame(waitTimeout)
@@ -294,12 +291,4 @@ func TestLinkMessageCatchesUpWithLatePeer(t *testing.T) {
 			return
 		}
 	}
-}
-
-// waitJoined waits until l holds n connections. A Connect returns before
-// the host has read the peer's first package (its NEW_CONNECTION), which
-// is when the peer joins.
-func waitJoined(t *testing.T, l *Listener, n int) {
-	t.Helper()
-	require.Eventually(t, func() bool { return l.ConnectionCount() == n }, waitTimeout, time.Millisecond)
 }

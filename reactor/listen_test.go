@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/slots"
 	"github.com/goyoton/yoton/wire"
 )
@@ -42,7 +43,7 @@ func TestListenServesManyPeers(t *testing.T) {
 	for i := 0; i < n; i++ {
 		p := newContext(t, newReactor(t)) // each peer on a loop of its own
 		rxs = append(rxs, newRecorder(t, p, testSlot))
-		c, err := p.Connect(testContext(t), addr, "")
+		c, err := p.Connect(testkit.Context(t), addr, "")
 		require.NoError(t, err)
 		assert.Equal(t, StatusConnected, c.Status())
 		assert.Equal(t, hub.ID(), c.PeerID())
@@ -50,7 +51,7 @@ func TestListenServesManyPeers(t *testing.T) {
 	}
 	ids := map[uint64]bool{}
 	for i := 0; i < n; i++ {
-		c := waitChan(t, joined, "Joined")
+		c := testkit.Wait(t, joined, "Joined")
 		assert.Equal(t, StatusHosting, c.Status())
 		ids[c.PeerID()] = true
 	}
@@ -79,12 +80,12 @@ func TestListenServesManyPeers(t *testing.T) {
 
 	// A peer that leaves is dropped from the listener's books.
 	require.NoError(t, peers[0].Close())
-	require.Eventually(t, func() bool { return l.ConnectionCount() == n-1 }, waitTimeout, time.Millisecond)
+	waitConnections(t, l, n-1)
 
 	// Close stops accepting; the connections made live on.
 	require.NoError(t, l.Close())
 	require.NoError(t, l.Close(), "Close is idempotent")
-	waitChan(t, l.Done(), "listener Done")
+	testkit.Wait(t, l.Done(), "listener Done")
 	late := newContext(t, r)
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
@@ -120,7 +121,7 @@ func TestListenAddressForms(t *testing.T) {
 			assert.Equal(t, "127.0.0.1", host)
 			assert.Equal(t, tt.port, port)
 			peer := newContext(t, r)
-			_, err = peer.Connect(testContext(t), tt.address, "")
+			_, err = peer.Connect(testkit.Context(t), tt.address, "")
 			require.NoError(t, err)
 		})
 	}
@@ -151,12 +152,12 @@ func TestListenMaxConnections(t *testing.T) {
 	l, addr := listenLocal(t, hub, WithMaxConnections(2))
 	var conns []*Connection
 	for i := 0; i < 2; i++ {
-		c, err := newContext(t, r).Connect(testContext(t), addr, "")
+		c, err := newContext(t, r).Connect(testkit.Context(t), addr, "")
 		require.NoError(t, err)
 		conns = append(conns, c)
 	}
-	require.Eventually(t, func() bool { return l.ConnectionCount() == 2 }, waitTimeout, time.Millisecond)
-	_, err := newContext(t, r).Connect(testContext(t), addr, "")
+	waitConnections(t, l, 2)
+	_, err := newContext(t, r).Connect(testkit.Context(t), addr, "")
 	require.ErrorIs(t, err, ErrConnect)
 	require.ErrorIs(t, err, ErrHandshake)
 	assert.Contains(t, err.Error(), "too many connections")
@@ -168,8 +169,8 @@ func TestListenMaxConnections(t *testing.T) {
 
 	// Room again once one leaves.
 	conns[0].Close("")
-	require.Eventually(t, func() bool { return l.ConnectionCount() == 1 }, waitTimeout, time.Millisecond)
-	_, err = newContext(t, r).Connect(testContext(t), addr, "")
+	waitConnections(t, l, 1)
+	_, err = newContext(t, r).Connect(testkit.Context(t), addr, "")
 	require.NoError(t, err)
 }
 
@@ -191,7 +192,7 @@ func TestListenAcceptFilter(t *testing.T) {
 	assert.Equal(t, 0, l.ConnectionCount())
 
 	allow.Store(true)
-	_, err := newContext(t, r).Connect(testContext(t), addr, "")
+	_, err := newContext(t, r).Connect(testkit.Context(t), addr, "")
 	require.NoError(t, err)
 	assert.Equal(t, int32(2), asked.Load())
 }
@@ -219,7 +220,7 @@ func TestListenAnswersForeignHandshake(t *testing.T) {
 		})
 	}
 	assert.Equal(t, 0, l.ConnectionCount())
-	_, err := newContext(t, r).Connect(testContext(t), addr, "")
+	_, err := newContext(t, r).Connect(testkit.Context(t), addr, "")
 	require.NoError(t, err, "the listener still serves")
 }
 
@@ -241,11 +242,11 @@ func TestListenWithContextClose(t *testing.T) {
 	r := newReactor(t)
 	x := newContext(t, r)
 	l, addr := listenLocal(t, x)
-	c, err := newContext(t, r).Connect(testContext(t), addr, "")
+	c, err := newContext(t, r).Connect(testkit.Context(t), addr, "")
 	require.NoError(t, err)
 	require.NoError(t, x.Close())
-	waitChan(t, l.Done(), "listener closed with its context")
-	waitChan(t, c.Done(), "peer told")
+	testkit.Wait(t, l.Done(), "listener closed with its context")
+	testkit.Wait(t, c.Done(), "peer told")
 	assert.Equal(t, ReasonClosedFromThere, c.CloseReason())
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
@@ -265,7 +266,7 @@ func TestCloseConnectionFromThirdParty(t *testing.T) {
 	l, addr := listenLocal(t, hub)
 	victim, _ := connectRaw(t, addr, false)
 	attacker, _ := connectRaw(t, addr, false)
-	require.Eventually(t, func() bool { return l.ConnectionCount() == 2 }, waitTimeout, time.Millisecond)
+	waitConnections(t, l, 2)
 	conns := l.Connections()
 	closeMsg := func(src uint64) []byte {
 		return frame(wire.Header{Slot: slots.ContextSlot, SourceID: src, SourceSeq: 1}, []byte(closeConnectionMessage))
@@ -277,7 +278,7 @@ func TestCloseConnectionFromThirdParty(t *testing.T) {
 		assert.True(t, c.IsConnected(), "%s", c)
 	}
 	attacker.write(closeMsg(attacker.id)) // seq 1 of its own id: new to the hub
-	require.Eventually(t, func() bool { return l.ConnectionCount() == 1 }, waitTimeout, time.Millisecond)
+	waitConnections(t, l, 1)
 	left := l.Connections()
 	require.Len(t, left, 1)
 	assert.Equal(t, victim.id, left[0].PeerID())
@@ -296,7 +297,7 @@ func TestForgedDirectPeerIsRefused(t *testing.T) {
 	l, addr := listenLocal(t, hub)
 	victim, _ := connectRaw(t, addr, false)
 	attacker, _ := connectRaw(t, addr, false)
-	require.Eventually(t, func() bool { return l.ConnectionCount() == 2 }, waitTimeout, time.Millisecond)
+	waitConnections(t, l, 2)
 	attacker.write(frame(wire.Header{Slot: testSlot, SourceID: victim.id, SourceSeq: ^uint64(0)}, []byte("forged")))
 	attacker.write(frame(wire.Header{Slot: testSlot, SourceID: victim.id, SourceSeq: 1}, []byte("forged too")))
 	attacker.sendPkg(testSlot, 1, "the attacker's own")
@@ -324,7 +325,7 @@ func TestIPv6(t *testing.T) {
 	assert.Equal(t, "::1", host)
 	rx := newRecorder(t, hub, testSlot)
 	peer := newContext(t, r)
-	c, err := peer.Connect(testContext(t), fmt.Sprintf("[::1]:%d", port), "")
+	c, err := peer.Connect(testkit.Context(t), fmt.Sprintf("[::1]:%d", port), "")
 	require.NoError(t, err)
 	h, _ := c.PeerAddr()
 	assert.Equal(t, "::1", h)
@@ -334,7 +335,7 @@ func TestIPv6(t *testing.T) {
 	bound, err := hub.Bind("[::1]:0", 1, "")
 	require.NoError(t, err)
 	_, bport := bound.LocalAddr()
-	_, err = newContext(t, r).Connect(testContext(t), fmt.Sprintf("[::1]:%d", bport), "")
+	_, err = newContext(t, r).Connect(testkit.Context(t), fmt.Sprintf("[::1]:%d", bport), "")
 	require.NoError(t, err)
 	waitEstablished(t, bound)
 }
@@ -356,9 +357,9 @@ func TestIPC(t *testing.T) {
 	rx := newRecorder(t, hub, testSlot)
 	peer := newContext(t, newReactor(t))
 	peerRx := newRecorder(t, peer, testSlot)
-	_, err = peer.Connect(testContext(t), listenAt, "")
+	_, err = peer.Connect(testkit.Context(t), listenAt, "")
 	require.NoError(t, err)
-	waitChan(t, joined, "the ipc peer")
+	testkit.Wait(t, joined, "the ipc peer")
 	send(t, peer, "over a unix socket")
 	send(t, hub, "and back")
 	assert.Equal(t, []string{"over a unix socket"}, payloads(rx.waitN(t, 1)))
@@ -367,7 +368,7 @@ func TestIPC(t *testing.T) {
 	bindAt := "ipc://" + filepath.Join(dir, "bind.sock")
 	bound, err := hub.Bind(bindAt, 1, "")
 	require.NoError(t, err)
-	_, err = newContext(t, r).Connect(testContext(t), bindAt, "")
+	_, err = newContext(t, r).Connect(testkit.Context(t), bindAt, "")
 	require.NoError(t, err)
 	waitEstablished(t, bound)
 
@@ -386,7 +387,7 @@ func TestImplausibleSequenceIsRefused(t *testing.T) {
 	l, addr := listenLocal(t, hub)
 	relay, _ := connectRaw(t, addr, false) // the path to the far source
 	attacker, _ := connectRaw(t, addr, false)
-	require.Eventually(t, func() bool { return l.ConnectionCount() == 2 }, waitTimeout, time.Millisecond)
+	waitConnections(t, l, 2)
 	const far = 0x0000_0001_0000_0f00
 	relay.write(frame(wire.Header{Slot: testSlot, SourceID: far, SourceSeq: 1}, []byte("far 1")))
 	assert.Equal(t, []string{"far 1"}, payloads(rx.waitN(t, 1)))
@@ -410,7 +411,7 @@ func TestSourceTiedToItsLink(t *testing.T) {
 	l, addr := listenLocal(t, hub)
 	relay, _ := connectRaw(t, addr, false) // the path to the far source
 	attacker, _ := connectRaw(t, addr, false)
-	require.Eventually(t, func() bool { return l.ConnectionCount() == 2 }, waitTimeout, time.Millisecond)
+	waitConnections(t, l, 2)
 	const far = 0x0000_0001_0000_0f01
 	farPkg := func(seq uint64, data string) []byte {
 		return frame(wire.Header{Slot: testSlot, SourceID: far, SourceSeq: seq}, []byte(data))
@@ -429,7 +430,7 @@ func TestSourceTiedToItsLink(t *testing.T) {
 	assert.Equal(t, []string{"far 1", "far 2"}, attacker.framesUntil("hub marker"))
 
 	require.NoError(t, relay.nc.Close())
-	require.Eventually(t, func() bool { return l.ConnectionCount() == 1 }, waitTimeout, time.Millisecond)
+	waitConnections(t, l, 1)
 	attacker.write(farPkg(3, "far 3, now over the other link"))
 	assert.Equal(t, "far 3, now over the other link", payloads(rx.waitN(t, 4))[3])
 	assert.Equal(t, uint64(1), hub.Forged())
@@ -446,7 +447,7 @@ func TestSourceRetiedWhenItsLinkFallsSilent(t *testing.T) {
 	l, addr := listenLocal(t, hub)
 	near, _ := connectRaw(t, addr, false)
 	other, _ := connectRaw(t, addr, false)
-	require.Eventually(t, func() bool { return l.ConnectionCount() == 2 }, waitTimeout, time.Millisecond)
+	waitConnections(t, l, 2)
 	const far = 0x0000_0001_0000_0f02
 	farPkg := func(seq uint64) []byte {
 		return frame(wire.Header{Slot: testSlot, SourceID: far, SourceSeq: seq}, []byte(fmt.Sprintf("far %d", seq)))

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/goyoton/yoton/internal/testkit"
 )
 
 // holdLoop blocks r's loop goroutine until the returned function is
@@ -17,7 +19,7 @@ func holdLoop(t *testing.T, r *Reactor) (release func()) {
 	started := make(chan struct{})
 	ch := make(chan struct{})
 	require.NoError(t, r.Post(func() { close(started); <-ch }))
-	waitChan(t, started, "the loop to be held")
+	testkit.Wait(t, started, "the loop to be held")
 	return func() { close(ch) }
 }
 
@@ -29,7 +31,7 @@ func TestLoopRunReturnsOnStop(t *testing.T) {
 	// stop_event_loop from a handler. Run may or may not wait yet: a
 	// Stop before Run is kept for it.
 	require.NoError(t, r.Post(r.Stop))
-	assert.NoError(t, waitChan(t, ret, "Run to return"))
+	assert.NoError(t, testkit.Wait(t, ret, "Run to return"))
 }
 
 func TestLoopStopBeforeRun(t *testing.T) {
@@ -48,7 +50,7 @@ func TestLoopRunEndsWithReactor(t *testing.T) {
 	ret := make(chan error, 1)
 	go func() { ret <- r.Run(context.Background()) }()
 	require.NoError(t, r.Close())
-	assert.ErrorIs(t, waitChan(t, ret, "Run to return"), ErrClosed)
+	assert.ErrorIs(t, testkit.Wait(t, ret, "Run to return"), ErrClosed)
 	assert.ErrorIs(t, r.Run(context.Background()), ErrClosed, "Run on a closed reactor")
 	assert.ErrorIs(t, r.Sync(context.Background()), ErrClosed)
 	assert.ErrorIs(t, r.postFront(func() {}), ErrClosed)
@@ -57,7 +59,7 @@ func TestLoopRunEndsWithReactor(t *testing.T) {
 func TestLoopBlockingControlsOnLoop(t *testing.T) {
 	r := newReactor(t)
 	var runErr, syncErr error
-	onLoop(t, r, func() {
+	testkit.Do(t, r, func() {
 		runErr = r.Run(context.Background())
 		syncErr = r.Sync(context.Background())
 	})
@@ -71,7 +73,7 @@ func TestLoopSync(t *testing.T) {
 	for range 100 {
 		require.NoError(t, r.Post(func() { n.Add(1) }))
 	}
-	require.NoError(t, r.Sync(testContext(t)))
+	require.NoError(t, r.Sync(testkit.Context(t)))
 	assert.Equal(t, int64(100), n.Load())
 }
 
@@ -85,8 +87,8 @@ func TestLoopPostFront(t *testing.T) {
 	require.NoError(t, r.postFront(add("front 1")))
 	require.NoError(t, r.postFront(add("front 2")))
 	release()
-	barrier(t, r)
-	onLoop(t, r, func() { assert.Equal(t, []string{"front 2", "front 1", "a", "b"}, order) })
+	testkit.Barrier(t, r)
+	testkit.Do(t, r, func() { assert.Equal(t, []string{"front 2", "front 1", "a", "b"}, order) })
 }
 
 func TestLoopOnQueued(t *testing.T) {
@@ -100,13 +102,13 @@ func TestLoopOnQueued(t *testing.T) {
 	require.NoError(t, r.postFront(func() {}))
 	assert.Equal(t, int64(1), calls.Load(), "once per burst of queued work")
 	release()
-	barrier(t, r) // may join the burst above
+	testkit.Barrier(t, r) // may join the burst above
 	before := calls.Load()
 	require.NoError(t, r.Post(func() {})) // the queue was empty: a new burst
 	assert.Equal(t, before+1, calls.Load())
-	barrier(t, r)
+	testkit.Barrier(t, r)
 	before = calls.Load()
 	r.OnQueued(nil)
-	barrier(t, r)
+	testkit.Barrier(t, r)
 	assert.Equal(t, before, calls.Load(), "hook removed")
 }

@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/goyoton/yoton/internal/testkit"
 )
 
 func TestQueueLimits(t *testing.T) {
@@ -43,7 +45,7 @@ func TestQueueLimits(t *testing.T) {
 		{name: "queue of a waiting bind", before: func(t *testing.T, x *Context) func(*testing.T, *Context) *Connection {
 			bound, addr := bindLocal(t, x)
 			return func(t *testing.T, peer *Context) *Connection {
-				_, err := peer.Connect(testContext(t), addr, "")
+				_, err := peer.Connect(testkit.Context(t), addr, "")
 				require.NoError(t, err)
 				waitEstablished(t, bound)
 				return bound
@@ -61,7 +63,7 @@ func TestQueueLimits(t *testing.T) {
 				for _, m := range all {
 					send(t, x, m)
 				}
-				onLoop(t, r, func() {
+				testkit.Do(t, r, func() {
 					assert.LessOrEqual(t, x.startup.Len(), size)
 					for _, c := range x.conns {
 						assert.LessOrEqual(t, c.pending.Len(), size)

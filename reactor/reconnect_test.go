@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/wire"
 )
 
@@ -33,7 +34,7 @@ func TestReconnectAfterPeerRestart(t *testing.T) {
 	_, addr := listenLocal(t, host)
 	rx := newRecorder(t, host, testSlot)
 	client := newContext(t, newReactor(t))
-	c, err := client.Connect(testContext(t), addr, "keep", WithReconnect(fastReconnect))
+	c, err := client.Connect(testkit.Context(t), addr, "keep", WithReconnect(fastReconnect))
 	require.NoError(t, err)
 	closed := closedEvents(c)
 	down, up := reconnectEvents(c)
@@ -44,7 +45,7 @@ func TestReconnectAfterPeerRestart(t *testing.T) {
 
 	// The host goes away (its context closes, as a process that exits).
 	require.NoError(t, host.Close())
-	ev := waitChan(t, down, "Disconnected")
+	ev := testkit.Wait(t, down, "Disconnected")
 	assert.Equal(t, ReasonClosedFromThere, ev.Reason)
 	assert.Same(t, c, ev.Conn)
 	assert.Equal(t, StatusWaiting, c.Status())
@@ -63,9 +64,9 @@ func TestReconnectAfterPeerRestart(t *testing.T) {
 	l2, err := host2.Listen(addr)
 	require.NoError(t, err)
 	defer l2.Close()
-	assert.Same(t, c, waitChan(t, up, "Reconnected"))
-	waitChan(t, newConn, "NEW_CONNECTION announced again")
-	waitChan(t, ownResend, "the reconnecting side's own state channels resend")
+	assert.Same(t, c, testkit.Wait(t, up, "Reconnected"))
+	testkit.Wait(t, newConn, "NEW_CONNECTION announced again")
+	testkit.Wait(t, ownResend, "the reconnecting side's own state channels resend")
 	assert.Equal(t, StatusConnected, c.Status())
 	assert.Equal(t, host2.ID(), c.PeerID())
 	assert.Equal(t, 1, client.ConnectionCount())
@@ -81,7 +82,7 @@ func TestReconnectAfterPeerRestart(t *testing.T) {
 
 	// Close ends it for good.
 	c.Close("")
-	assert.Equal(t, ReasonDefault, waitChan(t, closed, "Closed").Reason)
+	assert.Equal(t, ReasonDefault, testkit.Wait(t, closed, "Closed").Reason)
 }
 
 func TestReconnectOutageLongerThanQueue(t *testing.T) {
@@ -95,11 +96,11 @@ func TestReconnectOutageLongerThanQueue(t *testing.T) {
 	p := fastReconnect
 	p.OnDisconnect = func(e DisconnectedEvent) { down <- e }
 	p.OnReconnect = func(c *Connection) { up <- c }
-	c, err := client.Connect(testContext(t), addr, "", WithReconnect(p))
+	c, err := client.Connect(testkit.Context(t), addr, "", WithReconnect(p))
 	require.NoError(t, err)
 	assert.Equal(t, 1, c.Disconnected.HandlerCount())
 	require.NoError(t, host.Close())
-	waitChan(t, down, "Disconnected")
+	testkit.Wait(t, down, "Disconnected")
 	for i := 0; i < 25; i++ {
 		send(t, client, fmt.Sprintf("m%02d", i))
 	}
@@ -108,7 +109,7 @@ func TestReconnectOutageLongerThanQueue(t *testing.T) {
 	l2, err := host2.Listen(addr)
 	require.NoError(t, err)
 	defer l2.Close()
-	waitChan(t, up, "Reconnected")
+	testkit.Wait(t, up, "Reconnected")
 	send(t, client, "end")
 	got := payloads(rx.waitN(t, 11))
 	// The queue kept the newest 10 of 25; NEW_CONNECTION (queued after
@@ -125,13 +126,13 @@ func TestReconnectGivesUp(t *testing.T) {
 	client := newContext(t, r)
 	p := fastReconnect
 	p.MaxAttempts = 3
-	c, err := client.Connect(testContext(t), addr, "", WithReconnect(p))
+	c, err := client.Connect(testkit.Context(t), addr, "", WithReconnect(p))
 	require.NoError(t, err)
 	closed := closedEvents(c)
 	down, _ := reconnectEvents(c)
 	require.NoError(t, host.Close())
-	waitChan(t, down, "Disconnected")
-	ev := waitChan(t, closed, "Closed after the last attempt")
+	testkit.Wait(t, down, "Disconnected")
+	ev := testkit.Wait(t, closed, "Closed after the last attempt")
 	assert.True(t, strings.HasPrefix(ev.Reason, ReasonReconnectGaveUp), "reason %q", ev.Reason)
 	assert.Contains(t, ev.Reason, "3 attempts")
 	assert.Equal(t, StatusClosed, c.Status())
@@ -142,14 +143,14 @@ func TestReconnectClosedWhileDown(t *testing.T) {
 	host := newContext(t, r)
 	_, addr := listenLocal(t, host)
 	client := newContext(t, r)
-	c, err := client.Connect(testContext(t), addr, "", WithReconnect(Reconnect{MinDelay: time.Hour}))
+	c, err := client.Connect(testkit.Context(t), addr, "", WithReconnect(Reconnect{MinDelay: time.Hour}))
 	require.NoError(t, err)
 	closed := closedEvents(c)
 	down, _ := reconnectEvents(c)
 	require.NoError(t, host.Close())
-	waitChan(t, down, "Disconnected")
+	testkit.Wait(t, down, "Disconnected")
 	c.Close("stop")
-	assert.Equal(t, "stop", waitChan(t, closed, "Closed").Reason)
+	assert.Equal(t, "stop", testkit.Wait(t, closed, "Closed").Reason)
 	// The redial goroutine, waiting an hour, ended with it (goleak at
 	// the end of the package checks).
 }
@@ -190,16 +191,16 @@ func TestReconnectOnTimeout(t *testing.T) {
 	client := newContext(t, r)
 	p := fastReconnect
 	p.OnTimeout = true
-	c, err := client.Connect(testContext(t), ln.Addr().String(), "", WithReconnect(p))
+	c, err := client.Connect(testkit.Context(t), ln.Addr().String(), "", WithReconnect(p))
 	require.NoError(t, err)
 	down, up := reconnectEvents(c)
-	first := waitChan(t, accepted, "first connection")
+	first := testkit.Wait(t, accepted, "first connection")
 	defer first.Close()
-	ev := waitChan(t, down, "Disconnected after the time-out")
+	ev := testkit.Wait(t, down, "Disconnected after the time-out")
 	assert.True(t, strings.HasPrefix(ev.Reason, ReasonTimedOut), "reason %q", ev.Reason)
-	second := waitChan(t, accepted, "the redial")
+	second := testkit.Wait(t, accepted, "the redial")
 	defer second.Close()
-	waitChan(t, up, "Reconnected")
+	testkit.Wait(t, up, "Reconnected")
 }
 
 func TestConnectOptionsRejectBadValues(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/wire"
 )
 
@@ -109,7 +110,7 @@ func TestRouteDestID(t *testing.T) {
 			// A - B - C, B binds twice.
 			net := buildNetwork(t, 3, shared, [][2]int{{1, 0}, {1, 2}})
 			a, b, c := net.nodes[0], net.nodes[1], net.nodes[2]
-			ctx := testContext(t)
+			ctx := testkit.Context(t)
 			require.NoError(t, a.send(ctx, testSlot, []byte("to C"), c.ID(), 7))
 			require.NoError(t, a.send(ctx, testSlot, []byte("to B"), b.ID(), 0))
 			require.NoError(t, a.send(ctx, testSlot, []byte("to all"), 0, 0))
@@ -132,9 +133,7 @@ func TestRouteDropsDuplicates(t *testing.T) {
 	x, b := newContext(t, r), newContext(t, r)
 	rxX, rxB := newRecorder(t, x, testSlot), newRecorder(t, b, testSlot)
 	connectPair(t, x, b)
-	bound, addr := bindLocal(t, x)
-	p, _ := connectRaw(t, addr, false)
-	waitEstablished(t, bound)
+	_, p := rawPair(t, x, false)
 	other := nextRawID()
 	var stream []byte
 	add := func(src, seq uint64, data string) {
@@ -175,7 +174,7 @@ func TestStartupQueueGoesToFirstConnection(t *testing.T) {
 			for _, m := range want {
 				send(t, x, m)
 			}
-			barrier(t, r)
+			testkit.Barrier(t, r)
 			tt.join(t, x, peer)
 			got := rx.waitN(t, len(want))
 			assert.Equal(t, want, payloads(got))
@@ -201,7 +200,7 @@ func TestNewConnectionHook(t *testing.T) {
 	b.onNewConnection(func() { hookB <- r.OnLoop() })
 	rxB := newRecorder(t, b, testSlot)
 	connectPair(t, a, b)
-	assert.True(t, waitChan(t, hookA, "NEW_CONNECTION at the bound side"), "hook ran off the loop")
+	assert.True(t, testkit.Wait(t, hookA, "NEW_CONNECTION at the bound side"), "hook ran off the loop")
 	// The bound side sends no NEW_CONNECTION: a package sent after the
 	// connection came up arrives at b with no hook call before it.
 	send(t, a, "after")
@@ -217,9 +216,7 @@ func TestDedupIsBounded(t *testing.T) {
 	r := newReactor(t)
 	x := newContext(t, r)
 	rx := newRecorder(t, x, testSlot)
-	bound, addr := bindLocal(t, x)
-	p, _ := connectRaw(t, addr, false)
-	waitEstablished(t, bound)
+	_, p := rawPair(t, x, false)
 	const n = DedupSources + DedupSources/2
 	var burst []byte
 	for i := 0; i < n; i++ {
@@ -235,6 +232,6 @@ func TestDedupIsBounded(t *testing.T) {
 	p.sendPkg(testSlot, 6, "next")
 	assert.Equal(t, []string{"active", "next"}, payloads(rx.waitN(t, 2)))
 	size := 0
-	onLoop(t, r, func() { size = x.seen.size() })
+	testkit.Do(t, r, func() { size = x.seen.size() })
 	assert.LessOrEqual(t, size, DedupSources)
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/goyoton/yoton/internal/testkit"
 )
 
 // tcpPair returns the two ends of a fresh loopback TCP connection.
@@ -99,7 +101,7 @@ func TestStreamReplyThenClose(t *testing.T) {
 	}
 	s, err := r.Adopt(server, h)
 	require.NoError(t, err)
-	assert.Same(t, s, waitChan(t, h.opened, "OnOpen"), "OnOpen ran before Adopt returned")
+	assert.Same(t, s, testkit.Wait(t, h.opened, "OnOpen"), "OnOpen ran before Adopt returned")
 	assert.Equal(t, client.LocalAddr().String(), s.RemoteAddr().String())
 	assert.Equal(t, client.RemoteAddr().String(), s.LocalAddr().String())
 	assert.Same(t, r, s.Reactor())
@@ -107,7 +109,7 @@ func TestStreamReplyThenClose(t *testing.T) {
 	_, err = client.Write([]byte("ping\n"))
 	require.NoError(t, err)
 	assert.Equal(t, "PING\n", string(readAllTimeout(t, client)), "reply, then end of file")
-	assert.NoError(t, waitChan(t, h.closed, "OnClose"))
+	assert.NoError(t, testkit.Wait(t, h.closed, "OnClose"))
 	assert.False(t, h.offLoop)
 }
 
@@ -128,7 +130,7 @@ func TestStreamLargeReplyLingers(t *testing.T) {
 	got := readAllTimeout(t, client)
 	assert.Equal(t, len(big), len(got))
 	assert.True(t, bytes.Equal(big, got))
-	assert.NoError(t, waitChan(t, h.closed, "OnClose"))
+	assert.NoError(t, testkit.Wait(t, h.closed, "OnClose"))
 }
 
 func TestStreamWriteOnPeerEOF(t *testing.T) {
@@ -149,7 +151,7 @@ func TestStreamWriteOnPeerEOF(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, client.(*net.TCPConn).CloseWrite())
 	assert.Equal(t, "got half", string(readAllTimeout(t, client)))
-	assert.ErrorIs(t, waitChan(t, h.closed, "OnClose"), io.EOF)
+	assert.ErrorIs(t, testkit.Wait(t, h.closed, "OnClose"), io.EOF)
 }
 
 func TestStreamDetach(t *testing.T) {
@@ -189,14 +191,14 @@ func TestStreamDetach(t *testing.T) {
 			if tt.onEOF {
 				require.NoError(t, client.(*net.TCPConn).CloseWrite())
 			}
-			nc := waitChan(t, detached, "Detach")
+			nc := testkit.Wait(t, detached, "Detach")
 			// The detached socket is an ordinary blocking net.Conn.
 			_, err = nc.Write([]byte("from a goroutine"))
 			require.NoError(t, err)
 			require.NoError(t, nc.(*net.TCPConn).CloseWrite())
 			require.NoError(t, nc.Close())
 			assert.Equal(t, "from a goroutine", string(readAllTimeout(t, client)))
-			barrier(t, r)
+			testkit.Barrier(t, r)
 			if !tt.onEOF {
 				select {
 				case err := <-h.closed:
@@ -225,11 +227,11 @@ func TestStreamDetachRefusedWithBufferedOutput(t *testing.T) {
 	require.NoError(t, err)
 	_, err = client.Write([]byte("x"))
 	require.NoError(t, err)
-	err = waitChan(t, result, "Detach")
+	err = testkit.Wait(t, result, "Detach")
 	assert.Error(t, err)
 	assert.False(t, errors.Is(err, ErrClosed))
 	_ = client.Close()
-	waitChan(t, h.closed, "OnClose")
+	testkit.Wait(t, h.closed, "OnClose")
 }
 
 func TestStreamEndsWithReactor(t *testing.T) {
@@ -240,7 +242,7 @@ func TestStreamEndsWithReactor(t *testing.T) {
 	_, err = r.Adopt(server, h)
 	require.NoError(t, err)
 	require.NoError(t, r.Close())
-	assert.NoError(t, waitChan(t, h.closed, "OnClose"))
+	assert.NoError(t, testkit.Wait(t, h.closed, "OnClose"))
 	assert.Empty(t, readAllTimeout(t, client), "the peer sees end of file")
 }
 
@@ -258,7 +260,7 @@ func TestStreamAdoptRefused(t *testing.T) {
 		r := newReactor(t)
 		server, client := tcpPair(t)
 		var err error
-		onLoop(t, r, func() { _, err = r.Adopt(server, newStreamRec(r)) })
+		testkit.Do(t, r, func() { _, err = r.Adopt(server, newStreamRec(r)) })
 		assert.ErrorIs(t, err, ErrBlockingCall)
 		assert.Empty(t, readAllTimeout(t, client), "the socket was closed")
 	})

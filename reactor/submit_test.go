@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/goyoton/yoton/internal/testkit"
 )
 
 // A burst larger than the context's queue, submitted while the loop is
@@ -28,7 +30,7 @@ func TestSubmitBurstLargerThanQueueIsNotDiscarded(t *testing.T) {
 	sent := make(chan error, 1)
 	go func() {
 		for i := 0; i < total; i++ {
-			if err := from.send(testContext(t), testSlot, []byte(fmt.Sprint(i)), 0, 0); err != nil {
+			if err := from.send(testkit.Context(t), testSlot, []byte(fmt.Sprint(i)), 0, 0); err != nil {
 				sent <- err
 				return
 			}
@@ -45,7 +47,7 @@ func TestSubmitBurstLargerThanQueueIsNotDiscarded(t *testing.T) {
 		runtime.Gosched()
 	}
 	close(release)
-	require.NoError(t, waitChan(t, sent, "the sender"))
+	require.NoError(t, testkit.Wait(t, sent, "the sender"))
 	got := payloads(rx.waitN(t, total))
 	for i, p := range got {
 		require.Equal(t, fmt.Sprint(i), p)

@@ -15,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/goyoton/yoton/internal/testkit"
 )
 
 // testCertificate makes a self-signed certificate for 127.0.0.1 and
@@ -53,14 +55,14 @@ func TestTLS(t *testing.T) {
 
 	peer := newContext(t, newReactor(t), WithTLS(cfg))
 	peerRx := newRecorder(t, peer, testSlot)
-	c, err := peer.Connect(testContext(t), addr, "")
+	c, err := peer.Connect(testkit.Context(t), addr, "")
 	require.NoError(t, err)
-	require.Eventually(t, func() bool { return l.ConnectionCount() == 1 }, waitTimeout, time.Millisecond)
+	waitConnections(t, l, 1)
 	big := make([]byte, 3<<20) // larger than every buffer on the way
 	for i := range big {
 		big[i] = byte(i)
 	}
-	require.NoError(t, peer.send(testContext(t), testSlot, big, 0, 0))
+	require.NoError(t, peer.send(testkit.Context(t), testSlot, big, 0, 0))
 	send(t, host, "encrypted back")
 	got := hostRx.waitN(t, 1)
 	assert.Equal(t, big, got[0].Data)
@@ -73,12 +75,12 @@ func TestTLS(t *testing.T) {
 	_, err = newContext(t, r).Connect(ctx, addr, "")
 	assert.ErrorIs(t, err, ErrConnect)
 	stranger := newContext(t, r, WithTLS(&tls.Config{RootCAs: x509.NewCertPool(), MinVersion: tls.VersionTLS13}))
-	_, err = stranger.Connect(testContext(t), addr, "")
+	_, err = stranger.Connect(testkit.Context(t), addr, "")
 	assert.ErrorIs(t, err, ErrTLS)
 	assert.Equal(t, 1, l.ConnectionCount())
 
 	c.Close("")
-	require.Eventually(t, func() bool { return l.ConnectionCount() == 0 }, waitTimeout, time.Millisecond)
+	waitConnections(t, l, 0)
 	_, err = r.NewContext(WithTLS(nil))
 	assert.ErrorIs(t, err, ErrBadOption)
 }
@@ -99,20 +101,20 @@ func TestTLSWithSecretOverBind(t *testing.T) {
 	p := fastReconnect
 	p.OnDisconnect = func(e DisconnectedEvent) { down <- e }
 	p.OnReconnect = func(c *Connection) { up <- c }
-	_, err := peer.Connect(testContext(t), addr, "", WithReconnect(p))
+	_, err := peer.Connect(testkit.Context(t), addr, "", WithReconnect(p))
 	require.NoError(t, err)
 	waitEstablished(t, bound)
 	send(t, peer, "secret and encrypted")
 	assert.Equal(t, []string{"secret and encrypted"}, payloads(rx.waitN(t, 1)))
 
 	require.NoError(t, host.Close())
-	waitChan(t, down, "Disconnected")
+	testkit.Wait(t, down, "Disconnected")
 	host2 := newContext(t, r, opts...)
 	rx2 := newRecorder(t, host2, testSlot)
 	l2, err := host2.Listen(addr)
 	require.NoError(t, err)
 	defer l2.Close()
-	waitChan(t, up, "Reconnected through TLS and the secret")
+	testkit.Wait(t, up, "Reconnected through TLS and the secret")
 	send(t, peer, "again")
 	assert.Equal(t, []string{"again"}, payloads(rx2.waitN(t, 1)))
 }

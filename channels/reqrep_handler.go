@@ -2,18 +2,18 @@ package channels
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"reflect"
 	"slices"
 	"strings"
 
 	"github.com/goyoton/yoton/wire"
+	"github.com/goyoton/yoton/internal/objconv"
 )
 
-// This file converts between Go values and the values of the object
-// codec for request/reply: the arguments and results of calls, and the
-// parameters of handlers registered with RepChannel.Register.
+// This file adapts Go functions to request handlers (RepChannel.Register
+// and RegisterService): it binds a request's arguments to the
+// function's parameters through internal/objconv.
 
 var (
 	ctxType     = reflect.TypeFor[context.Context]()
@@ -22,187 +22,13 @@ var (
 	handlerType = reflect.TypeFor[Handler]()
 )
 
-// toObject returns v as a value EncodeObject takes: codec values as they
-// are (containers converted item by item when needed), other slices and
-// arrays as lists, maps as dicts, named basic types as their base type,
-// pointers as what they point to (nil as None).
-func toObject(v any) (any, error) {
-	switch x := v.(type) {
-	case nil, bool, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64,
-		float32, float64, string, []string, []int64, []float64:
-		return v, nil
-	case []any:
-		items, err := toObjects(x)
-		if err != nil {
-			return nil, err
-		}
-		return items, nil
-	case wire.Tuple:
-		items, err := toObjects(x)
-		if err != nil {
-			return nil, err
-		}
-		return wire.Tuple(items), nil
-	case *wire.Dict:
-		if x == nil {
-			return nil, nil
-		}
-		changed := false
-		for _, val := range x.All() {
-			if !isPlainObject(val) {
-				changed = true
-				break
-			}
-		}
-		if !changed {
-			return x, nil
-		}
-		d := wire.NewDict()
-		for k, val := range x.All() {
-			o, err := toObject(val)
-			if err != nil {
-				return nil, err
-			}
-			if err := d.Set(k, o); err != nil {
-				return nil, err
-			}
-		}
-		return d, nil
-	case []byte:
-		return nil, fmt.Errorf("%w: []byte (Python bytes are not encodable either)", wire.ErrUnsupportedType)
-	}
-	return reflectObject(reflect.ValueOf(v))
-}
-
-// isPlainObject reports whether v encodes as it is, without conversion.
-func isPlainObject(v any) bool {
-	switch v.(type) {
-	case nil, bool, int64, int, float64, string:
-		return true
-	}
-	return false
-}
-
-// toObjects converts the items of a list or tuple, copying only when an
-// item changes.
-func toObjects(items []any) ([]any, error) {
-	var out []any
-	for i, it := range items {
-		if isPlainObject(it) {
-			if out != nil {
-				out[i] = it
-			}
-			continue
-		}
-		o, err := toObject(it)
-		if err != nil {
-			return nil, err
-		}
-		if out == nil {
-			out = make([]any, len(items))
-			copy(out, items[:i])
-		}
-		out[i] = o
-	}
-	if out == nil {
-		return items, nil
-	}
-	return out, nil
-}
-
-func reflectObject(rv reflect.Value) (any, error) {
-	switch rv.Kind() {
-	case reflect.Bool:
-		return rv.Bool(), nil
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return rv.Int(), nil
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return rv.Uint(), nil
-	case reflect.Float32, reflect.Float64:
-		return rv.Float(), nil
-	case reflect.String:
-		return rv.String(), nil
-	case reflect.Pointer, reflect.Interface:
-		if rv.IsNil() {
-			return nil, nil
-		}
-		return toObject(rv.Elem().Interface())
-	case reflect.Slice, reflect.Array:
-		if rv.Kind() == reflect.Slice && rv.IsNil() {
-			return []any{}, nil
-		}
-		if rv.Type().Elem().Kind() == reflect.Uint8 {
-			return nil, fmt.Errorf("%w: %s (Python bytes are not encodable either)", wire.ErrUnsupportedType, rv.Type())
-		}
-		out := make([]any, rv.Len())
-		for i := range out {
-			o, err := toObject(rv.Index(i).Interface())
-			if err != nil {
-				return nil, err
-			}
-			out[i] = o
-		}
-		return out, nil
-	case reflect.Map:
-		d := wire.NewDict()
-		keys := rv.MapKeys()
-		objs := make([]any, len(keys))
-		for i, k := range keys {
-			o, err := toObject(k.Interface())
-			if err != nil {
-				return nil, err
-			}
-			objs[i] = o
-		}
-		// Go maps have no order: sort string keys so that equal maps
-		// encode equally; other keys keep the map's order.
-		order := sortedIndex(objs)
-		for _, i := range order {
-			val, err := toObject(rv.MapIndex(keys[i]).Interface())
-			if err != nil {
-				return nil, err
-			}
-			if err := d.Set(objs[i], val); err != nil {
-				return nil, err
-			}
-		}
-		return d, nil
-	}
-	if !rv.IsValid() {
-		return nil, nil
-	}
-	return nil, fmt.Errorf("%w: %s", wire.ErrUnsupportedType, rv.Type())
-}
-
-// sortedIndex returns the positions of keys, in the order of their
-// string value when every key is a string, else as they are.
-func sortedIndex(keys []any) []int {
-	idx := make([]int, len(keys))
-	for i := range idx {
-		idx[i] = i
-	}
-	strs := make([]string, len(keys))
-	for i, k := range keys {
-		s, ok := k.(string)
-		if !ok {
-			return idx
-		}
-		strs[i] = s
-	}
-	slices.SortFunc(idx, func(a, b int) int { return strings.Compare(strs[a], strs[b]) })
-	return idx
-}
-
-// errConvert is wrapped by every conversion failure.
-var errConvert = errors.New("cannot convert")
-
 // convertTo converts a decoded reply to T.
 func convertTo[T any](v any) (T, error) {
 	if t, ok := v.(T); ok {
 		return t, nil
 	}
 	var zero T
-	rv, err := convertValue(v, reflect.TypeFor[T]())
+	rv, err := objconv.ConvertValue(v, reflect.TypeFor[T]())
 	if err != nil {
 		return zero, fmt.Errorf("%w (reply): %w", ErrDecode, err)
 	}
@@ -211,155 +37,6 @@ func convertTo[T any](v any) (T, error) {
 		return zero, nil
 	}
 	return out.(T), nil
-}
-
-// convertValue converts a decoded value to a value of type t.
-func convertValue(v any, t reflect.Type) (reflect.Value, error) {
-	if v == nil {
-		switch t.Kind() {
-		case reflect.Interface, reflect.Pointer, reflect.Slice, reflect.Map:
-			return reflect.Zero(t), nil
-		}
-		return reflect.Value{}, convertError(v, t)
-	}
-	rv := reflect.ValueOf(v)
-	if rv.Type() == t {
-		return rv, nil
-	}
-	if t.Kind() == reflect.Interface {
-		if rv.Type().Implements(t) {
-			out := reflect.New(t).Elem()
-			out.Set(rv)
-			return out, nil
-		}
-		return reflect.Value{}, convertError(v, t)
-	}
-	switch t.Kind() {
-	case reflect.Bool:
-		if b, ok := v.(bool); ok {
-			return reflect.ValueOf(b).Convert(t), nil
-		}
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		if n, ok := v.(int64); ok {
-			out := reflect.New(t).Elem()
-			if out.OverflowInt(n) {
-				return reflect.Value{}, fmt.Errorf("%w %d to %s: out of range", errConvert, n, t)
-			}
-			out.SetInt(n)
-			return out, nil
-		}
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		if n, ok := v.(int64); ok {
-			out := reflect.New(t).Elem()
-			if n < 0 || out.OverflowUint(uint64(n)) {
-				return reflect.Value{}, fmt.Errorf("%w %d to %s: out of range", errConvert, n, t)
-			}
-			out.SetUint(uint64(n))
-			return out, nil
-		}
-	case reflect.Float32, reflect.Float64:
-		switch n := v.(type) {
-		case float64:
-			return reflect.ValueOf(n).Convert(t), nil
-		case int64:
-			return reflect.ValueOf(float64(n)).Convert(t), nil
-		}
-	case reflect.String:
-		if s, ok := v.(string); ok {
-			return reflect.ValueOf(s).Convert(t), nil
-		}
-	case reflect.Slice, reflect.Array:
-		items, ok := asItems(v)
-		if !ok {
-			break
-		}
-		var out reflect.Value
-		if t.Kind() == reflect.Array {
-			if len(items) != t.Len() {
-				return reflect.Value{}, fmt.Errorf("%w %s to %s: %d items", errConvert, pyTypeName(v), t, len(items))
-			}
-			out = reflect.New(t).Elem()
-		} else {
-			out = reflect.MakeSlice(t, len(items), len(items))
-		}
-		for i, it := range items {
-			iv, err := convertValue(it, t.Elem())
-			if err != nil {
-				return reflect.Value{}, fmt.Errorf("item %d: %w", i, err)
-			}
-			out.Index(i).Set(iv)
-		}
-		return out, nil
-	case reflect.Map:
-		d, ok := v.(*wire.Dict)
-		if !ok {
-			break
-		}
-		out := reflect.MakeMapWithSize(t, d.Len())
-		for k, val := range d.All() {
-			kv, err := convertValue(k, t.Key())
-			if err != nil {
-				return reflect.Value{}, fmt.Errorf("key %s: %w", clipRepr(k), err)
-			}
-			vv, err := convertValue(val, t.Elem())
-			if err != nil {
-				return reflect.Value{}, fmt.Errorf("value of %s: %w", clipRepr(k), err)
-			}
-			out.SetMapIndex(kv, vv)
-		}
-		return out, nil
-	case reflect.Pointer:
-		ev, err := convertValue(v, t.Elem())
-		if err != nil {
-			return reflect.Value{}, err
-		}
-		out := reflect.New(t.Elem())
-		out.Elem().Set(ev)
-		return out, nil
-	}
-	if rv.Type().AssignableTo(t) {
-		out := reflect.New(t).Elem()
-		out.Set(rv)
-		return out, nil
-	}
-	return reflect.Value{}, convertError(v, t)
-}
-
-func asItems(v any) ([]any, bool) {
-	switch x := v.(type) {
-	case []any:
-		return x, true
-	case wire.Tuple:
-		return x, true
-	}
-	return nil, false
-}
-
-func convertError(v any, t reflect.Type) error {
-	return fmt.Errorf("%w %s (%s) to %s", errConvert, clipRepr(v), pyTypeName(v), t)
-}
-
-// pyTypeName is the Python type name of a decoded value.
-func pyTypeName(v any) string {
-	switch v.(type) {
-	case nil:
-		return "NoneType"
-	case bool:
-		return "bool"
-	case int64:
-		return "int"
-	case float64:
-		return "float"
-	case string:
-		return "str"
-	case []any:
-		return "list"
-	case wire.Tuple:
-		return "tuple"
-	case *wire.Dict:
-		return "dict"
-	}
-	return fmt.Sprintf("%T", v)
 }
 
 // adapt turns a Go function into a handler; see RepChannel.Register and
@@ -560,7 +237,7 @@ func (a *adapter) bind(ctx context.Context, args []any, kwargs *wire.Dict) ([]re
 		if i < np {
 			t = a.params[i]
 		}
-		v, err := convertValue(arg, t)
+		v, err := objconv.ConvertValue(arg, t)
 		if err != nil {
 			return nil, fmt.Errorf("%s() argument %d: %w", a.name, i+1, err)
 		}
@@ -600,7 +277,7 @@ func (a *adapter) bindFields(extra []any, kwargs *wire.Dict, rest Kwargs) (refle
 	given := make([]bool, len(a.fields))
 	set := func(i int, v any) error {
 		f := a.fields[i]
-		cv, err := convertValue(v, f.typ)
+		cv, err := objconv.ConvertValue(v, f.typ)
 		if err != nil {
 			return fmt.Errorf("%s() argument '%s': %w", a.name, f.name, err)
 		}
