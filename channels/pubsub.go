@@ -479,11 +479,7 @@ func (s *SubChannel[T]) Discarded() uint64 {
 // blocks. A message that fails to decode is taken from the queue and
 // its error (wrapping ErrDecode) returned. Safe for concurrent use.
 func (s *SubChannel[T]) TryRecv() (T, error) {
-	s.mu.Lock()
-	p, ok := s.q.PopFront()
-	due := s.checkDueLocked()
-	s.mu.Unlock()
-	s.afterRead(due)
+	p, ok := s.take()
 	if !ok {
 		var zero T
 		if s.closed.Load() {
@@ -544,10 +540,27 @@ func (s *SubChannel[T]) Recv(ctx context.Context) (T, error) {
 // Messages that fail to decode are left out and their errors joined.
 // Safe for concurrent use.
 func (s *SubChannel[T]) RecvAll() ([]T, error) {
+	return s.takeWhile(func(reactor.Package) bool { return true })
+}
+
+// take pops the oldest queued package, if any, and runs the sync-mode
+// check a read calls for. Any goroutine.
+func (s *SubChannel[T]) take() (reactor.Package, bool) {
 	s.mu.Lock()
-	n := s.q.Len()
-	pkgs := make([]reactor.Package, 0, n)
-	for i := 0; i < n; i++ {
+	p, ok := s.q.PopFront()
+	due := s.checkDueLocked()
+	s.mu.Unlock()
+	s.afterRead(due)
+	return p, ok
+}
+
+// takeWhile pops the queued packages, oldest first, while keep accepts
+// the oldest, runs the sync-mode check and decodes them (see
+// decodeAll). Any goroutine.
+func (s *SubChannel[T]) takeWhile(keep func(reactor.Package) bool) ([]T, error) {
+	s.mu.Lock()
+	pkgs := make([]reactor.Package, 0, s.q.Len())
+	for s.q.Len() > 0 && keep(s.q.At(0)) {
 		p, _ := s.q.PopFront()
 		pkgs = append(pkgs, p)
 	}
@@ -581,11 +594,7 @@ func (s *SubChannel[T]) decodeAll(pkgs []reactor.Package) ([]T, error) {
 func (s *SubChannel[T]) Messages() iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		for {
-			s.mu.Lock()
-			p, ok := s.q.PopFront()
-			due := s.checkDueLocked()
-			s.mu.Unlock()
-			s.afterRead(due)
+			p, ok := s.take()
 			if !ok {
 				return
 			}

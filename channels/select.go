@@ -112,14 +112,5 @@ func (s *SubChannel[T]) selectUpTo(ref uint64) {
 // joined. Safe for concurrent use; see SelectSubChannel for the order
 // of calls.
 func (s *SubChannel[T]) RecvSelected() ([]T, error) {
-	s.mu.Lock()
-	var pkgs []reactor.Package
-	for s.q.Len() > 0 && s.q.At(0).RecvSeq < s.ref {
-		p, _ := s.q.PopFront()
-		pkgs = append(pkgs, p)
-	}
-	due := s.checkDueLocked()
-	s.mu.Unlock()
-	s.afterRead(due)
-	return s.decodeAll(pkgs)
+	return s.takeWhile(func(p reactor.Package) bool { return p.RecvSeq < s.ref })
 }

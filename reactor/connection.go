@@ -807,12 +807,7 @@ func (c *Connection) consume(gc gnet.Conn, buf []byte) {
 		c.curN += n
 		buf = buf[n:]
 		if c.curN == c.curLen {
-			p := c.cur
-			c.cur = Package{}
-			c.inBody = false
-			c.stats.PackagesIn++
-			c.stats.BytesIn += uint64(wire.HeaderSize + len(p.Data))
-			c.x.receive(p, c)
+			c.bodyComplete()
 		}
 	}
 	if c.inBody && gc != nil && c.gc == gc && c.curLen-c.curN >= directReadMin {
@@ -855,6 +850,12 @@ func (c *Connection) readBodyDirect(gc gnet.Conn) {
 		}
 		c.curN += n
 	}
+	c.bodyComplete()
+}
+
+// bodyComplete hands the package whose body has all arrived to the
+// context and counts it. Loop goroutine.
+func (c *Connection) bodyComplete() {
 	p := c.cur
 	c.cur = Package{}
 	c.inBody = false
