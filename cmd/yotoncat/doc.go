@@ -30,5 +30,10 @@
 // (no fraction, no exponent) and float64 otherwise, objects *wire.Dict in
 // their order, arrays lists. A remote error is printed on stderr and the
 // exit status is 1; a usage error exits with 2. Ctrl-C ends any
-// subcommand cleanly.
+// subcommand cleanly. With -stats, a subcommand that joins a network
+// prints, when it ends, the counters of its context and connections
+// (reactor.ContextStats and ConnectionStats) as one JSON line on stderr:
+//
+//	yotoncat call -stats -addr 127.0.0.1:5000 -slot calc echo 1
+//	{"context":{"connections":1,"packages_in":3,...},"connections":{"yotoncat 127.0.0.1:5000":{...}}}
 package main

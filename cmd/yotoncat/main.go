@@ -2,12 +2,16 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
+	"slices"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -117,6 +121,7 @@ type netFlags struct {
 	bind    bool
 	slot    string
 	wait    time.Duration
+	stats   bool
 }
 
 func (f *netFlags) register(fs *flag.FlagSet) {
@@ -125,6 +130,7 @@ func (f *netFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.bind, "bind", false, "bind addr and wait for one peer")
 	fs.StringVar(&f.slot, "slot", "", "slot name (base) of the channel")
 	fs.DurationVar(&f.wait, "connect-timeout", 5*time.Second, "how long -connect retries a refused address")
+	fs.BoolVar(&f.stats, "stats", false, "at the end, print the stats of the context and its connections as one JSON line on stderr")
 }
 
 func (f *netFlags) check() error {
@@ -141,9 +147,10 @@ func (f *netFlags) check() error {
 
 // node is one reactor with one context.
 type node struct {
-	r    *reactor.Reactor
-	x    *reactor.Context
-	conn *reactor.Connection // set by join
+	r     *reactor.Reactor
+	x     *reactor.Context
+	conn  *reactor.Connection // set by join
+	stats io.Writer           // where close prints the stats (-stats); set by join
 }
 
 func newNode() (*node, error) {
@@ -159,12 +166,48 @@ func newNode() (*node, error) {
 	return &node{r: r, x: x}, nil
 }
 
-// close closes the reactor, its context and channels. Idempotent.
-func (n *node) close() error { return n.r.Close() }
+// close prints the stats if -stats asked for them, and closes the
+// reactor, its context and channels. Idempotent.
+func (n *node) close() error {
+	if n.stats != nil {
+		n.printStats(n.stats)
+		n.stats = nil
+	}
+	return n.r.Close()
+}
+
+// statsReport is what -stats prints: the context's counters and those
+// of each connection (the one joined, closed or not, and any other still
+// alive), by "name peer-host:port".
+type statsReport struct {
+	Context     reactor.ContextStats               `json:"context"`
+	Connections map[string]reactor.ConnectionStats `json:"connections"`
+}
+
+func (n *node) printStats(w io.Writer) {
+	rep := statsReport{Context: n.x.Stats(), Connections: map[string]reactor.ConnectionStats{}}
+	conns := n.x.AllConnections()
+	if n.conn != nil && !slices.Contains(conns, n.conn) {
+		conns = append(conns, n.conn)
+	}
+	for _, c := range conns {
+		host, port := c.PeerAddr()
+		rep.Connections[fmt.Sprintf("%s %s", c.Name(), net.JoinHostPort(host, strconv.Itoa(port)))] = c.Stats()
+	}
+	b, err := json.Marshal(rep)
+	if err != nil {
+		fmt.Fprintln(w, "yotoncat: stats:", err)
+		return
+	}
+	fmt.Fprintf(w, "%s\n", b)
+}
 
 // join connects or binds, as f says, and returns once a peer is there.
 // Create the channels before: then nothing that arrives is missed.
 func (n *node) join(ctx context.Context, f *netFlags, e *env) error {
+	if f.stats {
+		n.stats = e.stderr
+	}
 	if !f.bind {
 		cctx, cancel := context.WithTimeout(ctx, f.wait)
 		defer cancel()

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"regexp"
@@ -358,4 +359,35 @@ func TestPythonPubToSub(t *testing.T) {
 	require.Len(t, lines, 2)
 	assert.Regexp(t, `"message":\{("n":1,"l":\[1\.5,"x",null\]|"l":\[1\.5,"x",null\],"n":1)\}\}$`, lines[0])
 	assert.Regexp(t, `"message":"bye"\}$`, lines[1])
+}
+
+// TestStats: -stats prints the context's and the connection's counters
+// as one JSON line on stderr when the command ends.
+func TestStats(t *testing.T) {
+	ctx := testkit.Context(t)
+	serve := start(t, ctx, nil, "serve", "-addr", "127.0.0.1:0", "-bind", "-slot", "calc", "-echo", "-stats")
+	addr := serve.bound(t, ctx)
+	code, stdout, stderr := runSync(t, ctx, "", "call", "-stats", "-addr", addr, "-slot", "calc", "echo", "hi")
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, "('hi',)\n", stdout)
+	require.Equal(t, 0, serve.wait(t, ctx), serve.stderr.String())
+
+	for name, errOut := range map[string]string{"call": stderr, "serve": serve.stderr.String()} {
+		var line string
+		for _, l := range strings.Split(errOut, "\n") {
+			if strings.HasPrefix(l, "{") {
+				line = l
+			}
+		}
+		require.NotEmpty(t, line, "%s printed no stats:\n%s", name, errOut)
+		var rep statsReport
+		require.NoError(t, json.Unmarshal([]byte(line), &rep), line)
+		assert.Positive(t, rep.Context.PackagesOut, name)
+		assert.Positive(t, rep.Context.PackagesIn, name)
+		require.Len(t, rep.Connections, 1, name)
+		for key, cs := range rep.Connections {
+			assert.True(t, strings.HasPrefix(key, "yotoncat "), key)
+			assert.Positive(t, cs.BytesOut, name)
+		}
+	}
 }
