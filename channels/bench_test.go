@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/goyoton/yoton/channels"
+	"github.com/goyoton/yoton/internal/testkit/reactorkit"
 )
 
 // BenchmarkPubSub measures pub -> sub throughput of binary messages
@@ -42,8 +43,8 @@ func sizeName(n int) string {
 }
 
 func benchPubSub(b *testing.B, size int) {
-	r := newReactor(b)
-	x, y := pair(b, r)
+	r := reactorkit.NewReactor(b)
+	x, y := reactorkit.Pair(b, r)
 	pub, err := channels.NewPubChannel(x, "bench", channels.Binary)
 	require.NoError(b, err)
 	sub, err := channels.NewSubChannel(y, "bench", channels.Binary)
@@ -105,8 +106,8 @@ func BenchmarkCall(b *testing.B) {
 }
 
 func benchCall(b *testing.B, inFlight int) {
-	r := newReactor(b)
-	x, y := pair(b, r)
+	r := reactorkit.NewReactor(b)
+	x, y := reactorkit.Pair(b, r)
 	rep, err := channels.NewRepChannel(y, "bench-call", channels.WithWindow(inFlight))
 	require.NoError(b, err)
 	require.NoError(b, rep.Register("add", func(a, c int64) int64 { return a + c }))

@@ -15,6 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/goyoton/yoton/channels"
+	"github.com/goyoton/yoton/internal/testkit"
+	"github.com/goyoton/yoton/internal/testkit/reactorkit"
 	"github.com/goyoton/yoton/reactor"
 	"github.com/goyoton/yoton/wire"
 )
@@ -140,8 +142,8 @@ type env[T any] struct {
 
 func newEnv[T any](t *testing.T, k kind[T]) *env[T] {
 	t.Helper()
-	e := &env[T]{k: k, r: newReactor(t), base: "conformance"}
-	e.a, e.b = pair(t, e.r)
+	e := &env[T]{k: k, r: reactorkit.NewReactor(t), base: "conformance"}
+	e.a, e.b = reactorkit.Pair(t, e.r)
 	var err error
 	e.pub, err = channels.NewPubChannel(e.a, e.base, k.mt)
 	require.NoError(t, err)
@@ -154,7 +156,7 @@ func newEnv[T any](t *testing.T, k kind[T]) *env[T] {
 // sendRange publishes messages from..to-1.
 func (e *env[T]) sendRange(t *testing.T, from, to int) {
 	t.Helper()
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 	for i := from; i < to; i++ {
 		require.NoError(t, e.pub.Send(ctx, e.k.msg(i)))
 	}
@@ -185,7 +187,7 @@ func runConformance[T any](t *testing.T, k kind[T]) {
 
 	t.Run("RecvBlocksUntilMessage", func(t *testing.T) {
 		e := newEnv(t, k)
-		ctx := testCtx(t)
+		ctx := testkit.Context(t)
 		got := make(chan recvResult[T], 1)
 		go func() {
 			m, err := e.sub.Recv(ctx)
@@ -199,13 +201,9 @@ func runConformance[T any](t *testing.T, k kind[T]) {
 		default:
 		}
 		e.sendRange(t, 7, 8)
-		select {
-		case r := <-got:
-			require.NoError(t, r.err)
-			k.equal(t, k.msg(7), r.m)
-		case <-ctx.Done():
-			t.Fatal("Recv did not return after a message was sent")
-		}
+		r := testkit.Wait(t, got, "Recv to return after a message was sent")
+		require.NoError(t, r.err)
+		k.equal(t, k.msg(7), r.m)
 	})
 
 	t.Run("RecvHonoursContext", func(t *testing.T) {
@@ -288,14 +286,14 @@ func runConformance[T any](t *testing.T, k kind[T]) {
 		require.False(t, e.pub.IsClosed())
 		require.NoError(t, e.pub.Close())
 		require.True(t, e.pub.IsClosed())
-		require.ErrorIs(t, e.pub.Send(testCtx(t), k.msg(0)), reactor.ErrClosed)
+		require.ErrorIs(t, e.pub.Send(testkit.Context(t), k.msg(0)), reactor.ErrClosed)
 		require.NoError(t, e.pub.Close(), "Close is idempotent")
 	})
 
 	t.Run("SendAfterContextClose", func(t *testing.T) {
 		e := newEnv(t, k)
 		require.NoError(t, e.a.Close())
-		require.ErrorIs(t, e.pub.Send(testCtx(t), k.msg(0)), reactor.ErrClosed)
+		require.ErrorIs(t, e.pub.Send(testkit.Context(t), k.msg(0)), reactor.ErrClosed)
 	})
 
 	t.Run("SubCloseKeepsQueued", func(t *testing.T) {
@@ -312,7 +310,7 @@ func runConformance[T any](t *testing.T, k kind[T]) {
 		for i := 0; i < 3; i++ {
 			k.equal(t, k.msg(i), recvOne(t, e.sub))
 		}
-		_, err := e.sub.Recv(testCtx(t))
+		_, err := e.sub.Recv(testkit.Context(t))
 		require.ErrorIs(t, err, reactor.ErrClosed)
 		_, err = e.sub.TryRecv()
 		require.ErrorIs(t, err, reactor.ErrClosed)
@@ -320,36 +318,26 @@ func runConformance[T any](t *testing.T, k kind[T]) {
 
 	t.Run("SubCloseWakesRecv", func(t *testing.T) {
 		e := newEnv(t, k)
-		ctx := testCtx(t)
+		ctx := testkit.Context(t)
 		got := make(chan error, 1)
 		go func() {
 			_, err := e.sub.Recv(ctx)
 			got <- err
 		}()
 		require.NoError(t, e.sub.Close())
-		select {
-		case err := <-got:
-			require.ErrorIs(t, err, reactor.ErrClosed)
-		case <-ctx.Done():
-			t.Fatal("Recv did not return after Close")
-		}
+		require.ErrorIs(t, testkit.Wait(t, got, "Recv to return after Close"), reactor.ErrClosed)
 	})
 
 	t.Run("ReactorCloseWakesRecv", func(t *testing.T) {
 		e := newEnv(t, k)
-		ctx := testCtx(t)
+		ctx := testkit.Context(t)
 		got := make(chan error, 1)
 		go func() {
 			_, err := e.sub.Recv(ctx)
 			got <- err
 		}()
 		require.NoError(t, e.r.Close())
-		select {
-		case err := <-got:
-			require.ErrorIs(t, err, reactor.ErrClosed)
-		case <-ctx.Done():
-			t.Fatal("Recv did not return after the reactor closed")
-		}
+		require.ErrorIs(t, testkit.Wait(t, got, "Recv to return after the reactor closed"), reactor.ErrClosed)
 	})
 
 	t.Run("EmptyMessageSendsNothing", func(t *testing.T) {
@@ -357,7 +345,7 @@ func runConformance[T any](t *testing.T, k kind[T]) {
 			t.Skipf("no %s message encodes empty", k.mt.Name())
 		}
 		e := newEnv(t, k)
-		ctx := testCtx(t)
+		ctx := testkit.Context(t)
 		for _, m := range k.empty {
 			require.NoError(t, e.pub.Send(ctx, m))
 		}
@@ -438,11 +426,7 @@ func runConformance[T any](t *testing.T, k kind[T]) {
 			}
 		})
 		e.sendRange(t, 0, n) // one burst
-		select {
-		case <-done:
-		case <-testCtx(t).Done():
-			t.Fatal("not every message reached the Received handler")
-		}
+		testkit.Wait(t, done, "every message to reach the Received handler")
 		mu.Lock()
 		defer mu.Unlock()
 		e.requireRange(t, got, 0, n)
@@ -455,7 +439,7 @@ func runConformance[T any](t *testing.T, k kind[T]) {
 
 	t.Run("RecvInReceivedIsBlockingCall", func(t *testing.T) {
 		e := newEnv(t, k)
-		ctx := testCtx(t)
+		ctx := testkit.Context(t)
 		errs := make(chan error, 1)
 		e.sub.Received.Bind(func(s *channels.SubChannel[T]) {
 			for {
@@ -471,18 +455,13 @@ func runConformance[T any](t *testing.T, k kind[T]) {
 			}
 		})
 		e.sendRange(t, 0, 1)
-		select {
-		case err := <-errs:
-			require.ErrorIs(t, err, reactor.ErrBlockingCall)
-		case <-ctx.Done():
-			t.Fatal("the Received handler did not run")
-		}
+		require.ErrorIs(t, testkit.Wait(t, errs, "the Received handler to run"), reactor.ErrBlockingCall)
 	})
 
 	t.Run("FlowControl", func(t *testing.T) {
 		e := newEnv(t, k)
 		back := newMarker(t, e.b, e.a) // b -> a, on the same connection
-		ctx := testCtx(t)
+		ctx := testkit.Context(t)
 		subPub := channels.EndpointOf(e.sub) // as if the subscriber said it
 		status := func(s string) {
 			t.Helper()
@@ -510,12 +489,7 @@ func runConformance[T any](t *testing.T, k kind[T]) {
 		start = time.Now()
 		go func() { sent <- e.pub.Send(ctx, k.msg(2)) }()
 		require.NoError(t, subPub.Send(ctx, []byte("ok"), reactor.Destination{}))
-		select {
-		case err := <-sent:
-			require.NoError(t, err)
-		case <-ctx.Done():
-			t.Fatal("Send did not return")
-		}
+		require.NoError(t, testkit.Wait(t, sent, "Send to return"))
 		require.Less(t, time.Since(start), channels.SendLockWait, "\"ok\" must release a waiting Send")
 		k.equal(t, k.msg(2), recvOne(t, e.sub))
 	})
@@ -523,7 +497,7 @@ func runConformance[T any](t *testing.T, k kind[T]) {
 	t.Run("ConcurrentSenders", func(t *testing.T) {
 		e := newEnv(t, k)
 		const senders, each = 4, 1000
-		ctx := testCtx(t)
+		ctx := testkit.Context(t)
 		var wg sync.WaitGroup
 		errs := make(chan error, senders)
 		for g := 0; g < senders; g++ {

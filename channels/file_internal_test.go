@@ -1,13 +1,13 @@
 package channels
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goyoton/yoton/internal/testkit"
+	"github.com/goyoton/yoton/internal/testkit/reactorkit"
 	"github.com/goyoton/yoton/reactor"
 )
 
@@ -15,21 +15,16 @@ import (
 // Reader (a goroutine blocked in ReadLine, say), ReadNow returns "" at
 // once instead of waiting behind it; afterwards it reads as usual.
 func TestReadNowDoesNotWaitForAnotherRead(t *testing.T) {
-	r, err := reactor.New()
-	require.NoError(t, err)
-	defer func() { assert.NoError(t, r.Close()) }()
-	x, err := r.NewContext()
-	require.NoError(t, err)
+	r := reactorkit.NewReactor(t)
+	x := reactorkit.NewContext(t, r)
 	sub, err := NewSubChannel(x, "in", Text)
 	require.NoError(t, err)
 	rd, err := NewReader(sub)
 	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	require.NoError(t, r.Do(ctx, func() {
+	testkit.Do(t, r, func() {
 		sub.deposit(reactor.Package{SourceID: 1, Data: []byte("queued")})
 		sub.endBatch()
-	}))
+	})
 
 	rd.mu.Lock() // a read under way
 	m, err := rd.ReadNow()

@@ -15,14 +15,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/goyoton/yoton/channels"
+	"github.com/goyoton/yoton/internal/testkit"
+	"github.com/goyoton/yoton/internal/testkit/reactorkit"
 	"github.com/goyoton/yoton/reactor"
 )
 
 func TestFileWrapperStream(t *testing.T) {
-	r := newReactor(t)
-	kernel, client := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	kernel, client := reactorkit.Pair(t, r)
 	w := newWriter(t, mustPub(t, kernel, "stdout"), channels.WithChunkSize(7))
-	rd := newReader(t, mustSub(t, client, "stdout"), channels.WithReadContext(testCtx(t)))
+	rd := newReader(t, mustSub(t, client, "stdout"), channels.WithReadContext(testkit.Context(t)))
 
 	// A long write is split into chunks at character boundaries; the
 	// reader gives the same bytes back as a stream.
@@ -38,8 +40,8 @@ func TestFileWrapperStream(t *testing.T) {
 }
 
 func TestFileWrapperChunksAreValidUTF8(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
 	w := newWriter(t, mustPub(t, a, "out"), channels.WithChunkSize(2))
 	sub := mustSub(t, b, "out")
 	_, err := w.Write([]byte("a日b"))
@@ -51,12 +53,12 @@ func TestFileWrapperChunksAreValidUTF8(t *testing.T) {
 }
 
 func TestFileWrapperLinesEchoAndEOF(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
 	stdin := mustPub(t, a, "stdin")
 	echoBack := mustSub(t, a, "echo")
 	rd := newReader(t, mustSub(t, b, "stdin"), channels.WithEcho(mustPub(t, b, "echo")))
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 	require.NoError(t, stdin.Send(ctx, "print(1)"))
 	require.NoError(t, stdin.Send(ctx, "x = 2\n"))
 	line, err := rd.ReadLine(ctx)
@@ -80,8 +82,8 @@ func TestFileWrapperLinesEchoAndEOF(t *testing.T) {
 }
 
 func TestFileWriterAfterClose(t *testing.T) {
-	r := newReactor(t)
-	a, _ := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	a, _ := reactorkit.Pair(t, r)
 	w := newWriter(t, mustPub(t, a, "out"))
 	require.NoError(t, w.Close())
 	_, err := w.Write([]byte("x"))
@@ -90,8 +92,8 @@ func TestFileWriterAfterClose(t *testing.T) {
 }
 
 func TestFileReaderHonoursContext(t *testing.T) {
-	r := newReactor(t)
-	_, b := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	_, b := reactorkit.Pair(t, r)
 	rd := newReader(t, mustSub(t, b, "quiet"))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -107,13 +109,13 @@ var rawText = channels.NewMessageType("txt",
 	func(b []byte) ([]byte, error) { return b, nil })
 
 func TestFileReaderReadNow(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
 	pub := mustPub(t, a, "in")
 	echoBack := mustSub(t, a, "echo")
 	rd := newReader(t, mustSub(t, b, "in"), channels.WithEcho(mustPub(t, b, "echo")))
 	mark := newMarker(t, a, b)
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 
 	// Nothing there: "" at once, as yoton's read().
 	m, err := rd.ReadNow()
@@ -158,12 +160,12 @@ func TestFileReaderReadNow(t *testing.T) {
 // with "\n" appended when missing, then Python's line[:size] counted in
 // characters; the rest of a cut message is gone.
 func TestFileReaderReadLineN(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
 	pub := mustPub(t, a, "in")
 	rd := newReader(t, mustSub(t, b, "in"))
 	mark := newMarker(t, a, b)
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 	tests := []struct {
 		name    string
 		message string
@@ -203,8 +205,8 @@ func TestFileReaderReadLineN(t *testing.T) {
 }
 
 func TestFileIsatty(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
 	require.False(t, newWriter(t, mustPub(t, a, "w0")).Isatty(), "yoton's default")
 	require.False(t, newReader(t, mustSub(t, b, "r0")).Isatty(), "yoton's default")
 	require.True(t, newWriter(t, mustPub(t, a, "w1"), channels.WithIsatty(true)).Isatty())
@@ -215,8 +217,8 @@ func TestFileIsatty(t *testing.T) {
 // added, no chunking, empty lines not sent; a line that cannot be sent
 // stops it, after the lines before it went out.
 func TestFileWriterWriteLines(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
 	w := newWriter(t, mustPub(t, a, "out"), channels.WithChunkSize(2))
 	sub := mustSub(t, b, "out")
 	require.NoError(t, w.WriteLines([]string{"a", "", "b\n", "longer than the chunk size"}))
@@ -233,8 +235,8 @@ func TestFileWriterWriteLines(t *testing.T) {
 // Writes (as bufio.Writer or io.Copy may cut it) travels whole, so
 // every message is valid text for a Python or Go reader.
 func TestFileWriterCompletesSplitCharacters(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
 	w := newWriter(t, mustPub(t, a, "out"))
 	sub := mustSub(t, b, "out")
 	mark := newMarker(t, a, b)
@@ -287,13 +289,13 @@ func TestFileWriterCompletesSplitCharacters(t *testing.T) {
 // the read that takes it (yoton's read and readline raise
 // UnicodeDecodeError) and is gone; reading goes on.
 func TestFileReaderInvalidText(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
 	raw, err := channels.NewPubChannel(a, "in", rawText)
 	require.NoError(t, err)
 	rd := newReader(t, mustSub(t, b, "in"))
 	mark := newMarker(t, a, b)
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 	for _, m := range []string{"\xff1", "ok", "\xff2", "\xff3", "line"} {
 		require.NoError(t, raw.Send(ctx, []byte(m)))
 	}
@@ -318,8 +320,8 @@ func TestFileReaderInvalidText(t *testing.T) {
 // waiting for the Reader's lock (which would stop the loop, and with it
 // the message the other read waits for).
 func TestReaderOnLoopNeverWaits(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
 	pub, err := channels.NewPubChannel(a, "loopread", channels.Text)
 	require.NoError(t, err)
 	sub, err := channels.NewSubChannel(b, "loopread", channels.Text)
@@ -327,7 +329,7 @@ func TestReaderOnLoopNeverWaits(t *testing.T) {
 	rd := newReader(t, sub)
 	got := make(chan string, 1)
 	go func() {
-		m, err := rd.ReadMessage(testCtx(t))
+		m, err := rd.ReadMessage(testkit.Context(t))
 		if err == nil {
 			got <- m
 		}
@@ -338,18 +340,13 @@ func TestReaderOnLoopNeverWaits(t *testing.T) {
 	// would time out.
 	for range 200 {
 		var loopErr error
-		ctx, cancel := context.WithTimeout(testCtx(t), 2*time.Second)
+		ctx, cancel := context.WithTimeout(testkit.Context(t), 2*time.Second)
 		require.NoError(t, r.Do(ctx, func() { _, loopErr = rd.ReadMessage(ctx) }), "the loop was held up")
 		cancel()
 		require.ErrorIs(t, loopErr, reactor.ErrBlockingCall)
 	}
-	require.NoError(t, pub.Send(testCtx(t), "through"))
-	select {
-	case m := <-got:
-		assert.Equal(t, "through", m)
-	case <-testCtx(t).Done():
-		t.Fatal("the waiting read never got its message")
-	}
+	require.NoError(t, pub.Send(testkit.Context(t), "through"))
+	assert.Equal(t, "through", testkit.Wait(t, got, "the waiting read to get its message"))
 }
 
 // newWriter is channels.NewWriter, failing the test on an error.
@@ -371,8 +368,8 @@ func newReader(t testing.TB, sub *channels.SubChannel[string], opts ...channels.
 // TestFileOptionsRejectBadValues: invalid options are errors, never
 // clamped.
 func TestFileOptionsRejectBadValues(t *testing.T) {
-	r := newReactor(t)
-	a, _ := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	a, _ := reactorkit.Pair(t, r)
 	pub, sub := mustPub(t, a, "bad-out"), mustSub(t, a, "bad-in")
 	for _, opt := range []channels.WriterOption{channels.WithChunkSize(-1), channels.WithWriteContext(nil)} {
 		_, err := channels.NewWriter(pub, opt)

@@ -1,50 +1,19 @@
 package channels_test
 
 import (
-	"context"
-	"fmt"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/goyoton/yoton/channels"
+	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/reactor"
 )
-
-// testTimeout bounds every wait in these tests; nothing should come near it.
-const testTimeout = 10 * time.Second
-
-// testCtx returns a context that ends with the test or after testTimeout.
-func testCtx(t testing.TB) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-// pairWith makes two contexts on r, a bound on 127.0.0.1:0 and b
-// connected to it, with the given context options.
-func pairWith(t testing.TB, r *reactor.Reactor, aOpts, bOpts []reactor.ContextOption) (a, b *reactor.Context) {
-	t.Helper()
-	a, err := r.NewContext(aOpts...)
-	require.NoError(t, err)
-	b, err = r.NewContext(bOpts...)
-	require.NoError(t, err)
-	c, err := a.Bind("127.0.0.1:0", 1, "host")
-	require.NoError(t, err)
-	_, port := c.LocalAddr()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_, err = b.Connect(ctx, fmt.Sprintf("127.0.0.1:%d", port), "client")
-	require.NoError(t, err)
-	return a, b
-}
 
 // recvOne receives one message from s within the test's deadline.
 func recvOne[T any](t testing.TB, s *channels.SubChannel[T]) T {
 	t.Helper()
-	m, err := s.Recv(testCtx(t))
+	m, err := s.Recv(testkit.Context(t))
 	require.NoError(t, err)
 	return m
 }
@@ -59,17 +28,13 @@ type marker struct {
 
 func newMarker(t testing.TB, from, to *reactor.Context) *marker {
 	t.Helper()
-	pub, err := channels.NewPubChannel(from, "test-marker", channels.Text)
-	require.NoError(t, err)
-	sub, err := channels.NewSubChannel(to, "test-marker", channels.Text)
-	require.NoError(t, err)
-	return &marker{pub: pub, sub: sub}
+	return &marker{pub: mustPub(t, from, "test-marker"), sub: mustSub(t, to, "test-marker")}
 }
 
 // sync sends a marker and waits for it at the other end.
 func (m *marker) sync(t testing.TB) {
 	t.Helper()
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 	require.NoError(t, m.pub.Send(ctx, "mark"))
 	got, err := m.sub.Recv(ctx)
 	require.NoError(t, err)
@@ -83,4 +48,52 @@ func attachSender(t testing.TB, x *reactor.Context, slot string) *reactor.Endpoi
 	ep, err := x.Attach(reactor.Attachment{SendSlot: slot})
 	require.NoError(t, err)
 	return ep
+}
+
+// rawReceiver takes the packages of one slot of a context in place of a
+// channel, so a test sees exactly what went over the wire.
+type rawReceiver struct {
+	got chan []byte
+}
+
+func (r *rawReceiver) Deposit(p reactor.Package) {
+	select {
+	case r.got <- p.Data:
+	default:
+		panic("rawReceiver: buffer full")
+	}
+}
+
+func (r *rawReceiver) EndBatch() {}
+
+// listen registers a rawReceiver on x at the full slot name.
+func listen(t testing.TB, x *reactor.Context, slot string) *rawReceiver {
+	t.Helper()
+	rx := &rawReceiver{got: make(chan []byte, 1024)}
+	_, err := x.Attach(reactor.Attachment{RecvSlot: slot, Receiver: rx})
+	require.NoError(t, err)
+	return rx
+}
+
+// next returns the next payload rx received, failing the test after
+// testkit.Timeout.
+func (r *rawReceiver) next(t testing.TB) string {
+	t.Helper()
+	return string(testkit.Wait(t, r.got, "a package"))
+}
+
+// mustPub makes a text PubChannel on x.
+func mustPub(t testing.TB, x *reactor.Context, base string) *channels.PubChannel[string] {
+	t.Helper()
+	p, err := channels.NewPubChannel(x, base, channels.Text)
+	require.NoError(t, err)
+	return p
+}
+
+// mustSub makes a text SubChannel on x.
+func mustSub(t testing.TB, x *reactor.Context, base string) *channels.SubChannel[string] {
+	t.Helper()
+	s, err := channels.NewSubChannel(x, base, channels.Text)
+	require.NoError(t, err)
+	return s
 }

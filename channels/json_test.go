@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/goyoton/yoton/channels"
+	"github.com/goyoton/yoton/internal/testkit"
+	"github.com/goyoton/yoton/internal/testkit/reactorkit"
 )
 
 type reading struct {
@@ -19,8 +21,8 @@ type reading struct {
 // text that is not JSON for T is reported as ErrDecode and the next
 // message still arrives.
 func TestJSONMessageType(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
 	pub, err := channels.NewPubChannel(a, "readings", channels.JSON[reading]())
 	require.NoError(t, err)
 	assert.Equal(t, "readings.txt.pub-sub", pub.SlotOutgoing(), "the text slot, as a Python TEXT channel")
@@ -31,31 +33,31 @@ func TestJSONMessageType(t *testing.T) {
 	rawSub, err := channels.NewSubChannel(b, "readings-raw", channels.JSON[reading]())
 	require.NoError(t, err)
 
-	require.NoError(t, pub.Send(testCtx(t), reading{Sensor: "t1", Value: 21.5}))
+	require.NoError(t, pub.Send(testkit.Context(t), reading{Sensor: "t1", Value: 21.5}))
 	assert.Equal(t, reading{Sensor: "t1", Value: 21.5}, recvOne(t, sub))
 
-	require.NoError(t, raw.Send(testCtx(t), "not json"))
-	require.NoError(t, raw.Send(testCtx(t), `{"sensor":"t2","value":3,"extra":true}`))
-	_, err = rawSub.Recv(testCtx(t))
+	require.NoError(t, raw.Send(testkit.Context(t), "not json"))
+	require.NoError(t, raw.Send(testkit.Context(t), `{"sensor":"t2","value":3,"extra":true}`))
+	_, err = rawSub.Recv(testkit.Context(t))
 	require.ErrorIs(t, err, channels.ErrDecode)
 	assert.Equal(t, reading{Sensor: "t2", Value: 3}, recvOne(t, rawSub))
 
 	bad, err := channels.NewPubChannel(a, "bad", channels.JSON[func()]())
 	require.NoError(t, err)
-	require.ErrorIs(t, bad.Send(testCtx(t), func() {}), channels.ErrEncode)
+	require.ErrorIs(t, bad.Send(testkit.Context(t), func() {}), channels.ErrEncode)
 }
 
 // TestPubSubStats: a publisher counts what it sent and a subscriber what
 // arrived and what is still queued.
 func TestPubSubStats(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
 	pub, err := channels.NewPubChannel(a, "stats", channels.Text)
 	require.NoError(t, err)
 	sub, err := channels.NewSubChannel(b, "stats", channels.Text)
 	require.NoError(t, err)
 	for _, m := range []string{"one", "two", "three"} {
-		require.NoError(t, pub.Send(testCtx(t), m))
+		require.NoError(t, pub.Send(testkit.Context(t), m))
 	}
 	assert.Equal(t, channels.PubStats{Sent: 3, SentBytes: 11}, pub.Stats())
 	assert.Equal(t, "one", recvOne(t, sub))

@@ -7,6 +7,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/goyoton/yoton/channels"
+	"github.com/goyoton/yoton/internal/testkit"
+	"github.com/goyoton/yoton/internal/testkit/reactorkit"
 )
 
 // pyDecodeErrors are Python 3.11's messages for b.decode("utf-8")
@@ -60,13 +62,13 @@ func TestTextStrictUTF8(t *testing.T) {
 // message). A StateChannel keeps its state, as Python's (whose
 // receiving thread drops the package). Sending one fails.
 func TestTextInvalidUTF8OnChannels(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
 	raw, err := channels.NewPubChannel(a, "news", rawText)
 	require.NoError(t, err)
 	sub := mustSub(t, b, "news")
 	mark := newMarker(t, a, b)
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 	send := func(ms ...string) {
 		t.Helper()
 		for _, m := range ms {

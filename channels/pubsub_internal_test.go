@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goyoton/yoton/internal/testkit/reactorkit"
 	"github.com/goyoton/yoton/reactor"
 )
 
@@ -14,11 +15,7 @@ import (
 // source ids cannot grow a publisher's set past MaxFullSubscribers, and
 // each entry stops locking the publisher SendLockExpiry after it was said.
 func TestPubFullSetBoundedAndExpiring(t *testing.T) {
-	r, err := reactor.New()
-	require.NoError(t, err)
-	defer func() { assert.NoError(t, r.Close()) }()
-	x, err := r.NewContext()
-	require.NoError(t, err)
+	x := reactorkit.NewContext(t, reactorkit.NewReactor(t))
 	pub, err := NewPubChannel(x, "forged-full", Text)
 	require.NoError(t, err)
 	for i := 0; i < 2*MaxFullSubscribers; i++ {

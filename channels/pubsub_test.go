@@ -12,33 +12,21 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/goyoton/yoton/channels"
+	"github.com/goyoton/yoton/internal/testkit"
+	"github.com/goyoton/yoton/internal/testkit/reactorkit"
 	"github.com/goyoton/yoton/reactor"
 	"github.com/goyoton/yoton/slots"
 	"github.com/goyoton/yoton/wire"
 )
 
-func newReactor(t testing.TB) *reactor.Reactor {
-	t.Helper()
-	r, err := reactor.New()
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, r.Close()) })
-	return r
-}
-
-func pair(t testing.TB, r *reactor.Reactor) (*reactor.Context, *reactor.Context) {
-	t.Helper()
-	return pairWith(t, r, nil, nil)
-}
-
 func TestPubSubText(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
 	pub, err := channels.NewPubChannel(a, "test", channels.Text)
 	require.NoError(t, err)
 	sub, err := channels.NewSubChannel(b, "test", channels.Text)
 	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
+	ctx := testkit.Context(t)
 	for i := 0; i < 100; i++ {
 		require.NoError(t, pub.Send(ctx, fmt.Sprintf("msg %d", i)))
 	}
@@ -52,9 +40,9 @@ func TestPubSubText(t *testing.T) {
 // TestSlotIDsMatchPython sends raw packages on the slot ids Python yoton
 // computes (yoton.misc.slot_hash) and expects the Go channels there.
 func TestSlotIDsMatchPython(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
-	ctx := testCtx(t)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
+	ctx := testkit.Context(t)
 
 	txt, err := channels.NewSubChannel(b, "test", channels.Text)
 	require.NoError(t, err)
@@ -95,9 +83,8 @@ func TestSlotIDsMatchPython(t *testing.T) {
 }
 
 func TestConstructorsValidate(t *testing.T) {
-	r := newReactor(t)
-	x, err := r.NewContext()
-	require.NoError(t, err)
+	r := reactorkit.NewReactor(t)
+	x := reactorkit.NewContext(t, r)
 	tests := []struct {
 		name string
 		make func() error
@@ -131,14 +118,14 @@ func TestQueueDiscard(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := newReactor(t)
-			a, b := pairWith(t, r, nil, []reactor.ContextOption{reactor.WithQueue(10, tt.rule)})
+			r := reactorkit.NewReactor(t)
+			a, b := reactorkit.PairWith(t, r, nil, []reactor.ContextOption{reactor.WithQueue(10, tt.rule)})
 			pub, err := channels.NewPubChannel(a, "q", channels.Text)
 			require.NoError(t, err)
 			sub, err := channels.NewSubChannel(b, "q", channels.Text)
 			require.NoError(t, err)
 			mark := newMarker(t, a, b)
-			ctx := testCtx(t)
+			ctx := testkit.Context(t)
 			for i := 0; i < 100; i++ {
 				require.NoError(t, pub.Send(ctx, fmt.Sprintf("m%d", i)))
 			}
@@ -160,8 +147,8 @@ func TestQueueDiscard(t *testing.T) {
 // TestObjectMessages sends values that stress the object codec through a
 // real connection.
 func TestObjectMessages(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
 	pub, err := channels.NewPubChannel(a, "objects", channels.Object)
 	require.NoError(t, err)
 	sub, err := channels.NewSubChannel(b, "objects", channels.Object)
@@ -192,7 +179,7 @@ func TestObjectMessages(t *testing.T) {
 		d,
 		wire.NewDict(),
 	}
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 	for _, v := range values {
 		require.NoError(t, pub.Send(ctx, v))
 	}
@@ -254,14 +241,14 @@ func (plainType) Decode(b []byte) (string, error) {
 // TestDecodeError checks that a message that fails to decode surfaces as
 // ErrDecode on every read path and does not stop later messages.
 func TestDecodeError(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
 	pub, err := channels.NewPubChannel(a, "strict", strictText)
 	require.NoError(t, err)
 	sub, err := channels.NewSubChannel(b, "strict", strictText)
 	require.NoError(t, err)
 	mark := newMarker(t, a, b)
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 
 	require.ErrorIs(t, pub.Send(ctx, "unsendable"), channels.ErrEncode)
 
@@ -334,17 +321,12 @@ func TestDecodeError(t *testing.T) {
 // subscriber context says "full", and that a lock without "ok" holds a
 // Send back for SendLockWait only.
 func TestFlowControlSources(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
 	// A third context, connected to a through a second bind.
-	c, err := r.NewContext()
-	require.NoError(t, err)
-	conn, err := a.Bind("127.0.0.1:0", 1, "second")
-	require.NoError(t, err)
-	_, port := conn.LocalAddr()
-	ctx := testCtx(t)
-	_, err = c.Connect(ctx, fmt.Sprintf("127.0.0.1:%d", port), "c")
-	require.NoError(t, err)
+	c := reactorkit.NewContext(t, r)
+	reactorkit.ConnectPair(t, a, c)
+	ctx := testkit.Context(t)
 
 	pub, err := channels.NewPubChannel(a, "flow", channels.Text)
 	require.NoError(t, err)
@@ -400,18 +382,4 @@ func TestFlowControlSources(t *testing.T) {
 	require.False(t, locked(), "the lock no longer holds a Send")
 	pub.SetLockWait(channels.SendLockWait)
 	require.True(t, locked())
-}
-
-func mustPub(t *testing.T, x *reactor.Context, base string) *channels.PubChannel[string] {
-	t.Helper()
-	p, err := channels.NewPubChannel(x, base, channels.Text)
-	require.NoError(t, err)
-	return p
-}
-
-func mustSub(t *testing.T, x *reactor.Context, base string) *channels.SubChannel[string] {
-	t.Helper()
-	s, err := channels.NewSubChannel(x, base, channels.Text)
-	require.NoError(t, err)
-	return s
 }

@@ -10,7 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/goyoton/yoton/channels"
-	"github.com/goyoton/yoton/reactor"
+	"github.com/goyoton/yoton/internal/testkit"
+	"github.com/goyoton/yoton/internal/testkit/reactorkit"
 	"github.com/goyoton/yoton/wire"
 )
 
@@ -55,8 +56,8 @@ func (f *fakeEnd) expectCredit(t testing.TB) int {
 // "req!"s, with the fast-path marker it never reads), and a fourth only
 // when one of them is done.
 func TestRepWindowOffersSeveral(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
 	fake := newFake(t, a, "window", "req-rep", "rep-req")
 	newRep(t, b, "window", channels.RepEvent, channels.WithWindow(3))
 	for id := uint64(1); id <= 4; id++ {
@@ -80,8 +81,8 @@ func TestRepWindowOffersSeveral(t *testing.T) {
 // free room, requests sent straight within it and answered, and the grant
 // taken back once unused.
 func TestFastPathExchange(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
 	fake := newFake(t, a, "fast", "req-rep", "rep-req")
 	newRep(t, b, "fast", channels.RepEvent, channels.WithWindow(4))
 	fake.send(t, []byte("req?"), 0, 1+seqRef)
@@ -104,12 +105,11 @@ func TestFastPathExchange(t *testing.T) {
 // replier offers that room to the other requester through yoton's
 // exchange.
 func TestFastPathGrantYieldsToOthers(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
 	goReq := newFake(t, a, "yield", "req-rep", "rep-req")
-	c, err := r.NewContext()
-	require.NoError(t, err)
-	connectTo(t, c, b)
+	c := reactorkit.NewContext(t, r)
+	reactorkit.ConnectPair(t, b, c)
 	pyReq := newFake(t, c, "yield", "req-rep", "rep-req")
 	newRep(t, b, "yield", channels.RepEvent, channels.WithWindow(2))
 	goReq.send(t, []byte("goyoton-credit?"), b.ID(), seqRef)
@@ -127,8 +127,8 @@ func TestFastPathGrantYieldsToOthers(t *testing.T) {
 // it is a Go replier (a forgery, say) draws no call: calls are announced
 // as yoton's.
 func TestReqIgnoresUnaskedGrant(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
 	req := newReq(t, a, "forged-grant")
 	fake := newFake(t, b, "forged-grant", "rep-req", "req-rep")
 	fake.send(t, []byte("goyoton-credit n=50"), a.ID(), seqRef)
@@ -141,13 +141,13 @@ func TestReqIgnoresUnaskedGrant(t *testing.T) {
 // TestReqUsesGrant: a Go requester that meets a Go replier asks for
 // credit and sends its next calls straight (FastCalls counts them).
 func TestReqUsesGrant(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
 	req := newReq(t, a, "uses-grant")
 	rep := newRep(t, b, "uses-grant", channels.RepEvent, channels.WithWindow(8))
 	require.NoError(t, rep.Register("add", func(x, y int) int { return x + y }))
 	for i := range 20 {
-		got, err := channels.Call[int](testCtx(t), req, "add", i, 1)
+		got, err := channels.Call[int](testkit.Context(t), req, "add", i, 1)
 		require.NoError(t, err)
 		require.Equal(t, i+1, got)
 	}
@@ -155,26 +155,16 @@ func TestReqUsesGrant(t *testing.T) {
 	assert.Equal(t, 0, req.Outstanding())
 }
 
-// connectTo connects x to a new Bind of host.
-func connectTo(t testing.TB, x, host *reactor.Context) {
-	t.Helper()
-	c, err := host.Bind("127.0.0.1:0", 1, "")
-	require.NoError(t, err)
-	_, port := c.LocalAddr()
-	_, err = x.Connect(testCtx(t), fmt.Sprintf("127.0.0.1:%d", port), "")
-	require.NoError(t, err)
-}
-
 // TestPendingAndReceivedEveryKind: every channel kind has Pending (yoton's
 // pending); a replier that is off counts what waits and emits Received
 // once per batch, and a requester emits Received when its reply is in.
 func TestPendingAndReceivedEveryKind(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
 	fake := newFake(t, a, "pending", "req-rep", "rep-req")
 	rep, err := channels.NewRepChannel(b, "pending")
 	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, rep.Shutdown(testCtx(t))) })
+	t.Cleanup(func() { require.NoError(t, rep.Shutdown(testkit.Context(t))) })
 	batches := make(chan int, 16)
 	rep.Received.Bind(func(c *channels.RepChannel) { batches <- c.Pending() })
 	for id := uint64(1); id <= 3; id++ {
@@ -190,7 +180,7 @@ func TestPendingAndReceivedEveryKind(t *testing.T) {
 	newRep(t, b, "pending-req", channels.RepEvent)
 	got := make(chan *channels.ReqChannel, 4)
 	req.Received.Bind(func(c *channels.ReqChannel) { got <- c })
-	_, err = channels.Call[any](testCtx(t), req, "echo", "x")
+	_, err = channels.Call[any](testkit.Context(t), req, "echo", "x")
 	require.NoError(t, err)
 	assert.Same(t, req, <-got)
 	assert.Zero(t, req.Pending())

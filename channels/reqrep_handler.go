@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/goyoton/yoton/wire"
 	"github.com/goyoton/yoton/internal/objconv"
+	"github.com/goyoton/yoton/wire"
 )
 
 // This file adapts Go functions to request handlers (RepChannel.Register

@@ -11,11 +11,11 @@ import (
 	"time"
 
 	"github.com/goyoton/yoton/internal/loop"
+	"github.com/goyoton/yoton/internal/objconv"
 	"github.com/goyoton/yoton/internal/queue"
 	"github.com/goyoton/yoton/reactor"
 	"github.com/goyoton/yoton/timers"
 	"github.com/goyoton/yoton/wire"
-	"github.com/goyoton/yoton/internal/objconv"
 )
 
 // RepMode is how a RepChannel handles requests (yoton's set_mode). A

@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/goyoton/yoton/channels"
+	"github.com/goyoton/yoton/internal/testkit"
+	"github.com/goyoton/yoton/internal/testkit/reactorkit"
 	"github.com/goyoton/yoton/wire"
 )
 
@@ -95,8 +97,8 @@ func (s *calcService) Fail(msg string) error { return errors.New(msg) }
 func TestRegisterService(t *testing.T) {
 	for _, m := range repModes {
 		t.Run(m.String(), func(t *testing.T) {
-			r := newReactor(t)
-			a, b := pair(t, r)
+			r := reactorkit.NewReactor(t)
+			a, b := reactorkit.Pair(t, r)
 			req := newReq(t, a, "calc")
 			rep := newRep(t, b, "calc", m)
 			svc := &calcService{}
@@ -152,7 +154,7 @@ func TestRegisterService(t *testing.T) {
 				}
 				assert.Equal(t, tt.want, result(t, f), tt.name)
 			}
-			ctx := testCtx(t)
+			ctx := testkit.Context(t)
 			s, err := channels.Call[string](ctx, req, "greet", "ann", channels.Kwargs{"greeting": "Bye"})
 			require.NoError(t, err)
 			assert.Equal(t, "Bye, ann!", s)
@@ -208,8 +210,8 @@ func (embeddedPtrService) Do(embeddedPtr) {}
 // cannot be served, is an error wrapping ErrBadHandler, and nothing is
 // registered.
 func TestRegisterServiceRefuses(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
 	req := newReq(t, a, "svc")
 	rep := newRep(t, b, "svc", channels.RepEvent)
 	var nilSvc *calcService
@@ -244,8 +246,8 @@ func TestRegisterServiceRefuses(t *testing.T) {
 // TestRegisterKeywordStruct: Register adapts a function with a keyword
 // struct parameter as RegisterService adapts a method.
 func TestRegisterKeywordStruct(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
 	req := newReq(t, a, "fn")
 	rep := newRep(t, b, "fn", channels.RepEvent)
 	require.NoError(t, rep.Register("greet", func(name string, o greetOptions) string {

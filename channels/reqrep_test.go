@@ -15,6 +15,8 @@ import (
 
 	"github.com/goyoton/yoton/channels"
 	"github.com/goyoton/yoton/futures"
+	"github.com/goyoton/yoton/internal/testkit"
+	"github.com/goyoton/yoton/internal/testkit/reactorkit"
 	"github.com/goyoton/yoton/reactor"
 	"github.com/goyoton/yoton/wire"
 )
@@ -30,7 +32,7 @@ func newRep(t testing.TB, x *reactor.Context, slot string, m channels.RepMode, o
 	t.Helper()
 	rep, err := channels.NewRepChannel(x, slot, opts...)
 	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, rep.Shutdown(testCtx(t))) })
+	t.Cleanup(func() { require.NoError(t, rep.Shutdown(testkit.Context(t))) })
 	require.NoError(t, rep.SetMode(m))
 	return rep
 }
@@ -46,7 +48,7 @@ func newReq(t testing.TB, x *reactor.Context, slot string) *channels.ReqChannel 
 // result waits for f's value within the test's deadline.
 func result(t testing.TB, f *futures.Future[any]) any {
 	t.Helper()
-	v, err := f.Result(testCtx(t))
+	v, err := f.Result(testkit.Context(t))
 	require.NoError(t, err)
 	return v
 }
@@ -54,7 +56,7 @@ func result(t testing.TB, f *futures.Future[any]) any {
 // remoteMessage waits for f to fail remotely and returns the message.
 func remoteMessage(t testing.TB, f *futures.Future[any]) string {
 	t.Helper()
-	_, err := f.Result(testCtx(t))
+	_, err := f.Result(testkit.Context(t))
 	var re *futures.RemoteError
 	require.ErrorAs(t, err, &re)
 	require.ErrorIs(t, err, futures.ErrRemote)
@@ -71,18 +73,16 @@ func call(t testing.TB, req *channels.ReqChannel, method string, args []any, kwa
 func hexID(x *reactor.Context) string { return fmt.Sprintf("0x%x", x.ID()) }
 
 func TestReqRepSlots(t *testing.T) {
-	r := newReactor(t)
-	x, err := r.NewContext()
-	require.NoError(t, err)
+	r := reactorkit.NewReactor(t)
+	x := reactorkit.NewContext(t, r)
 	req := newReq(t, x, "Calc")
 	assert.Equal(t, "Calc.obj.req-rep", req.SlotOutgoing())
 	assert.Equal(t, "Calc.obj.rep-req", req.SlotIncoming())
-	y, err := r.NewContext()
-	require.NoError(t, err)
+	y := reactorkit.NewContext(t, r)
 	rep := newRep(t, y, "Calc", channels.RepOff)
 	assert.Equal(t, "Calc.obj.rep-req", rep.SlotOutgoing())
 	assert.Equal(t, "Calc.obj.req-rep", rep.SlotIncoming())
-	_, err = channels.NewReqChannel(x, "Calc")
+	_, err := channels.NewReqChannel(x, "Calc")
 	assert.ErrorIs(t, err, reactor.ErrSlotNotFree)
 	_, err = channels.NewRepChannel(x, " ")
 	assert.ErrorIs(t, err, reactor.ErrInvalidSlot)
@@ -97,9 +97,9 @@ func TestReqRepSlots(t *testing.T) {
 func TestReqRepRoundTrip(t *testing.T) {
 	for _, m := range repModes {
 		t.Run(m.String(), func(t *testing.T) {
-			r := newReactor(t)
-			a, b := pair(t, r)
-			ctx := testCtx(t)
+			r := reactorkit.NewReactor(t)
+			a, b := reactorkit.Pair(t, r)
+			ctx := testkit.Context(t)
 			req := newReq(t, a, "calc")
 			rep := newRep(t, b, "calc", m)
 			require.NoError(t, rep.Register("add", func(x, y int) int { return x + y }))
@@ -168,8 +168,8 @@ func TestReqRepRoundTrip(t *testing.T) {
 func TestReqRepErrors(t *testing.T) {
 	for _, m := range repModes {
 		t.Run(m.String(), func(t *testing.T) {
-			r := newReactor(t)
-			a, b := pair(t, r)
+			r := reactorkit.NewReactor(t)
+			a, b := reactorkit.Pair(t, r)
 			req := newReq(t, a, "err")
 			rep := newRep(t, b, "err", m)
 			require.NoError(t, rep.Register("add", func(x, y int) int { return x + y }))
@@ -205,11 +205,10 @@ func TestReqRepErrors(t *testing.T) {
 }
 
 func TestReqCallEncodeError(t *testing.T) {
-	r := newReactor(t)
-	x, err := r.NewContext()
-	require.NoError(t, err)
+	r := reactorkit.NewReactor(t)
+	x := reactorkit.NewContext(t, r)
 	req := newReq(t, x, "enc")
-	_, err = req.Call("m", []any{make(chan int)}, nil)
+	_, err := req.Call("m", []any{make(chan int)}, nil)
 	require.ErrorIs(t, err, channels.ErrEncode)
 	_, err = req.Call("m", nil, channels.Kwargs{"b": []byte("x")})
 	require.ErrorIs(t, err, channels.ErrEncode)
@@ -219,8 +218,8 @@ func TestReqCallEncodeError(t *testing.T) {
 // TestReqBeforeReplier: a request made before any replier exists is
 // served once one appears (the announcement is resent).
 func TestReqBeforeReplier(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
 	req := newReq(t, a, "late")
 	f := call(t, req, "echo", []any{"early"}, nil)
 	rep := newRep(t, b, "late", channels.RepEvent)
@@ -231,8 +230,8 @@ func TestReqBeforeReplier(t *testing.T) {
 // TestRepModeOff: a replier that is off takes nothing; switched on, it
 // serves what queued meanwhile.
 func TestRepModeOff(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
 	req := newReq(t, a, "off")
 	rep := newRep(t, b, "off", channels.RepOff)
 	require.NoError(t, rep.Register("add", func(x, y int) int { return x + y }))
@@ -252,19 +251,10 @@ func TestRepModeOff(t *testing.T) {
 func TestReqRepThroughMiddle(t *testing.T) {
 	for _, m := range repModes {
 		t.Run(m.String(), func(t *testing.T) {
-			r := newReactor(t)
-			a, err := r.NewContext()
-			require.NoError(t, err)
-			mid, err := r.NewContext()
-			require.NoError(t, err)
-			b, err := r.NewContext()
-			require.NoError(t, err)
+			r := reactorkit.NewReactor(t)
+			a, mid, b := reactorkit.NewContext(t, r), reactorkit.NewContext(t, r), reactorkit.NewContext(t, r)
 			for _, end := range []*reactor.Context{a, b} {
-				c, err := mid.Bind("127.0.0.1:0", 1, "")
-				require.NoError(t, err)
-				_, port := c.LocalAddr()
-				_, err = end.Connect(testCtx(t), fmt.Sprintf("127.0.0.1:%d", port), "")
-				require.NoError(t, err)
+				reactorkit.ConnectPair(t, mid, end)
 			}
 			req := newReq(t, a, "far")
 			newRep(t, b, "far", m)
@@ -282,29 +272,27 @@ func TestReqRepThroughMiddle(t *testing.T) {
 // TestReqTimeout: nobody replies; the future cancels itself after the
 // channel's timeout and is forgotten.
 func TestReqTimeout(t *testing.T) {
-	r := newReactor(t)
-	x, err := r.NewContext()
-	require.NoError(t, err)
+	r := reactorkit.NewReactor(t)
+	x := reactorkit.NewContext(t, r)
 	req := newReq(t, x, "void")
 	assert.Equal(t, channels.DefaultRequestTimeout, req.Timeout())
 	req.SetTimeout(30 * time.Millisecond)
 	f := call(t, req, "echo", []any{1}, nil)
-	_, err = f.Result(testCtx(t))
+	_, err := f.Result(testkit.Context(t))
 	require.ErrorIs(t, err, futures.ErrCancelled)
 	assert.Equal(t, 0, req.Outstanding())
 }
 
 // TestReqCloseEndsFutures: closing the channel fails outstanding calls.
 func TestReqCloseEndsFutures(t *testing.T) {
-	r := newReactor(t)
-	x, err := r.NewContext()
-	require.NoError(t, err)
+	r := reactorkit.NewReactor(t)
+	x := reactorkit.NewContext(t, r)
 	req, err := channels.NewReqChannel(x, "closing")
 	require.NoError(t, err)
 	f := call(t, req, "echo", []any{1}, nil)
 	require.NoError(t, req.Close())
 	require.NoError(t, req.Close())
-	_, err = f.Result(testCtx(t))
+	_, err = f.Result(testkit.Context(t))
 	require.ErrorIs(t, err, reactor.ErrClosed)
 	_, err = req.Call("echo", []any{1}, nil)
 	require.ErrorIs(t, err, reactor.ErrClosed)
@@ -339,19 +327,13 @@ func newFake(t testing.TB, x *reactor.Context, base, out, in string) *fakeEnd {
 
 func (f *fakeEnd) send(t testing.TB, data []byte, destID, destSeq uint64) {
 	t.Helper()
-	require.NoError(t, f.ep.Send(testCtx(t), data, reactor.Destination{ID: destID, Seq: destSeq}))
+	require.NoError(t, f.ep.Send(testkit.Context(t), data, reactor.Destination{ID: destID, Seq: destSeq}))
 }
 
 // next returns the next package that arrived.
 func (f *fakeEnd) next(t testing.TB) reactor.Package {
 	t.Helper()
-	select {
-	case p := <-f.got:
-		return p
-	case <-testCtx(t).Done():
-		t.Fatal("fake peer: nothing arrived")
-	}
-	return reactor.Package{}
+	return testkit.Wait(t, f.got, "a package at the fake peer")
 }
 
 // expect skips packages until one whose first word is data (a Go
@@ -370,8 +352,8 @@ func (f *fakeEnd) expect(t testing.TB, data string) reactor.Package {
 // TestReqIgnoresStrayReplies: replies for unknown ids, and a reply for a
 // request nobody took, are ignored; the real reply still completes it.
 func TestReqIgnoresStrayReplies(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
 	req := newReq(t, a, "stray")
 	fake := newFake(t, b, "stray", "rep-req", "req-rep")
 	f := call(t, req, "m", []any{1}, nil)
@@ -411,8 +393,8 @@ func TestReqIgnoresStrayReplies(t *testing.T) {
 // TestReqTakenAfterCancel: a "req!" for a cancelled call gets a "req-"
 // back and no request.
 func TestReqTakenAfterCancel(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
 	req := newReq(t, a, "late-take")
 	fake := newFake(t, b, "late-take", "rep-req", "req-rep")
 	f := call(t, req, "m", nil, nil)
@@ -437,8 +419,8 @@ func TestReqTakenAfterCancel(t *testing.T) {
 func TestRepInvalidRequest(t *testing.T) {
 	for _, m := range repModes {
 		t.Run(m.String(), func(t *testing.T) {
-			r := newReactor(t)
-			a, b := pair(t, r)
+			r := reactorkit.NewReactor(t)
+			a, b := reactorkit.Pair(t, r)
 			fake := newFake(t, a, "inv", "req-rep", "rep-req")
 			newRep(t, b, "inv", m)
 			notTuple, err := wire.EncodeObject("just text")
@@ -485,18 +467,10 @@ func TestRepInvalidRequest(t *testing.T) {
 // channel forgets the call; nothing is left behind (goleak checks the
 // worker).
 func TestReplierDiesMidRequest(t *testing.T) {
-	r1 := newReactor(t)
-	r2, err := reactor.New()
-	require.NoError(t, err)
-	a, err := r1.NewContext()
-	require.NoError(t, err)
-	b, err := r2.NewContext()
-	require.NoError(t, err)
-	c, err := a.Bind("127.0.0.1:0", 1, "")
-	require.NoError(t, err)
-	_, port := c.LocalAddr()
-	_, err = b.Connect(testCtx(t), fmt.Sprintf("127.0.0.1:%d", port), "")
-	require.NoError(t, err)
+	r1 := reactorkit.NewReactor(t)
+	r2 := reactorkit.NewReactor(t)
+	a, b := reactorkit.NewContext(t, r1), reactorkit.NewContext(t, r2)
+	reactorkit.ConnectPair(t, a, b)
 
 	req := newReq(t, a, "dies")
 	rep, err := channels.NewRepChannel(b, "dies")
@@ -508,19 +482,15 @@ func TestReplierDiesMidRequest(t *testing.T) {
 	}))
 	require.NoError(t, rep.SetMode(channels.RepWorkers))
 	req.SetTimeout(50 * time.Millisecond)
-	ctx, cancel := context.WithCancel(testCtx(t))
+	ctx, cancel := context.WithCancel(testkit.Context(t))
 	result := make(chan error, 1)
 	go func() {
 		_, err := channels.Call[any](ctx, req, "hang")
 		result <- err
 	}()
-	select {
-	case <-entered:
-	case <-testCtx(t).Done():
-		t.Fatal("handler not entered")
-	}
+	testkit.Wait(t, entered, "the handler to be entered")
 	require.NoError(t, r2.Close())
-	require.NoError(t, rep.Shutdown(testCtx(t)))
+	require.NoError(t, rep.Shutdown(testkit.Context(t)))
 	assert.Equal(t, 1, req.Outstanding(), "running: the auto-cancel timeout does not end it")
 	cancel()
 	err = <-result
@@ -532,8 +502,8 @@ func TestReplierDiesMidRequest(t *testing.T) {
 // TestReqTenThousandCancelled: 10,000 outstanding calls cancelled at
 // once leave no goroutine and no bookkeeping behind.
 func TestReqTenThousandCancelled(t *testing.T) {
-	r := newReactor(t)
-	a, _ := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	a, _ := reactorkit.Pair(t, r)
 	req := newReq(t, a, "many")
 	const n = 10000
 	before := runtime.NumGoroutine()
@@ -553,13 +523,9 @@ func TestReqTenThousandCancelled(t *testing.T) {
 	}
 	done := make(chan struct{})
 	go func() { callbacks.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-testCtx(t).Done():
-		t.Fatal("callbacks did not all run")
-	}
+	testkit.Wait(t, done, "every callback to run")
 	assert.Equal(t, 0, req.Outstanding())
-	require.NoError(t, r.Sync(testCtx(t)))
+	require.NoError(t, r.Sync(testkit.Context(t)))
 	if g := runtime.NumGoroutine(); g > before+2 {
 		t.Errorf("%d goroutines after cancelling (%d before)", g, before)
 	}
@@ -569,19 +535,10 @@ func TestReqTenThousandCancelled(t *testing.T) {
 // handler; the other serves the stream meanwhile, and the stuck one
 // takes nothing new while busy.
 func TestRepLoadSharing(t *testing.T) {
-	r := newReactor(t)
-	a, err := r.NewContext()
-	require.NoError(t, err)
-	slow, err := r.NewContext()
-	require.NoError(t, err)
-	fast, err := r.NewContext()
-	require.NoError(t, err)
+	r := reactorkit.NewReactor(t)
+	a, slow, fast := reactorkit.NewContext(t, r), reactorkit.NewContext(t, r), reactorkit.NewContext(t, r)
 	for _, end := range []*reactor.Context{slow, fast} {
-		c, err := a.Bind("127.0.0.1:0", 1, "")
-		require.NoError(t, err)
-		_, port := c.LocalAddr()
-		_, err = end.Connect(testCtx(t), fmt.Sprintf("127.0.0.1:%d", port), "")
-		require.NoError(t, err)
+		reactorkit.ConnectPair(t, a, end)
 	}
 	req := newReq(t, a, "share")
 	gate := make(chan struct{})
@@ -606,7 +563,7 @@ func TestRepLoadSharing(t *testing.T) {
 			stuck = f
 		case <-f.Done():
 			assert.Equal(t, "fast", result(t, f))
-		case <-testCtx(t).Done():
+		case <-testkit.Context(t).Done():
 			t.Fatal("no reply and the slow replier was not entered")
 		}
 	}
@@ -627,15 +584,15 @@ func TestRepLoadSharing(t *testing.T) {
 // TestRepEventEchoSleepDoesNotBlock: echo's sleep in RepEvent mode is a
 // timer: the loop serves another replier meanwhile.
 func TestRepEventEchoSleepDoesNotBlock(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
 	req := newReq(t, a, "sleepy")
 	newRep(t, b, "sleepy", channels.RepEvent)
 	other := newReq(t, a, "other")
 	newRep(t, b, "other", channels.RepEvent)
 	sleeping := call(t, req, "echo", []any{"zz"}, channels.Kwargs{"sleep": 60})
 	for !sleeping.Running() {
-		require.NoError(t, r.Sync(testCtx(t)))
+		require.NoError(t, r.Sync(testkit.Context(t)))
 	}
 	assert.Equal(t, wire.Tuple{"now", hexID(b)}, result(t, call(t, other, "echo", []any{"now"}, nil)))
 	assert.False(t, sleeping.IsDone())
@@ -655,11 +612,11 @@ func BenchmarkReqRep(b *testing.B) {
 }
 
 func benchReqRep(b *testing.B, m channels.RepMode, outstanding int) {
-	r := newReactor(b)
-	x, y := pair(b, r)
+	r := reactorkit.NewReactor(b)
+	x, y := reactorkit.Pair(b, r)
 	req := newReq(b, x, "bench")
 	newRep(b, y, "bench", m)
-	ctx := testCtx(b)
+	ctx := testkit.Context(b)
 	arg := []any{"ping"}
 	window := make(chan *futures.Future[any], outstanding)
 	b.ReportAllocs()
@@ -689,8 +646,8 @@ func benchReqRep(b *testing.B, m channels.RepMode, outstanding int) {
 // the newest requests are served once the replier is free.
 func TestRepBacklogObeysQueueSize(t *testing.T) {
 	const size = 8
-	r := newReactor(t)
-	a, b := pairWith(t, r, nil, []reactor.ContextOption{reactor.WithQueue(size, reactor.DiscardOld)})
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.PairWith(t, r, nil, []reactor.ContextOption{reactor.WithQueue(size, reactor.DiscardOld)})
 	fake := newFake(t, a, "flood", "req-rep", "rep-req")
 	rep := newRep(t, b, "flood", channels.RepWorkers, channels.WithWorkers(1))
 	entered, release := make(chan struct{}), make(chan struct{})
@@ -702,11 +659,7 @@ func TestRepBacklogObeysQueueSize(t *testing.T) {
 	block, err := wire.EncodeObject(wire.Tuple{"block", wire.Tuple{}, wire.NewDict()})
 	require.NoError(t, err)
 	fake.send(t, block, b.ID(), 1)
-	select {
-	case <-entered:
-	case <-testCtx(t).Done():
-		t.Fatal("the blocking request never ran")
-	}
+	testkit.Wait(t, entered, "the blocking request to run")
 	const n = 5 * size
 	for i := 0; i < n; i++ {
 		req, err := wire.EncodeObject(wire.Tuple{"echo", wire.Tuple{int64(i)}, wire.NewDict()})
@@ -735,15 +688,15 @@ func TestRepBacklogObeysQueueSize(t *testing.T) {
 func TestRepHandlerTimeout(t *testing.T) {
 	for _, m := range repModes {
 		t.Run(m.String(), func(t *testing.T) {
-			r := newReactor(t)
-			a, b := pair(t, r)
+			r := reactorkit.NewReactor(t)
+			a, b := reactorkit.Pair(t, r)
 			rep := newRep(t, b, "bounded", m, channels.WithHandlerTimeout(100*time.Millisecond))
 			require.NoError(t, rep.Register("wait", func(ctx context.Context) (string, error) {
 				<-ctx.Done()
 				return "", ctx.Err()
 			}))
 			req := newReq(t, a, "bounded")
-			ctx := testCtx(t)
+			ctx := testkit.Context(t)
 			_, err := channels.Call[any](ctx, req, "echo", "x", 3600)
 			var remote *futures.RemoteError
 			require.ErrorAs(t, err, &remote, "echo's hour-long sleep was cut")
@@ -767,13 +720,13 @@ func TestRepHandlerTimeout(t *testing.T) {
 // the caller's own deadline does); a call a replier runs completes past
 // it, within the caller's ctx.
 func TestCallDeadlines(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
 	req := newReq(t, a, "deadlines")
 	req.SetTimeout(50 * time.Millisecond)
 
 	// Nobody serves the slot yet: auto-cancelled after 50 ms.
-	_, err := channels.Call[any](testCtx(t), req, "slow")
+	_, err := channels.Call[any](testkit.Context(t), req, "slow")
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	require.ErrorIs(t, err, futures.ErrCancelled)
 	var auto *futures.AutoCancelError
@@ -783,7 +736,7 @@ func TestCallDeadlines(t *testing.T) {
 	// A replier that takes longer than the channel's timeout.
 	rep, err := channels.NewRepChannel(b, "deadlines", channels.WithWorkers(1))
 	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, rep.Shutdown(testCtx(t))) })
+	t.Cleanup(func() { require.NoError(t, rep.Shutdown(testkit.Context(t))) })
 	require.NoError(t, rep.Register("slow", func(ctx context.Context) (string, error) {
 		select {
 		case <-time.After(600 * time.Millisecond):
@@ -794,13 +747,13 @@ func TestCallDeadlines(t *testing.T) {
 	}))
 	require.NoError(t, rep.SetMode(channels.RepWorkers))
 	req.SetTimeout(250 * time.Millisecond) // for the replier to take the call
-	got, err := channels.Call[string](testCtx(t), req, "slow")
+	got, err := channels.Call[string](testkit.Context(t), req, "slow")
 	require.NoError(t, err, "a running call outlives the channel's timeout")
 	assert.Equal(t, "done", got)
 
 	// The caller's ctx ends first: a deadline error, and the call is
 	// forgotten.
-	short, cancel := context.WithTimeout(testCtx(t), 20*time.Millisecond)
+	short, cancel := context.WithTimeout(testkit.Context(t), 20*time.Millisecond)
 	defer cancel()
 	_, err = channels.Call[string](short, req, "slow")
 	require.ErrorIs(t, err, context.DeadlineExceeded)

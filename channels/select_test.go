@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/goyoton/yoton/channels"
+	"github.com/goyoton/yoton/internal/testkit"
+	"github.com/goyoton/yoton/internal/testkit/reactorkit"
 	"github.com/goyoton/yoton/wire"
 )
 
@@ -16,9 +18,9 @@ import (
 // the order they were sent.
 func TestSelectSubChannelOrder(t *testing.T) {
 	const n = 600
-	r := newReactor(t)
-	a, b := pair(t, r)
-	ctx := testCtx(t)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
+	ctx := testkit.Context(t)
 
 	pubT, err := channels.NewPubChannel(a, "sel.t", channels.Text)
 	require.NoError(t, err)
@@ -122,9 +124,9 @@ func TestSelectSubChannelOrder(t *testing.T) {
 // that arrive later stay queued for the next selection, and the other
 // read methods are unaffected.
 func TestRecvSelectedStopsAtMark(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
-	ctx := testCtx(t)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
+	ctx := testkit.Context(t)
 	p1, s1 := mustPub(t, a, "m1"), mustSub(t, b, "m1")
 	p2, s2 := mustPub(t, a, "m2"), mustSub(t, b, "m2")
 	mark := newMarker(t, a, b)

@@ -11,46 +11,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/goyoton/yoton/channels"
+	"github.com/goyoton/yoton/internal/testkit"
+	"github.com/goyoton/yoton/internal/testkit/reactorkit"
 	"github.com/goyoton/yoton/reactor"
 	"github.com/goyoton/yoton/wire"
 )
-
-// rawReceiver takes the packages of one slot of a context in place of a
-// channel, so a test sees exactly what went over the wire.
-type rawReceiver struct {
-	got chan []byte
-}
-
-func (r *rawReceiver) Deposit(p reactor.Package) {
-	select {
-	case r.got <- p.Data:
-	default:
-		panic("rawReceiver: buffer full")
-	}
-}
-
-func (r *rawReceiver) EndBatch() {}
-
-// listen registers a rawReceiver on x at the full slot name.
-func listen(t *testing.T, x *reactor.Context, slot string) *rawReceiver {
-	t.Helper()
-	rx := &rawReceiver{got: make(chan []byte, 1024)}
-	_, err := x.Attach(reactor.Attachment{RecvSlot: slot, Receiver: rx})
-	require.NoError(t, err)
-	return rx
-}
-
-// next returns the next payload rx received, failing after the deadline.
-func (r *rawReceiver) next(t *testing.T) string {
-	t.Helper()
-	select {
-	case b := <-r.got:
-		return string(b)
-	case <-testCtx(t).Done():
-		t.Fatal("no package arrived")
-		return ""
-	}
-}
 
 // received returns a channel that gets the value of ch's state each time
 // its Received signal is emitted (the handler reads it on the loop, which
@@ -66,24 +31,12 @@ func received[T any](ch *channels.StateChannel[T]) <-chan T {
 	return out
 }
 
-func waitState[T any](t *testing.T, events <-chan T) T {
-	t.Helper()
-	select {
-	case v := <-events:
-		return v
-	case <-testCtx(t).Done():
-		t.Fatal("no state arrived")
-		var zero T
-		return zero
-	}
-}
-
 // TestStateSendsOnlyChanges checks on the wire that Send sends a value
 // only when it differs from the current state, and that SendLast resends.
 func TestStateSendsOnlyChanges(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
-	ctx := testCtx(t)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
+	ctx := testkit.Context(t)
 	st, err := channels.NewStateChannel(a, "status", channels.Text)
 	require.NoError(t, err)
 	require.Equal(t, "status.txt.state", st.SlotOutgoing())
@@ -121,9 +74,9 @@ func TestStateSendsOnlyChanges(t *testing.T) {
 // and false at once; a received state becomes the current one, on the
 // loop (in the Received handler) as elsewhere.
 func TestStateRecvNeverBlocks(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
-	ctx := testCtx(t)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
+	ctx := testkit.Context(t)
 	sa, err := channels.NewStateChannel(a, "mode", channels.Text)
 	require.NoError(t, err)
 	sb, err := channels.NewStateChannel(b, "mode", channels.Text)
@@ -135,7 +88,7 @@ func TestStateRecvNeverBlocks(t *testing.T) {
 	require.Empty(t, v)
 
 	require.NoError(t, sa.Send(ctx, "on"))
-	require.Equal(t, "on", waitState(t, events))
+	require.Equal(t, "on", testkit.Wait(t, events, "the state"))
 	v, ok = sb.Recv()
 	require.True(t, ok)
 	require.Equal(t, "on", v)
@@ -145,7 +98,7 @@ func TestStateRecvNeverBlocks(t *testing.T) {
 	ea := received(sa)
 	require.NoError(t, sb.Send(ctx, "on"))
 	require.NoError(t, sb.Send(ctx, "off"))
-	require.Equal(t, "off", waitState(t, ea))
+	require.Equal(t, "off", testkit.Wait(t, ea, "the state"))
 	v, _ = sa.Recv()
 	require.Equal(t, "off", v)
 }
@@ -163,9 +116,9 @@ func TestStateLateJoiner(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := newReactor(t)
-			a, b := pair(t, r)
-			ctx := testCtx(t)
+			r := reactorkit.NewReactor(t)
+			a, b := reactorkit.Pair(t, r)
+			ctx := testkit.Context(t)
 			sa, err := channels.NewStateChannel(a, "status", channels.Object)
 			require.NoError(t, err)
 			if tt.viaOld {
@@ -173,7 +126,7 @@ func TestStateLateJoiner(t *testing.T) {
 				require.NoError(t, err)
 				events := received(sb)
 				require.NoError(t, sa.Send(ctx, wire.Tuple{"ready", int64(3)}))
-				require.Equal(t, `('ready', 3)`, wire.Repr(waitState(t, events)))
+				require.Equal(t, `('ready', 3)`, wire.Repr(testkit.Wait(t, events, "the state")))
 				// b forgets its copy, so what c learns travels from a.
 				require.NoError(t, sb.Close())
 			} else {
@@ -181,8 +134,7 @@ func TestStateLateJoiner(t *testing.T) {
 				require.NoError(t, a.Flush(ctx))
 			}
 
-			c, err := r.NewContext()
-			require.NoError(t, err)
+			c := reactorkit.NewContext(t, r)
 			sc, err := channels.NewStateChannel(c, "status", channels.Object)
 			require.NoError(t, err)
 			events := received(sc)
@@ -193,13 +145,9 @@ func TestStateLateJoiner(t *testing.T) {
 			if tt.viaOld {
 				host = b
 			}
-			conn, err := host.Bind("127.0.0.1:0", 1, "late")
-			require.NoError(t, err)
-			_, port := conn.LocalAddr()
-			_, err = c.Connect(ctx, fmt.Sprintf("127.0.0.1:%d", port), "late")
-			require.NoError(t, err)
+			reactorkit.ConnectPair(t, host, c)
 
-			require.Equal(t, `('ready', 3)`, wire.Repr(waitState(t, events)))
+			require.Equal(t, `('ready', 3)`, wire.Repr(testkit.Wait(t, events, "the state")))
 			v, ok := sc.Recv()
 			require.True(t, ok)
 			require.Equal(t, `('ready', 3)`, wire.Repr(v))
@@ -212,9 +160,9 @@ func TestStateLateJoiner(t *testing.T) {
 // order), the first None sends nothing (Python's state starts as None),
 // and the state is a copy of what was sent.
 func TestStateObjectsCompareAsPython(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
-	ctx := testCtx(t)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
+	ctx := testkit.Context(t)
 	st, err := channels.NewStateChannel(a, "obj", channels.Object)
 	require.NoError(t, err)
 	wire0 := listen(t, b, "obj.obj.state")
@@ -248,9 +196,9 @@ func TestStateObjectsCompareAsPython(t *testing.T) {
 // TestStateNext: Next waits for the next state, arrived or set here; ctx
 // bounds it; Close ends it; on the loop it refuses to wait.
 func TestStateNext(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
-	ctx := testCtx(t)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
+	ctx := testkit.Context(t)
 	sa, err := channels.NewStateChannel(a, "next", channels.Text)
 	require.NoError(t, err)
 	sb, err := channels.NewStateChannel(b, "next", channels.Text)
@@ -301,9 +249,9 @@ func TestStateNext(t *testing.T) {
 // TestStateClose: a closed channel refuses to send and no longer resends
 // on NEW_CONNECTION, but still reports its last state.
 func TestStateClose(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
-	ctx := testCtx(t)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
+	ctx := testkit.Context(t)
 	st, err := channels.NewStateChannel(a, "s", channels.Text)
 	require.NoError(t, err)
 	_, err = channels.NewStateChannel(a, "s", channels.Text)

@@ -11,14 +11,16 @@ import (
 
 	"github.com/goyoton/yoton/channels"
 	"github.com/goyoton/yoton/futures"
+	"github.com/goyoton/yoton/internal/testkit"
+	"github.com/goyoton/yoton/internal/testkit/reactorkit"
 )
 
 // TestReqRepStats: a requester counts its calls, replies and remote
 // errors; a replier the requests it ran and those that failed.
 func TestReqRepStats(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
-	ctx := testCtx(t)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
+	ctx := testkit.Context(t)
 	rep := newRep(t, b, "stats", channels.RepEvent)
 	require.NoError(t, rep.Register("add", func(x, y int64) int64 { return x + y }))
 	require.NoError(t, rep.Register("fail", func() error { return errors.New("no") }))
@@ -49,9 +51,9 @@ func TestReqRepStats(t *testing.T) {
 // TestStateStats: a state channel counts the states it sent and those
 // that arrived.
 func TestStateStats(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
-	ctx := testCtx(t)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
+	ctx := testkit.Context(t)
 	sa, err := channels.NewStateChannel(a, "stats", channels.Text)
 	require.NoError(t, err)
 	sb, err := channels.NewStateChannel(b, "stats", channels.Text)
@@ -61,15 +63,15 @@ func TestStateStats(t *testing.T) {
 		return func() bool { got, _ := sb.Recv(); return got == want }
 	}
 	require.NoError(t, sa.Send(ctx, "one"))
-	require.Eventually(t, arrived("one"), testTimeout, time.Millisecond)
+	require.Eventually(t, arrived("one"), testkit.Timeout, time.Millisecond)
 	require.NoError(t, sa.Send(ctx, "one")) // unchanged: not sent
 	require.NoError(t, sa.Send(ctx, "two"))
-	require.Eventually(t, arrived("two"), testTimeout, time.Millisecond)
+	require.Eventually(t, arrived("two"), testkit.Timeout, time.Millisecond)
 
 	// Two changes sent (a resend to a newcomer would add one), and b
 	// got every state a sent; b sent nothing, having no state.
 	sent := sa.Stats().Sent
 	assert.GreaterOrEqual(t, sent, uint64(2))
-	require.Eventually(t, func() bool { return sb.Stats().Received == sa.Stats().Sent }, testTimeout, time.Millisecond)
+	require.Eventually(t, func() bool { return sb.Stats().Received == sa.Stats().Sent }, testkit.Timeout, time.Millisecond)
 	assert.Zero(t, sb.Stats().Sent)
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/goyoton/yoton/channels"
+	"github.com/goyoton/yoton/internal/testkit"
+	"github.com/goyoton/yoton/internal/testkit/reactorkit"
 	"github.com/goyoton/yoton/reactor"
 )
 
@@ -55,9 +57,9 @@ func TestSyncModeSlowSubscriber(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := newReactor(t)
-			a, b := pairWith(t, r, nil, []reactor.ContextOption{reactor.WithQueue(queueSize, reactor.DiscardOld)})
-			ctx := testCtx(t)
+			r := reactorkit.NewReactor(t)
+			a, b := reactorkit.PairWith(t, r, nil, []reactor.ContextOption{reactor.WithQueue(queueSize, reactor.DiscardOld)})
+			ctx := testkit.Context(t)
 			pub, err := channels.NewPubChannel(a, "flow", channels.Text)
 			require.NoError(t, err)
 			sub, err := channels.NewSubChannel(b, "flow", channels.Text)
@@ -175,9 +177,9 @@ func numbered(i, size int) string {
 // TestSyncModeStatusMessages watches what a subscriber in sync mode says
 // on its sub-pub slot as its queue grows and shrinks.
 func TestSyncModeStatusMessages(t *testing.T) {
-	r := newReactor(t)
-	a, b := pair(t, r)
-	ctx := testCtx(t)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
+	ctx := testkit.Context(t)
 	sub, err := channels.NewSubChannel(b, "st", channels.Text)
 	require.NoError(t, err)
 	status := listen(t, a, "st.txt.sub-pub") // where a PubChannel would listen
@@ -252,9 +254,9 @@ func TestSyncModeRepeats(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits SyncRepeat")
 	}
-	r := newReactor(t)
-	a, b := pair(t, r)
-	ctx := testCtx(t)
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
+	ctx := testkit.Context(t)
 	sub, err := channels.NewSubChannel(b, "rep", channels.Text)
 	require.NoError(t, err)
 	status := listen(t, a, "rep.txt.sub-pub")

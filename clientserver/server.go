@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/goyoton/yoton/internal/goid"
 	"github.com/goyoton/yoton/internal/loop"
 	"github.com/goyoton/yoton/reactor"
 	"github.com/goyoton/yoton/slots"
@@ -72,6 +73,7 @@ type RequestServer struct {
 	stopped  bool
 	inflight int                   // requests accepted and not finished
 	detached map[net.Conn]struct{} // sockets goroutines write to
+	handling map[goid.ID]int       // goroutines running a WithAsync handler (Close)
 
 	wg sync.WaitGroup // accept loop, reactor watcher, reply goroutines
 
@@ -119,6 +121,7 @@ func NewRequestServer(r *reactor.Reactor, address string, handler Handler, opts 
 		stopCh:   make(chan struct{}),
 		done:     make(chan struct{}),
 		detached: make(map[net.Conn]struct{}),
+		handling: make(map[goid.ID]int),
 		streams:  make(map[*reactor.Stream]*serverConn),
 	}
 	s.wg.Add(2)
@@ -155,38 +158,54 @@ func (s *RequestServer) Done() <-chan struct{} { return s.done }
 // Close stops the server, drops the clients whose requests are not
 // answered yet, and waits until every goroutine of the server has ended
 // (a WithAsync handler that is running is waited for). It is idempotent
-// and safe for concurrent use (a second call waits for the first), but
-// not from a handler: on the loop goroutine it returns
-// reactor.ErrBlockingCall, and a WithAsync handler that calls it waits
-// for itself forever. Use Stop there.
+// and safe for concurrent use (every call waits). From a WithAsync
+// handler it does all that but wait, since it would wait for itself:
+// Done is closed once the server has ended. On the loop goroutine (a
+// handler without WithAsync) it returns reactor.ErrBlockingCall; use
+// Stop there.
 func (s *RequestServer) Close() error {
 	if s.r.OnLoop() {
 		return reactor.ErrBlockingCall
 	}
-	s.closeOnce.Do(func() {
-		s.Stop()
-		// After this, replies leave the loop no more. If the reactor is
-		// closing, it closes every stream itself.
-		_ = s.r.Do(context.Background(), func() {
-			s.closing = true
-			for st, c := range s.streams {
-				c.taken = true
-				c.cancelTimer()
-				st.Close()
-			}
-		})
-		s.mu.Lock()
-		for nc := range s.detached {
-			_ = nc.Close()
-		}
-		s.mu.Unlock()
-		s.wg.Wait()
-		select {
-		case <-s.done:
-		case <-s.r.Done(): // every stream has had its OnClose
+	s.closeOnce.Do(s.shutdown)
+	if s.inHandler() {
+		return nil
+	}
+	s.wg.Wait()
+	select {
+	case <-s.done:
+	case <-s.r.Done(): // every stream has had its OnClose
+	}
+	return nil
+}
+
+// inHandler reports whether the caller is a goroutine running a
+// WithAsync handler of this server.
+func (s *RequestServer) inHandler() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.handling[goid.Current()] > 0
+}
+
+// shutdown stops the server and drops the clients not answered yet,
+// without waiting for its goroutines. Once, for Close.
+func (s *RequestServer) shutdown() {
+	s.Stop()
+	// After this, replies leave the loop no more. If the reactor is
+	// closing, it closes every stream itself.
+	_ = s.r.Do(context.Background(), func() {
+		s.closing = true
+		for st, c := range s.streams {
+			c.taken = true
+			c.cancelTimer()
+			st.Close()
 		}
 	})
-	return nil
+	s.mu.Lock()
+	for nc := range s.detached {
+		_ = nc.Close()
+	}
+	s.mu.Unlock()
 }
 
 // watchReactor stops the server when the reactor closes.
@@ -311,7 +330,16 @@ func (s *RequestServer) replyOffLoop(nc net.Conn, request string, reply []byte, 
 			_ = nc.Close()
 		}()
 		if handle {
+			id := goid.Current()
+			s.mu.Lock()
+			s.handling[id]++
+			s.mu.Unlock()
 			text, ok := s.handle(request)
+			s.mu.Lock()
+			if s.handling[id]--; s.handling[id] == 0 {
+				delete(s.handling, id)
+			}
+			s.mu.Unlock()
 			if !ok {
 				return
 			}

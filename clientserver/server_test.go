@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"sync/atomic"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -403,4 +404,26 @@ func TestIPv6(t *testing.T) {
 	t.Cleanup(func() { assert.NoError(t, s.Close()) })
 	addr := fmt.Sprintf("[::1]:%d", s.Addr().(*net.TCPAddr).Port)
 	assert.Equal(t, "Requested: six\r\n", doRequest(t, addr, "six"))
+}
+
+// TestCloseFromAsyncHandler: a WithAsync handler may close its own
+// server: Close does not wait for the handler (itself), the server ends,
+// and a Close from elsewhere waits for everything as usual.
+func TestCloseFromAsyncHandler(t *testing.T) {
+	r := reactorkit.NewReactor(t)
+	var server atomic.Pointer[clientserver.RequestServer]
+	closed := make(chan error, 1)
+	s, addr := newServer(t, r, func(req string) string {
+		if req == "shutdown\r\n" {
+			closed <- server.Load().Close()
+		}
+		return "bye"
+	}, clientserver.WithAsync())
+	server.Store(s)
+	_, _ = clientserver.DoRequest(testkit.Context(t), addr, "shutdown") // its client is dropped
+	require.NoError(t, testkit.Wait(t, closed, "Close in the handler to return"))
+	testkit.Wait(t, s.Done(), "the server to end")
+	require.NoError(t, s.Close())
+	_, err := clientserver.DoRequest(testkit.Context(t), addr, "again")
+	require.ErrorIs(t, err, clientserver.ErrNoServer)
 }

@@ -189,7 +189,6 @@ func sortedIndex(keys []any) []int {
 // ErrConvert is wrapped by every conversion failure of ConvertValue.
 var ErrConvert = errors.New("cannot convert")
 
-
 // ConvertValue converts a decoded value to a value of type t.
 func ConvertValue(v any, t reflect.Type) (reflect.Value, error) {
 	if v == nil {
