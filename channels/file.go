@@ -67,10 +67,10 @@ func WithIsatty(isatty bool) FileOption { return isattyOption(isatty) }
 //
 // Safe for concurrent use: Writes are serialised, so the messages of one
 // Write are never interleaved with another's. Write may wait like
-// PubChannel.Send. On the loop goroutine Send never waits, but Write,
-// WriteString, WriteLines and Close first take the Writer's lock, which
-// another goroutine holds while its Send waits (at most SendLockWait
-// plus reactor.SendWait): the loop stalls meanwhile.
+// PubChannel.Send. On the loop goroutine nothing waits: while another
+// goroutine is in the middle of a Write (which may wait for a full
+// subscriber), Write, WriteString, WriteLines and Close there return an
+// error wrapping reactor.ErrBlockingCall instead of stalling the loop.
 type Writer struct {
 	pub    *PubChannel[string]
 	ctx    context.Context
@@ -135,7 +135,9 @@ func (w *Writer) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	w.mu.Lock()
+	if err := w.lock(); err != nil {
+		return 0, err
+	}
 	defer w.mu.Unlock()
 	held := len(w.partial)
 	b := p
@@ -213,13 +215,29 @@ func (w *Writer) WriteString(s string) (int, error) { return w.Write([]byte(s)) 
 // incomplete character held back by Write stays held for the next
 // Write. Safe for concurrent use.
 func (w *Writer) WriteLines(lines []string) error {
-	w.mu.Lock()
+	if err := w.lock(); err != nil {
+		return err
+	}
 	defer w.mu.Unlock()
 	for i, line := range lines {
 		if err := w.pub.Send(w.ctx, line); err != nil {
 			return fmt.Errorf("line %d: %w", i, err)
 		}
 	}
+	return nil
+}
+
+// lock takes the Writer's lock; on the loop goroutine only when it is
+// free at once (another goroutine may hold it while its Send waits,
+// which would stall the loop), else it returns ErrBlockingCall.
+func (w *Writer) lock() error {
+	if w.pub.Context().Reactor().OnLoop() {
+		if !w.mu.TryLock() {
+			return fmt.Errorf("%w: the Writer is in use by a goroutine that waits to send", reactor.ErrBlockingCall)
+		}
+		return nil
+	}
+	w.mu.Lock()
 	return nil
 }
 
@@ -235,10 +253,14 @@ func (w *Writer) Flush(ctx context.Context) error { return w.pub.Context().Flush
 
 // Close closes the underlying channel. When the last Write ended inside
 // a character, those bytes are dropped and Close reports them with an
-// error wrapping ErrEncode (after closing). Idempotent; safe for
+// error wrapping ErrEncode (after closing). On the loop goroutine, while
+// another goroutine is writing, it returns reactor.ErrBlockingCall and
+// closes nothing (see Writer). Idempotent; safe for
 // concurrent use.
 func (w *Writer) Close() error {
-	w.mu.Lock()
+	if err := w.lock(); err != nil {
+		return err
+	}
 	held := len(w.partial)
 	w.partial = nil
 	w.mu.Unlock()

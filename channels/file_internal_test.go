@@ -37,6 +37,35 @@ func TestReadNowDoesNotWaitForAnotherRead(t *testing.T) {
 	require.Equal(t, "queued", m)
 }
 
+// TestWriterOnLoopNeverWaits: on the loop goroutine, a Writer that
+// another goroutine is using (its Send waiting for a full subscriber,
+// say) refuses with ErrBlockingCall instead of stalling the loop; once
+// free, it writes there as usual.
+func TestWriterOnLoopNeverWaits(t *testing.T) {
+	r := reactorkit.NewReactor(t)
+	x := reactorkit.NewContext(t, r)
+	pub, err := NewPubChannel(x, "out", Text)
+	require.NoError(t, err)
+	w, err := NewWriter(pub)
+	require.NoError(t, err)
+
+	w.mu.Lock() // a Write under way on another goroutine
+	testkit.Do(t, r, func() {
+		_, err := w.Write([]byte("x"))
+		assert.ErrorIs(t, err, reactor.ErrBlockingCall)
+		assert.ErrorIs(t, w.WriteLines([]string{"y"}), reactor.ErrBlockingCall)
+		assert.ErrorIs(t, w.Close(), reactor.ErrBlockingCall)
+	})
+	w.mu.Unlock()
+	assert.False(t, pub.IsClosed(), "a refused Close closes nothing")
+	testkit.Do(t, r, func() {
+		n, err := w.Write([]byte("x"))
+		assert.NoError(t, err)
+		assert.Equal(t, 1, n)
+	})
+	require.NoError(t, w.Close())
+}
+
 func TestSliceChars(t *testing.T) {
 	tests := []struct {
 		s    string
