@@ -114,6 +114,9 @@ func WithWriteContext(ctx context.Context) WriterOption {
 func NewWriter(pub *PubChannel[string], opts ...WriterOption) (*Writer, error) {
 	w := &Writer{pub: pub, ctx: context.Background()}
 	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil option", reactor.ErrBadOption)
+		}
 		if err := o.applyWriter(w); err != nil {
 			return nil, err
 		}
@@ -327,6 +330,9 @@ func WithReadContext(ctx context.Context) ReaderOption {
 func NewReader(sub *SubChannel[string], opts ...ReaderOption) (*Reader, error) {
 	r := &Reader{sub: sub, ctx: context.Background()}
 	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil option", reactor.ErrBadOption)
+		}
 		if err := o.applyReader(r); err != nil {
 			return nil, err
 		}

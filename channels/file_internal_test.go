@@ -88,3 +88,19 @@ func TestSliceChars(t *testing.T) {
 		assert.Equal(t, tt.want, sliceChars(tt.s, tt.n), "%q[:%d]", tt.s, tt.n)
 	}
 }
+
+// TestNilOptionsAreErrors: a nil option is an invalid option, not a
+// panic, for every constructor of the package that takes options.
+func TestNilOptionsAreErrors(t *testing.T) {
+	x := reactorkit.NewContext(t, reactorkit.NewReactor(t))
+	pub, err := NewPubChannel(x, "nil-opt", Text)
+	require.NoError(t, err)
+	sub, err := NewSubChannel(x, "nil-opt", Text)
+	require.NoError(t, err)
+	_, err = NewWriter(pub, nil)
+	require.ErrorIs(t, err, reactor.ErrBadOption)
+	_, err = NewReader(sub, nil)
+	require.ErrorIs(t, err, reactor.ErrBadOption)
+	_, err = NewRepChannel(x, "nil-opt", nil)
+	require.ErrorIs(t, err, reactor.ErrBadOption)
+}

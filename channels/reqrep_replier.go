@@ -132,10 +132,10 @@ func WithWorkers(n int) RepOption {
 // which returns (arg1, hex(context id)) after sleeping sleep seconds
 // (without blocking the loop in RepEvent mode).
 //
-// A RepChannel takes one request at a time (up to its worker count in
-// RepWorkers mode): while busy it does not offer to take another, so
-// several repliers at one slot share the load and a slow one does not
-// hold up the others. A handler's failure, panic, an unknown method or
+// A RepChannel takes as many requests at once as its window (WithWindow,
+// 1 by default, in RepEvent mode) or its worker count (RepWorkers mode):
+// while full it does not offer to take another, so several repliers at
+// one slot share the load and a slow one does not hold up the others. A handler's failure, panic, an unknown method or
 // a request that does not decode becomes yoton's error reply; the
 // channel keeps serving.
 //
@@ -211,6 +211,9 @@ type handler struct {
 func NewRepChannel(x *reactor.Context, slotBase string, opts ...RepOption) (*RepChannel, error) {
 	cfg := repConfig{workers: 1, window: 1}
 	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil option", reactor.ErrBadOption)
+		}
 		if err := o.applyRep(&cfg); err != nil {
 			return nil, err
 		}

@@ -90,6 +90,9 @@ type RequestServer struct {
 func NewRequestServer(r *reactor.Reactor, address string, handler Handler, opts ...Option) (*RequestServer, error) {
 	cfg := config{requestTimeout: DefaultRequestTimeout, maxRequestSize: DefaultMaxRequestSize}
 	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil option", reactor.ErrBadOption)
+		}
 		if err := o.apply(&cfg); err != nil {
 			return nil, err
 		}

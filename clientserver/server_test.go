@@ -8,9 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
-	"sync/atomic"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -338,6 +338,7 @@ func TestNewRequestServerErrors(t *testing.T) {
 		{name: "port taken", address: addr},
 		{name: "bad timeout", address: "localhost:0", opts: []clientserver.Option{clientserver.WithRequestTimeout(0)}, want: reactor.ErrBadOption},
 		{name: "bad size", address: "localhost:0", opts: []clientserver.Option{clientserver.WithMaxRequestSize(0)}, want: reactor.ErrBadOption},
+		{name: "nil option", address: "localhost:0", opts: []clientserver.Option{nil}, want: reactor.ErrBadOption},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

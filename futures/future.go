@@ -128,6 +128,9 @@ func New[T any](l timers.Loop, opts ...Option) (*Future[T], error) {
 	}
 	var cfg config
 	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil option", reactor.ErrBadOption)
+		}
 		if err := o.apply(&cfg); err != nil {
 			return nil, err
 		}

@@ -34,6 +34,8 @@ func TestFutureNewNeedsLoop(t *testing.T) {
 func TestFutureNewRejectsBadOption(t *testing.T) {
 	_, err := futures.New[int](reactorkit.NewReactor(t), futures.OnCancel(nil))
 	require.ErrorIs(t, err, reactor.ErrBadOption)
+	_, err = futures.New[int](reactorkit.NewReactor(t), nil)
+	require.ErrorIs(t, err, reactor.ErrBadOption)
 }
 
 // TestFutureTransitions walks every transition of the state machine.

@@ -32,6 +32,9 @@ import (
 func (x *Context) Bind(address string, maxTries int, name string, opts ...ListenOption) (*Connection, error) {
 	cfg := listenConfig{acceptConfig: defaultAcceptConfig()}
 	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil option", ErrBadOption)
+		}
 		if err := o.applyListen(&cfg); err != nil {
 			return nil, err
 		}

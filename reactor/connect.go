@@ -25,6 +25,9 @@ func (x *Context) Connect(ctx context.Context, address, name string, opts ...Con
 	}
 	var cfg connectConfig
 	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil option", ErrBadOption)
+		}
 		if err := o.applyConnect(&cfg); err != nil {
 			return nil, err
 		}

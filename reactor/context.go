@@ -24,7 +24,7 @@ import (
 // A Context lives on one Reactor; several contexts may share a reactor.
 // All its methods are safe for concurrent use, and all work on the loop
 // goroutine too, except that there Connect and Flush return
-// ErrBlockingCall instead of waiting, and Send queues without waiting.
+// ErrBlockingCall instead of waiting. Channels attach with Attach.
 type Context struct {
 	r          *Reactor
 	id         uint64
@@ -126,6 +126,9 @@ func newID() uint64 {
 func (r *Reactor) NewContext(opts ...ContextOption) (*Context, error) {
 	cfg := contextConfig{queueSize: DefaultQueueSize, queueBytes: DefaultQueueBytes, discard: DiscardOld, backlog: KeepBacklog}
 	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil option", ErrBadOption)
+		}
 		if err := o.applyContext(&cfg); err != nil {
 			return nil, err
 		}

@@ -21,7 +21,8 @@ import (
 type Attachment struct {
 	// SendSlot is the full name of the slot the channel sends at, "" for
 	// a channel that only receives. Names are normalised as yoton does
-	// (upper case, whitespace trimmed) before they are hashed.
+	// (lower case, whitespace trimmed: slots.Normalize) before they are
+	// hashed.
 	SendSlot string
 	// RecvSlot is the full name of the slot the channel receives at, ""
 	// for a channel that only sends.

@@ -104,3 +104,20 @@ func TestEndpointNewConnectionHooks(t *testing.T) {
 	ep.OnNewConnection(func() { t.Error("a hook added after Detach ran") })
 	assert.Equal(t, int32(0), a.hookCount.Load())
 }
+
+// TestNilOptionsAreErrors: a nil option is an invalid option, not a
+// panic, for every constructor of the package.
+func TestNilOptionsAreErrors(t *testing.T) {
+	_, err := New(nil)
+	require.ErrorIs(t, err, ErrBadOption)
+	r := newReactor(t)
+	_, err = r.NewContext(nil)
+	require.ErrorIs(t, err, ErrBadOption)
+	x := newContext(t, r)
+	_, err = x.Listen("127.0.0.1:0", nil)
+	require.ErrorIs(t, err, ErrBadOption)
+	_, err = x.Bind("127.0.0.1:0", 1, "", nil)
+	require.ErrorIs(t, err, ErrBadOption)
+	_, err = x.Connect(testkit.Context(t), "127.0.0.1:1", "", nil)
+	require.ErrorIs(t, err, ErrBadOption)
+}

@@ -138,6 +138,9 @@ func WithMaxHandshakes(n int) ListenOption {
 func (x *Context) Listen(address string, opts ...ListenOption) (*Listener, error) {
 	cfg := listenConfig{acceptConfig: defaultAcceptConfig()}
 	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil option", ErrBadOption)
+		}
 		if err := o.applyListen(&cfg); err != nil {
 			return nil, err
 		}

@@ -31,8 +31,10 @@ func (p *Package) header() wire.Header {
 	}
 }
 
-// Receiver takes the packages the loop deposits for one slot. Channels
-// implement it. Both methods run on the loop goroutine and must not block.
+// Receiver takes the packages the loop deposits for one slot: what a
+// channel gives Attach for its receiving slot (the built-in channels
+// give unexported adapters, so that these methods stay out of their
+// API). Both methods run on the loop goroutine and must not block.
 type Receiver interface {
 	// Deposit hands over one package addressed to the receiver's slot.
 	Deposit(p Package)

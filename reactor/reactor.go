@@ -93,8 +93,11 @@ func New(opts ...Option) (*Reactor, error) {
 		stopped: make(chan struct{}),
 	}
 	r.runPostedTask = gnet.RunnableFunc(r.runPosted)
-	r.loopAnchor.L = loopOps{r}
+	r.loopAnchor = loop.NewAnchor(loopOps{r})
 	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil option", ErrBadOption)
+		}
 		if err := o.apply(&r.cfg); err != nil {
 			return nil, err
 		}

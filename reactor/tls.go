@@ -47,20 +47,23 @@ type pumps struct{ wg sync.WaitGroup }
 
 // relayTLS returns a plain socket that carries tc's traffic in both
 // directions, and starts the two goroutines that copy it. Closing either
-// side ends both goroutines and closes tc.
+// side ends both goroutines and closes tc. On failure it closes tc.
 func (r *Reactor) relayTLS(tc *tls.Conn) (net.Conn, error) {
 	fds, err := socketPair()
 	if err != nil {
+		_ = tc.Close()
 		return nil, fmt.Errorf("yoton: TLS relay: %w", err)
 	}
 	plain, err := fileConn(fds[0], "tls-loop")
 	if err != nil {
 		closeFd(fds[1])
+		_ = tc.Close()
 		return nil, err
 	}
 	inner, err := fileConn(fds[1], "tls-pump")
 	if err != nil {
 		_ = plain.Close()
+		_ = tc.Close()
 		return nil, err
 	}
 	r.pumps.wg.Add(2)

@@ -43,12 +43,17 @@ type Provider interface {
 	loopOf() Loop
 }
 
-// Anchor, embedded in a type, makes that type a Provider of L.
+// Anchor, embedded in a type, makes that type a Provider of its loop.
+// It has no exported field or method, so that nothing of the loop is
+// promoted into the embedding type's API.
 type Anchor struct {
-	L Loop
+	l Loop
 }
 
-func (a *Anchor) loopOf() Loop { return a.L }
+// NewAnchor returns an Anchor for l.
+func NewAnchor(l Loop) Anchor { return Anchor{l: l} }
+
+func (a *Anchor) loopOf() Loop { return a.l }
 
 // Of returns p's loop, nil for a nil p.
 func Of(p Provider) Loop {
