@@ -17,6 +17,13 @@
 // message_type_name() returns the same name. A message whose encoding is
 // empty is never sent.
 //
+// Every channel attaches to its context through reactor.Context.Attach,
+// the one seam between the reactor and channels, and sends through the
+// reactor.Endpoint it returns; the methods the reactor calls to deliver
+// packages are on unexported adapters, not on the channel types. A
+// channel kind of your own (yoton lets programs subclass its channels)
+// attaches the same way; see reactor.Attachment.
+//
 // # Goroutines
 //
 // Channels do no I/O themselves: the context's reactor runs one event
@@ -38,7 +45,25 @@
 // discard rule (reactor.WithQueue); Discarded counts what it dropped.
 // Close detaches a channel: a closed PubChannel refuses to send, a closed
 // SubChannel keeps its queued messages for reading and then returns
-// reactor.ErrClosed. Closing the context or the reactor closes its channels.
+// reactor.ErrClosed (wrapped, as every closed channel does). Closing the
+// context or the reactor closes its channels.
+//
+// # Errors, options and counters
+//
+// The reactor's sentinels come back as they are, not re-exported:
+// reactor.ErrClosed, reactor.ErrBlockingCall, reactor.ErrSlotNotFree and
+// reactor.ErrInvalidSlot. This package adds its own (ErrNoMessage,
+// ErrNilContext, ErrNilMessageType, ErrBadMode, ErrEncode, ErrDecode,
+// ErrBadHandler). Options (RepOption, WriterOption, ReaderOption and
+// FileOption, which is both) are checked by the constructor they are
+// given to: an invalid one, such as WithChunkSize(-1) or WithEcho(nil), is
+// an error wrapping reactor.ErrBadOption, so NewWriter and NewReader return
+// an error as the other constructors do.
+//
+// Every channel kind counts what it did: PubChannel.Stats (PubStats),
+// SubChannel.Stats (SubStats), ReqChannel.Stats (ReqStats),
+// RepChannel.Stats (RepStats) and StateChannel.Stats (StateStats), safe
+// from any goroutine and JSON-tagged for expvar.
 //
 // # Example
 //

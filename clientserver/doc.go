@@ -23,6 +23,13 @@
 // and the replies of async handlers, are written by a goroutine per
 // request. Close ends every goroutine of the server.
 //
+// The server has no logger of its own: it logs what goes wrong (accept
+// errors, clients turned away or dropped, requests answered at the
+// timeout, panicking handlers) through its reactor's logger
+// (reactor.WithLogger or reactor.WithSlog), as Warn records and Error for
+// a panic. Its options are checked by NewRequestServer: an invalid one is
+// an error wrapping reactor.ErrBadOption.
+//
 // DoRequest needs no reactor: it blocks its caller on a socket of its
 // own, until the reply is in or ctx ends. Do not call it from a callback
 // on a loop goroutine.

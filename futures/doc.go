@@ -42,7 +42,13 @@
 // errors.Is and errors.As: ErrTimeout (the caller's ctx ended first; the
 // ctx's own error is wrapped too), ErrCancelled, and *RemoteError (which
 // matches ErrRemote) for a failure reported by the remote side. Other
-// errors given to SetException come back as they were given.
+// errors given to SetException come back as they were given. The
+// reactor's sentinels are not re-exported: a wait on the loop goroutine
+// returns reactor.ErrBlockingCall itself.
+//
+// New checks its options: without a loop it fails with ErrNilLoop, and
+// with an invalid option (OnCancel(nil)) with an error wrapping
+// reactor.ErrBadOption.
 //
 // # From Python yoton
 //

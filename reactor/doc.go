@@ -35,13 +35,57 @@
 // room) take a context.Context. Made on the loop goroutine, where waiting
 // would deadlock, they return ErrBlockingCall at once instead.
 //
+// # Channels
+//
+// Channels plug into a context through one seam: Context.Attach takes an
+// Attachment (the full slot names the channel sends and receives at, the
+// Receiver that takes its packages on the loop goroutine, and the Close
+// that closing the context calls) and returns an *Endpoint, through which
+// the channel sends (Endpoint.Send, addressed by a Destination), hears of
+// newcomers to the network (OnNewConnection) and lets go of its slots
+// (Detach). Every channel kind of package channels attaches this way, and
+// so can a channel kind of your own, as yoton lets programs define channel
+// classes (see the Context.Attach example). A context holds one sending
+// and one receiving channel per slot (ErrSlotNotFree).
+//
 // # Batching
 //
-// Send appends to the context's submission queue and wakes the loop only
-// when that queue goes from empty to non-empty; the loop drains the whole
-// queue in one turn and writes each connection's share with one writev.
-// On the receiving side every complete package in one read is decoded and
-// deposited before receivers are told, once, that a batch arrived.
+// Endpoint.Send appends to the context's submission queue and wakes the
+// loop only when that queue goes from empty to non-empty; the loop drains
+// the whole queue in one turn and writes each connection's share with one
+// writev. On the receiving side every complete package in one read is
+// decoded and deposited (Receiver.Deposit) before receivers are told
+// (Receiver.EndBatch), once, that a batch arrived.
+//
+// # Errors, options and observability
+//
+// One sentinel per meaning: ErrClosed for a closed reactor, context,
+// connection or channel (a closed channel returns it wrapped), and
+// ErrBlockingCall, ErrSlotNotFree and ErrInvalidSlot, which packages
+// channels and futures return as they are and do not re-export. A
+// connection's close is a *CloseError
+// (Connection.Err, ClosedEvent.Err, DisconnectedEvent.Err): its Reason is
+// Python yoton's text, errors.Is matches ErrClosed and the kind of close
+// recorded where it happened (ErrPeerClosed, ErrConnTimedOut,
+// ErrSlowConsumer, ErrProtocol, ErrAuth, ErrConnect), and Unwrap gives
+// the socket or dial error behind it. Every option is checked by the
+// constructor it is given to: an invalid value is an error wrapping
+// ErrBadOption.
+//
+// The reactor is silent unless given a logger: WithLogger gets Python
+// yoton's verbose lines and the diagnostics as text, WithSlog the same as
+// structured records (component, context, conn, peer, status, reason,
+// kind, listen, remote, err) at levels Info, Warn and Error. Connections
+// and contexts count what went through them (Connection.Stats,
+// Context.Stats), in JSON-tagged structs ready for expvar.
+//
+// # Platforms
+//
+// The tests run on Linux only; the package also builds for macOS and
+// Windows, untested. On systems that are not unix, WithTLS connections
+// fail with an error wrapping errors.ErrUnsupported, and large package
+// bodies are read through gnet's buffer instead of straight into the
+// package.
 //
 // # Example
 //
