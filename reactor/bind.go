@@ -30,14 +30,9 @@ import (
 // WithAcceptFilter, WithHandshakeTimeout and WithMaxHandshakes (the others
 // are about many peers: ErrBadOption). Safe for concurrent use.
 func (x *Context) Bind(address string, maxTries int, name string, opts ...ListenOption) (*Connection, error) {
-	cfg := listenConfig{acceptConfig: defaultAcceptConfig()}
-	for _, o := range opts {
-		if o == nil {
-			return nil, fmt.Errorf("%w: nil option", ErrBadOption)
-		}
-		if err := o.applyListen(&cfg); err != nil {
-			return nil, err
-		}
+	cfg, err := newListenConfig(opts)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.maxConns != 0 || cfg.onJoin != nil {
 		return nil, fmt.Errorf("%w: WithMaxConnections and WithJoinHandler are for Listen, not Bind", ErrBadOption)

@@ -131,19 +131,28 @@ func WithMaxHandshakes(n int) ListenOption {
 	})
 }
 
+// newListenConfig applies opts to the defaults of Listen and Bind.
+func newListenConfig(opts []ListenOption) (listenConfig, error) {
+	cfg := listenConfig{acceptConfig: defaultAcceptConfig()}
+	for _, o := range opts {
+		if o == nil {
+			return cfg, fmt.Errorf("%w: nil option", ErrBadOption)
+		}
+		if err := o.applyListen(&cfg); err != nil {
+			return cfg, err
+		}
+	}
+	return cfg, nil
+}
+
 // Listen listens at address (the forms Bind takes: "host:port", a port
 // name, "name+offset", port 0 for a free port, see Addr) and serves any
 // number of peers there until Close. It returns once the port is open.
 // Safe for concurrent use.
 func (x *Context) Listen(address string, opts ...ListenOption) (*Listener, error) {
-	cfg := listenConfig{acceptConfig: defaultAcceptConfig()}
-	for _, o := range opts {
-		if o == nil {
-			return nil, fmt.Errorf("%w: nil option", ErrBadOption)
-		}
-		if err := o.applyListen(&cfg); err != nil {
-			return nil, err
-		}
+	cfg, err := newListenConfig(opts)
+	if err != nil {
+		return nil, err
 	}
 	if err := x.reopen(); err != nil {
 		return nil, err
