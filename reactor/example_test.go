@@ -2,6 +2,8 @@ package reactor_test
 
 import (
 	"context"
+	"encoding/json"
+	"expvar"
 	"fmt"
 	"net"
 	"strconv"
@@ -249,4 +251,30 @@ func ExampleContext_Attach() {
 		fmt.Println("nothing arrived:", ctx.Err())
 	}
 	// Output: hello
+}
+
+// The counters of a context (and of its connections and channels) are
+// JSON-tagged: publish them with expvar, which serves them at
+// /debug/vars. The library itself does not import expvar.
+func ExampleContext_Stats() {
+	r, err := reactor.New()
+	if err != nil {
+		fmt.Println("new reactor:", err)
+		return
+	}
+	defer r.Close()
+	x, err := r.NewContext()
+	if err != nil {
+		fmt.Println("new context:", err)
+		return
+	}
+	expvar.Publish("yoton", expvar.Func(func() any { return x.Stats() }))
+
+	var st reactor.ContextStats
+	if err := json.Unmarshal([]byte(expvar.Get("yoton").String()), &st); err != nil {
+		fmt.Println("decode:", err)
+		return
+	}
+	fmt.Println("connections:", st.Connections, "packages out:", st.PackagesOut)
+	// Output: connections: 0 packages out: 0
 }
