@@ -133,8 +133,14 @@ func NewWriter(pub *PubChannel[string], opts ...WriterOption) (*Writer, error) {
 // before anything is sent, as Python's FileWrapper (errors "strict")
 // refuses what it cannot encode; the incomplete character held from the
 // previous Write is then dropped too. After Close it returns an error
-// wrapping reactor.ErrClosed. Safe for concurrent use.
-func (w *Writer) Write(p []byte) (int, error) {
+// wrapping reactor.ErrClosed. Its waits for room end with the Writer's
+// context (WithWriteContext); WriteContext takes one per call. Safe for
+// concurrent use.
+func (w *Writer) Write(p []byte) (int, error) { return w.WriteContext(w.ctx, p) }
+
+// WriteContext is Write with ctx bounding its waits for room instead of
+// the Writer's context. Safe for concurrent use.
+func (w *Writer) WriteContext(ctx context.Context, p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
@@ -157,7 +163,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 		}
 		return 0, fmt.Errorf("%w (txt): written bytes are not valid UTF-8: byte 0x%02x at position %d", ErrEncode, s[start], start-held)
 	}
-	sent, err := w.sendLocked(s)
+	sent, err := w.sendLocked(ctx, s)
 	if err != nil {
 		w.partial = nil
 		return max(sent-held, 0), err
@@ -168,7 +174,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 
 // sendLocked publishes s in chunks and returns how many bytes it sent.
 // Under mu.
-func (w *Writer) sendLocked(s string) (int, error) {
+func (w *Writer) sendLocked(ctx context.Context, s string) (int, error) {
 	sent := 0
 	for sent < len(s) {
 		part := s[sent:]
@@ -183,7 +189,7 @@ func (w *Writer) sendLocked(s string) (int, error) {
 			}
 			part = part[:cut]
 		}
-		if err := w.pub.Send(w.ctx, part); err != nil {
+		if err := w.pub.Send(ctx, part); err != nil {
 			return sent, err
 		}
 		sent += len(part)

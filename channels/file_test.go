@@ -380,3 +380,17 @@ func TestFileOptionsRejectBadValues(t *testing.T) {
 		require.ErrorIs(t, err, reactor.ErrBadOption)
 	}
 }
+
+// TestWriterWriteContext: WriteContext sends as Write does, its waits
+// bounded by the ctx given to it rather than the Writer's.
+func TestWriterWriteContext(t *testing.T) {
+	r := reactorkit.NewReactor(t)
+	a, b := reactorkit.Pair(t, r)
+	sub := mustSub(t, b, "wctx")
+	w := newWriter(t, mustPub(t, a, "wctx"), channels.WithChunkSize(2))
+	n, err := w.WriteContext(testkit.Context(t), []byte("abc"))
+	require.NoError(t, err)
+	assert.Equal(t, 3, n)
+	assert.Equal(t, "ab", recvOne(t, sub))
+	assert.Equal(t, "c", recvOne(t, sub))
+}
