@@ -233,7 +233,13 @@ func (s *StateChannel[T]) deposit(p reactor.Package) {
 		return
 	}
 	s.mu.Lock()
-	s.setLocked(p.Data, m)
+	if s.cur != nil && s.same(s.msg, m, s.cur, p.Data) {
+		// The same state again (resent to a newcomer): not a change,
+		// so Next keeps waiting.
+		s.cur, s.msg = p.Data, m
+	} else {
+		s.setLocked(p.Data, m)
+	}
 	s.mu.Unlock()
 }
 
@@ -247,7 +253,9 @@ func (s *StateChannel[T]) setLocked(b []byte, m T) {
 }
 
 // Next waits until the state changes after the call (set by Send here,
-// or arrived from the network) and returns the new state. It is the
+// or arrived from the network) and returns the new state; a state that
+// arrives equal to the current one (by Send's rule; a peer resends its
+// state to every newcomer) is not a change. It is the
 // waiting form of Recv, for a caller that must react to the next state
 // rather than poll. It returns ctx's error when ctx ends first, reactor.ErrClosed
 // when the channel closes, and reactor.ErrBlockingCall on the loop goroutine
