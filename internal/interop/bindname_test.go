@@ -2,11 +2,42 @@ package interop
 
 import (
 	"fmt"
+	"net"
 	"testing"
 
 	"github.com/goyoton/yoton/internal/testkit"
 	"github.com/goyoton/yoton/slots"
 )
+
+// quietPortName returns a port name whose port and the next one (where
+// Debian's Python binds) lie above Linux's ephemeral range (32768-60999
+// by default; PortHash gives 49152-65535) and are free now: inside that
+// range, a client socket of a concurrent test could take one of them
+// between this check and the bind ("address already in use").
+func quietPortName(t *testing.T, seed uint64) string {
+	t.Helper()
+	for i := range 100_000 {
+		name := fmt.Sprintf("goyoton-interop-name-%d-%d", seed%1000, i)
+		port := slots.PortHash(name)
+		if port <= 60999 || port+1 > 65535 {
+			continue
+		}
+		free := true
+		for _, p := range []int{port, port + 1} {
+			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				free = false
+				break
+			}
+			_ = ln.Close()
+		}
+		if free {
+			return name
+		}
+	}
+	t.Fatal("no port name above the ephemeral range is free")
+	return ""
+}
 
 // bindPortReply is peer.py's answer to "bind" and "connect": the port
 // bound, or, for connect, the port connected to (peer_port).
@@ -24,7 +55,7 @@ func TestBindByNameNextToPython(t *testing.T) {
 	ctx := testkit.Context(t)
 	x := newGoContext(t)
 	p, _ := startPython(t, ctx, nil)
-	name := fmt.Sprintf("goyoton-interop-name-%d", x.ID()%1000)
+	name := quietPortName(t, x.ID())
 	want := int(slots.PortHash(name))
 
 	var pyHost bindPortReply
