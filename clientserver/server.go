@@ -59,6 +59,7 @@ var crlf = []byte("\r\n")
 // must not be called from a handler (see Close).
 type RequestServer struct {
 	r       *reactor.Reactor
+	loop    loop.Loop // r's loop operations (timers, logging)
 	ln      net.Listener
 	handler Handler
 	cfg     config
@@ -118,6 +119,7 @@ func NewRequestServer(r *reactor.Reactor, address string, handler Handler, opts 
 	}
 	s := &RequestServer{
 		r:        r,
+		loop:     loop.Of(r),
 		ln:       ln,
 		handler:  handler,
 		cfg:      cfg,
@@ -288,14 +290,14 @@ func (s *RequestServer) end() {
 // logf sends a diagnostic to the reactor's logger (reactor.WithLogger
 // or WithSlog), as a Warn record. Any goroutine.
 func (s *RequestServer) logf(format string, args ...any) {
-	loop.Of(s.r).Logf(slog.LevelWarn, format, args...)
+	s.loop.Logf(slog.LevelWarn, format, args...)
 }
 
 // handle calls the handler, turning a panic into a log line and ok=false.
 func (s *RequestServer) handle(request string) (reply string, ok bool) {
 	defer func() {
 		if v := recover(); v != nil {
-			loop.Of(s.r).Logf(slog.LevelError, "yoton: request server %s: panic in handler: %v\n%s", s.ln.Addr(), v, debug.Stack())
+			s.loop.Logf(slog.LevelError, "yoton: request server %s: panic in handler: %v\n%s", s.ln.Addr(), v, debug.Stack())
 			ok = false
 		}
 	}()
@@ -378,7 +380,7 @@ func (c *serverConn) OnOpen(st *reactor.Stream) {
 		st.Close()
 		return
 	}
-	c.timer = loop.Of(c.s.r).AfterFunc(c.s.cfg.requestTimeout, c.expire)
+	c.timer = c.s.loop.AfterFunc(c.s.cfg.requestTimeout, c.expire)
 }
 
 // OnData collects the request and answers it once its CRLF is in. The
@@ -434,7 +436,7 @@ func (c *serverConn) drop(why string) {
 
 func (c *serverConn) cancelTimer() {
 	if c.timer != nil {
-		loop.Of(c.s.r).CancelTimer(c.timer)
+		c.s.loop.CancelTimer(c.timer)
 		c.timer = nil
 	}
 }

@@ -78,11 +78,10 @@ func (x *Context) Attach(a Attachment) (*Endpoint, error) {
 		return nil, fmt.Errorf("%w: %s: a receiving slot needs a Receiver", ErrInvalidSlot, a.RecvSlot)
 	}
 	e := &Endpoint{x: x, name: a.SendSlot, closeFn: a.Close}
-	if send == "" {
-		e.name = a.RecvSlot
-	}
 	if send != "" {
 		e.sendSlot = slots.Hash(slots.Normalize(a.SendSlot))
+	} else {
+		e.name = a.RecvSlot
 	}
 	if recv != "" {
 		e.recvSlot = slots.Hash(slots.Normalize(a.RecvSlot))
@@ -131,7 +130,7 @@ func (e *Endpoint) OnNewConnection(fn func()) (remove func()) {
 	if e.detached.Load() {
 		return func() {}
 	}
-	remove = sync.OnceFunc(e.x.onNewConnection(fn))
+	remove = e.x.onNewConnection(fn) // idempotent: Detach may call it again
 	e.unhooks = append(e.unhooks, remove)
 	return remove
 }
